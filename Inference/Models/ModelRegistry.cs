@@ -1,0 +1,108 @@
+using System.Text.Json;
+using Actors.Inference.Errors;
+
+namespace Actors.Inference.Models;
+
+/// <summary>Reads models/&lt;name&gt;/manifest.json files and checks them before anything loads.</summary>
+public static class ModelRegistry
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        ReadCommentHandling = JsonCommentHandling.Skip,
+        AllowTrailingCommas = true,
+    };
+
+    private static readonly string[] Tasks = ["segmentation", "classification", "diffusion"];
+    private static readonly string[] Dtypes = ["float32", "int64"];
+
+    /// <summary>Every model folder under <paramref name="modelsPath"/>, ordered by name.</summary>
+    public static IReadOnlyList<ModelDefinition> Scan(string modelsPath)
+    {
+        if (!Directory.Exists(modelsPath))
+        {
+            throw new ModelLoadException($"models folder not found: {Path.GetFullPath(modelsPath)}");
+        }
+
+        return Directory.EnumerateDirectories(modelsPath)
+            .Where(d => File.Exists(Path.Combine(d, "manifest.json")))
+            .Select(Read)
+            .OrderBy(m => m.Name, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    public static ModelDefinition Read(string modelDirectory)
+    {
+        var path = Path.Combine(modelDirectory, "manifest.json");
+        if (!File.Exists(path))
+        {
+            throw new ModelLoadException($"manifest not found: {Path.GetFullPath(path)}");
+        }
+
+        ModelManifest? manifest;
+        try
+        {
+            manifest = JsonSerializer.Deserialize<ModelManifest>(File.ReadAllText(path), Json);
+        }
+        catch (JsonException e)
+        {
+            throw new ModelLoadException($"manifest {path} is not valid: {e.Message}", e);
+        }
+
+        if (manifest is null)
+        {
+            throw new ModelLoadException($"manifest {path} is empty");
+        }
+
+        Validate(manifest, path);
+        return new ModelDefinition(manifest, Path.GetFullPath(modelDirectory));
+    }
+
+    private static void Validate(ModelManifest m, string path)
+    {
+        var problems = new List<string>();
+        if (!Tasks.Contains(m.Task))
+        {
+            problems.Add($"task '{m.Task}' is not one of {string.Join(", ", Tasks)}");
+        }
+
+        if (m.Inputs.Count == 0 || m.Outputs.Count == 0)
+        {
+            problems.Add("inputs and outputs must not be empty");
+        }
+
+        foreach (var t in m.Inputs.Concat(m.Outputs))
+        {
+            if (!Dtypes.Contains(t.Dtype))
+            {
+                problems.Add($"tensor '{t.Name}' has dtype '{t.Dtype}'; use float32 or int64");
+            }
+
+            if (t.Shape.Count == 0 || t.Shape[0] != -1)
+            {
+                problems.Add($"tensor '{t.Name}' must have a leading batch dimension of -1");
+            }
+        }
+
+        var p = m.Preprocess;
+        if (m.Inputs.Count > 0 && m.Inputs[0].Shape.Count == 4 &&
+            (m.Inputs[0].Shape[1] != p.Channels || m.Inputs[0].Shape[2] != p.Height || m.Inputs[0].Shape[3] != p.Width))
+        {
+            problems.Add("preprocess channels/height/width disagree with the first input's shape");
+        }
+
+        if (p.Mean.Count != 1 && p.Mean.Count != p.Channels || p.Std.Count != 1 && p.Std.Count != p.Channels || p.Std.Any(s => s == 0))
+        {
+            problems.Add("preprocess mean/std need one value or one per channel, std non-zero");
+        }
+
+        if (m.Batch.MaxBatchSize < 1 || m.Batch.MaxQueueDelayMs < 0)
+        {
+            problems.Add("batch.maxBatchSize must be >= 1 and batch.maxQueueDelayMs >= 0");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new ModelLoadException($"manifest {path}: {string.Join("; ", problems)}");
+        }
+    }
+}

@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace Actors.Inference.Bench;
+
+/// <summary>Command line: --model NAME --device DEV --batch N --iterations N --concurrency N
+/// --seconds S --threads N --models PATH --rawbench PATH --json FILE.</summary>
+internal sealed record BenchSettings
+{
+    public string Model { get; init; } = "segmentation";
+
+    public string Device { get; init; } = "auto";
+
+    public int Batch { get; init; } = 8;
+
+    public int Iterations { get; init; } = 50;
+
+    public int Concurrency { get; init; } = 64;
+
+    public double Seconds { get; init; } = 8;
+
+    public int Threads { get; init; }
+
+    public string? ModelsPath { get; init; }
+
+    public string? RawBench { get; init; }
+
+    public string? JsonFile { get; init; }
+
+    public static BenchSettings Parse(string[] args)
+    {
+        var s = new BenchSettings();
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Value(), CultureInfo.InvariantCulture);
+            s = args[i] switch
+            {
+                "--model" => s with { Model = Value() },
+                "--device" => s with { Device = Value() },
+                "--batch" => s with { Batch = Int() },
+                "--iterations" => s with { Iterations = Int() },
+                "--concurrency" => s with { Concurrency = Int() },
+                "--seconds" => s with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
+                "--threads" => s with { Threads = Int() },
+                "--models" => s with { ModelsPath = Value() },
+                "--rawbench" => s with { RawBench = Value() },
+                "--json" => s with { JsonFile = Value() },
+                var other => throw new ArgumentException($"unknown option {other}"),
+            };
+        }
+
+        return s;
+    }
+}

@@ -1,0 +1,405 @@
+#!/usr/bin/python3
+"""Trains and exports the three demo TorchScript models, with manifests, reference
+outputs and labelled samples, from synthetic data generated here.
+
+Run with Debian's Python (the one that has python3-torch):
+
+    /usr/bin/python3 models/export.py            # all three models
+    /usr/bin/python3 models/export.py --only segmentation --seconds 60
+
+Everything is seeded, so a run reproduces the same data; trained weights depend on how
+many steps fit in --seconds on the machine, which is why the .pt files are committed
+together with the reference outputs computed from them.
+"""
+
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+import zlib
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# Phantom conventions shared with the C# tests (tests/Inference.Tests/Phantoms.cs):
+# intensities in [0, 1]; air 0.0, body 0.2, then one intensity per organ label.
+SEG_LABELS = ["background", "liver", "kidney", "spleen", "lesion"]
+SEG_INTENSITY = {1: 0.40, 2: 0.60, 3: 0.80, 4: 1.00}
+SEG_SIZE = 128
+CLS_LABELS = ["nodule", "effusion", "cardiomegaly"]
+CLS_SIZE = 224
+DIFF_SIZE = 64
+DIFF_T = 1000
+DIFF_BETA = (1e-4, 0.02)
+
+
+# ---------------------------------------------------------------- PNG (no PIL here)
+def write_png(path, pixels):
+    """pixels: uint8 array HxW (gray) or HxWx3 (RGB)."""
+    pixels = np.ascontiguousarray(pixels)
+    h, w = pixels.shape[:2]
+    color = 0 if pixels.ndim == 2 else 2
+    raw = b"".join(b"\x00" + pixels[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+
+    with open(path, "wb") as f:
+        f.write(b"\x89PNG\r\n\x1a\n")
+        f.write(chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0)))
+        f.write(chunk(b"IDAT", zlib.compress(raw, 9)))
+        f.write(chunk(b"IEND", b""))
+
+
+# ---------------------------------------------------------------- synthetic data
+def ellipse_mask(h, w, cy, cx, ry, rx, angle=0.0):
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    y, x = yy + 0.5 - cy, xx + 0.5 - cx
+    c, s = math.cos(angle), math.sin(angle)
+    u, v = x * c + y * s, -x * s + y * c
+    return (u / rx) ** 2 + (v / ry) ** 2 <= 1.0
+
+
+def segmentation_phantom(rng):
+    """A CT-like slice: air, a body ellipse, organs as ellipses of fixed intensity."""
+    n = SEG_SIZE
+    img = np.zeros((n, n), np.float32)
+    lab = np.zeros((n, n), np.int64)
+    body = ellipse_mask(n, n, n / 2 + rng.uniform(-6, 6), n / 2 + rng.uniform(-6, 6),
+                        rng.uniform(45, 60), rng.uniform(45, 60))
+    img[body] = 0.2
+    for label in (1, 2, 3, 4):
+        for _ in range(rng.integers(0, 3 if label == 4 else 2)):
+            r = rng.uniform(3, 9) if label == 4 else rng.uniform(7, 26)
+            m = ellipse_mask(n, n, rng.uniform(16, n - 16), rng.uniform(16, n - 16),
+                             r * rng.uniform(0.6, 1.4), r * rng.uniform(0.6, 1.4), rng.uniform(0, math.pi))
+            img[m] = SEG_INTENSITY[label]
+            lab[m] = label
+    img += rng.normal(0, 0.03, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1), lab
+
+
+def xray(rng, findings):
+    """A chest-X-ray-like image with optional synthetic findings."""
+    n = CLS_SIZE
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    img = 0.05 + 0.05 * yy
+    img[ellipse_mask(n, n, n * 0.55, n * 0.5, n * 0.42, n * 0.38)] = 0.55
+    lungs = []
+    for side in (-1, 1):
+        m = ellipse_mask(n, n, n * 0.5, n * (0.5 + side * 0.17), n * 0.3, n * 0.12)
+        img[m] = 0.25
+        lungs.append(m)
+    heart_r = n * (0.16 if findings[2] else 0.095)
+    img[ellipse_mask(n, n, n * 0.62, n * 0.53, heart_r * 0.85, heart_r)] = 0.6
+    if findings[1]:  # effusion: the bottom of one lung fills with fluid
+        side = rng.integers(0, 2)
+        cut = n * rng.uniform(0.6, 0.68)
+        fill = lungs[side] & (np.mgrid[0:n, 0:n][0] > cut)
+        img[fill] = 0.62
+    if findings[0]:  # nodule: a small bright disc inside a lung
+        side = rng.integers(0, 2)
+        for _ in range(200):
+            cy, cx = rng.uniform(n * 0.3, n * 0.6), n * (0.5 + (side * 2 - 1) * 0.17) + rng.uniform(-12, 12)
+            if lungs[side][int(cy), int(cx)]:
+                break
+        r = rng.uniform(4, 8)
+        img[ellipse_mask(n, n, cy, cx, r, r)] = 0.75
+    img += rng.normal(0, 0.04, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1).astype(np.float32)
+
+
+def random_findings(rng):
+    return [bool(rng.random() < 0.5) for _ in CLS_LABELS]
+
+
+def shapes_image(rng):
+    """A 3x64x64 RGB image in [-1, 1]: a two-colour gradient and one to three discs."""
+    n = DIFF_SIZE
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) / n
+    c0, c1 = rng.uniform(0, 1, 3), rng.uniform(0, 1, 3)
+    img = c0[:, None, None] * (1 - yy) + c1[:, None, None] * yy
+    for _ in range(rng.integers(1, 4)):
+        m = ellipse_mask(n, n, rng.uniform(8, 56), rng.uniform(8, 56), rng.uniform(5, 16), rng.uniform(5, 16))
+        img[:, m] = rng.uniform(0, 1, 3)[:, None]
+    return (img * 2 - 1).astype(np.float32)
+
+
+# ---------------------------------------------------------------- networks
+def block(cin, cout, norm=False):
+    if not norm:
+        return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True),
+                             nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True))
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
+                         nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class UNet(nn.Module):
+    """Small three-level UNet: 1x128x128 -> logits per label."""
+
+    def __init__(self, cin=1, classes=5, c=12):
+        super().__init__()
+        self.e1, self.e2, self.e3 = block(cin, c, True), block(c, 2 * c, True), block(2 * c, 4 * c, True)
+        self.u2, self.d2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2), block(4 * c, 2 * c, True)
+        self.u1, self.d1 = nn.ConvTranspose2d(2 * c, c, 2, stride=2), block(2 * c, c, True)
+        self.head = nn.Conv2d(c, classes, 1)
+
+    def forward(self, x):
+        e1 = self.e1(x)
+        e2 = self.e2(F.max_pool2d(e1, 2))
+        e3 = self.e3(F.max_pool2d(e2, 2))
+        d2 = self.d2(torch.cat([self.u2(e3), e2], 1))
+        d1 = self.d1(torch.cat([self.u1(d2), e1], 1))
+        return self.head(d1)
+
+
+class Classifier(nn.Module):
+    """1x224x224 -> one logit per finding; the exported model applies the sigmoid."""
+
+    def __init__(self, classes=3):
+        super().__init__()
+        chans = [1, 12, 24, 32, 48, 64]
+        layers = []
+        for a, b in zip(chans, chans[1:]):
+            layers += [nn.Conv2d(a, b, 3, stride=2, padding=1), nn.ReLU(inplace=True)]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(64, classes)
+
+    def forward(self, x):
+        return self.head(self.features(x).amax(dim=(2, 3)))
+
+
+class WithSigmoid(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return torch.sigmoid(self.net(x))
+
+
+class Denoiser(nn.Module):
+    """eps(x_t, t): a small UNet with a sinusoidal time embedding added per level."""
+
+    def __init__(self, c=24):
+        super().__init__()
+        self.c = c
+        self.t1, self.t2, self.t3 = nn.Linear(64, c), nn.Linear(64, 2 * c), nn.Linear(64, 4 * c)
+        self.e1, self.e2, self.e3 = block(3, c), block(c, 2 * c), block(2 * c, 4 * c)
+        self.u2, self.d2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2), block(4 * c, 2 * c)
+        self.u1, self.d1 = nn.ConvTranspose2d(2 * c, c, 2, stride=2), block(2 * c, c)
+        self.head = nn.Conv2d(c, 3, 1)
+
+    def forward(self, x, t):
+        half = 32
+        freqs = torch.exp(torch.arange(half, device=x.device, dtype=torch.float32) * (-math.log(10000.0) / half))
+        args = t.to(torch.float32)[:, None] * freqs[None, :]
+        emb = torch.cat([torch.sin(args), torch.cos(args)], 1)
+        e1 = self.e1(x) + self.t1(emb)[:, :, None, None]
+        e2 = self.e2(F.max_pool2d(e1, 2)) + self.t2(emb)[:, :, None, None]
+        e3 = self.e3(F.max_pool2d(e2, 2)) + self.t3(emb)[:, :, None, None]
+        d2 = self.d2(torch.cat([self.u2(e3), e2], 1))
+        d1 = self.d1(torch.cat([self.u1(d2), e1], 1))
+        return self.head(d1)
+
+
+# ---------------------------------------------------------------- training
+def train(net, make_batch, loss_fn, seconds, lr, label):
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    start, step, avg = time.time(), 0, None
+    net.train()
+    while time.time() - start < seconds:
+        x, y = make_batch()
+        loss = loss_fn(net, x, y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        step += 1
+        avg = loss.item() if avg is None else 0.95 * avg + 0.05 * loss.item()
+        if step % 20 == 0:
+            print(f"  {label}: step {step:5d}  {time.time() - start:5.0f}s  loss {avg:.4f}", flush=True)
+    net.eval()
+    print(f"  {label}: {step} steps, final loss {avg:.4f}", flush=True)
+    return step
+
+
+def save_bin(path, array):
+    np.ascontiguousarray(array).tofile(path)
+
+
+def export(name, module, example_inputs, manifest, rng_samples=None):
+    out = os.path.join(HERE, name)
+    os.makedirs(os.path.join(out, "reference"), exist_ok=True)
+    with torch.no_grad():
+        traced = torch.jit.trace(module, example_inputs)
+        path = os.path.join(out, "model.pt")
+        traced.save(path)
+        loaded = torch.jit.load(path)
+        outputs = loaded(*example_inputs)
+    if isinstance(outputs, torch.Tensor):
+        outputs = [outputs]
+    ref = {"inputs": [], "outputs": [], "tolerance": 1e-4}
+    for i, t in enumerate(example_inputs):
+        file = f"reference/input{i}.bin"
+        save_bin(os.path.join(out, file), t.numpy())
+        ref["inputs"].append({"file": file, "dtype": dtype_name(t), "shape": list(t.shape)})
+    for i, t in enumerate(outputs):
+        file = f"reference/output{i}.bin"
+        save_bin(os.path.join(out, file), t.numpy())
+        ref["outputs"].append({"file": file, "dtype": dtype_name(t), "shape": list(t.shape)})
+    manifest["reference"] = ref
+    manifest["file"] = "model.pt"
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    size = os.path.getsize(path)
+    print(f"  {name}: wrote model.pt ({size / 1e6:.2f} MB), manifest.json, reference/", flush=True)
+    assert size <= 5_000_000, "demo models must stay under 5 MB"
+
+
+def dtype_name(t):
+    return {torch.float32: "float32", torch.int64: "int64"}[t.dtype]
+
+
+def export_segmentation(seconds):
+    print("segmentation: training a UNet on phantoms", flush=True)
+    rng = np.random.default_rng(1)
+    torch.manual_seed(1)
+    net = UNet()
+
+    def batch():
+        # The UNet is fully convolutional: train on 64x64 crops (4x cheaper steps) that
+        # still hold whole organs' edges; inference runs on the full 128x128.
+        xs, ys = [], []
+        for _ in range(16):
+            img, lab = segmentation_phantom(rng)
+            y0, x0 = rng.integers(0, SEG_SIZE - 64, 2)
+            xs.append(img[y0:y0 + 64, x0:x0 + 64])
+            ys.append(lab[y0:y0 + 64, x0:x0 + 64])
+        return torch.from_numpy(np.stack(xs))[:, None], torch.from_numpy(np.stack(ys))
+
+    weights = torch.tensor([0.5, 1.0, 1.0, 1.0, 1.5])
+    train(net, batch, lambda n, x, y: F.cross_entropy(n(x), y, weight=weights), seconds, 3e-3, "segmentation")
+    x, _ = segmentation_phantom(np.random.default_rng(100))
+    example = (torch.from_numpy(x)[None, None],)
+    manifest = {
+        "name": "segmentation", "version": "1.0.0", "task": "segmentation",
+        "description": "Small UNet that labels organs in 128x128 CT-style phantoms (demo).",
+        "inputs": [{"name": "image", "dtype": "float32", "shape": [-1, 1, SEG_SIZE, SEG_SIZE]}],
+        "outputs": [{"name": "logits", "dtype": "float32", "shape": [-1, len(SEG_LABELS), SEG_SIZE, SEG_SIZE]}],
+        "labels": SEG_LABELS,
+        "preprocess": {"channels": 1, "height": SEG_SIZE, "width": SEG_SIZE, "mean": [0.0], "std": [1.0]},
+        "postprocess": {"kind": "argmax", "minPixels": 8},
+        "batch": {"maxBatchSize": 8, "maxQueueDelayMs": 5},
+    }
+    export("segmentation", net, example, manifest)
+
+
+def export_classification(seconds):
+    print("classification: training a CNN on synthetic X-rays", flush=True)
+    rng = np.random.default_rng(2)
+    torch.manual_seed(2)
+    net = Classifier()
+
+    def batch():
+        fs = [random_findings(rng) for _ in range(16)]
+        x = torch.from_numpy(np.stack([xray(rng, f) for f in fs]))[:, None]
+        y = torch.tensor(fs, dtype=torch.float32)
+        return x, y
+
+    train(net, batch, lambda n, x, y: F.binary_cross_entropy_with_logits(n(x), y), seconds, 2e-3, "classification")
+    model = WithSigmoid(net).eval()
+    # Labelled samples for the tests: each finding present / absent, independent draws.
+    out = os.path.join(HERE, "classification", "samples")
+    os.makedirs(out, exist_ok=True)
+    srng = np.random.default_rng(200)
+    samples, correct, total = [], 0, 0
+    for i in range(24):
+        f = random_findings(srng)
+        img = xray(srng, f)
+        name = f"xray_{i:02d}.png"
+        write_png(os.path.join(out, name), (img * 255 + 0.5).astype(np.uint8))
+        with torch.no_grad():
+            p = model(torch.from_numpy(img)[None, None])[0].tolist()
+        correct += sum((pi > 0.5) == fi for pi, fi in zip(p, f))
+        total += len(f)
+        samples.append({"file": name, "findings": dict(zip(CLS_LABELS, f))})
+    with open(os.path.join(out, "samples.json"), "w") as fh:
+        json.dump(samples, fh, indent=2)
+        fh.write("\n")
+    print(f"  classification: sample accuracy {correct}/{total}", flush=True)
+    example = (torch.from_numpy(xray(np.random.default_rng(101), [True, False, True]))[None, None],)
+    manifest = {
+        "name": "classification", "version": "1.0.0", "task": "classification",
+        "description": "Small CNN: probability of each synthetic finding on a 224x224 X-ray (demo).",
+        "inputs": [{"name": "image", "dtype": "float32", "shape": [-1, 1, CLS_SIZE, CLS_SIZE]}],
+        "outputs": [{"name": "probabilities", "dtype": "float32", "shape": [-1, len(CLS_LABELS)]}],
+        "labels": CLS_LABELS,
+        "preprocess": {"channels": 1, "height": CLS_SIZE, "width": CLS_SIZE, "mean": [0.0], "std": [1.0]},
+        "postprocess": {"kind": "sigmoid", "threshold": 0.5},
+        "batch": {"maxBatchSize": 16, "maxQueueDelayMs": 5},
+    }
+    export("classification", model, example, manifest)
+
+
+def diffusion_schedule():
+    betas = torch.linspace(DIFF_BETA[0], DIFF_BETA[1], DIFF_T, dtype=torch.float64)
+    return torch.cumprod(1 - betas, 0).to(torch.float32)
+
+
+def export_diffusion(seconds):
+    print("diffusion: training a noise predictor on synthetic shapes", flush=True)
+    rng = np.random.default_rng(3)
+    torch.manual_seed(3)
+    net = Denoiser()
+    abar = diffusion_schedule()
+
+    def batch():
+        x0 = torch.from_numpy(np.stack([shapes_image(rng) for _ in range(24)]))
+        t = torch.randint(0, DIFF_T, (x0.shape[0],))
+        eps = torch.randn_like(x0)
+        a = abar[t][:, None, None, None]
+        return (a.sqrt() * x0 + (1 - a).sqrt() * eps, t), eps
+
+    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, 2e-3, "diffusion")
+    g = torch.Generator().manual_seed(102)
+    example = (torch.randn(1, 3, DIFF_SIZE, DIFF_SIZE, generator=g), torch.tensor([500], dtype=torch.int64))
+    manifest = {
+        "name": "diffusion", "version": "1.0.0", "task": "diffusion",
+        "description": "Small noise predictor eps(x_t, t) sampled by DDIM in C#: 64x64 RGB (demo).",
+        "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 3, DIFF_SIZE, DIFF_SIZE]},
+                   {"name": "t", "dtype": "int64", "shape": [-1]}],
+        "outputs": [{"name": "eps", "dtype": "float32", "shape": [-1, 3, DIFF_SIZE, DIFF_SIZE]}],
+        "labels": [],
+        "preprocess": {"channels": 3, "height": DIFF_SIZE, "width": DIFF_SIZE, "mean": [0.0], "std": [1.0]},
+        "postprocess": {"kind": "ddim", "timesteps": DIFF_T, "betaStart": DIFF_BETA[0], "betaEnd": DIFF_BETA[1],
+                        "defaultSteps": 25, "maxSteps": 200},
+        "batch": {"maxBatchSize": 16, "maxQueueDelayMs": 2},
+    }
+    export("diffusion", net, example, manifest)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", choices=["segmentation", "classification", "diffusion"])
+    p.add_argument("--seconds", type=float, default=90, help="training time per model")
+    p.add_argument("--threads", type=int, default=os.cpu_count())
+    a = p.parse_args()
+    torch.set_num_threads(a.threads)
+    jobs = {"segmentation": export_segmentation, "classification": export_classification,
+            "diffusion": export_diffusion}
+    for name, fn in jobs.items():
+        if a.only in (None, name):
+            fn(a.seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

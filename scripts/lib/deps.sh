@@ -1,0 +1,34 @@
+# Sourced by scripts/*: installs what the project needs from Debian's packages, once.
+# Needs root (CI and these machines run as root); prints what it does.
+
+deps::need_apt() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  echo "deps: installing ${missing[*]} (Debian packages) ..."
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "deps: need root to install ${missing[*]}; install them and re-run" >&2
+    return 1
+  fi
+  if [[ -z "${DEPS_APT_UPDATED:-}" ]]; then
+    apt-get update -qq >/dev/null
+    export DEPS_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "deps: installed ${missing[*]}"
+}
+
+# libtorch for the bridge, Debian's torch for models/export.py, a C++ toolchain.
+deps::inference() {
+  deps::need_apt libtorch-dev python3-torch python3-numpy cmake g++ make
+}
+
+# Builds the bridge when its sources are newer than the library (or it is missing).
+deps::bridge() {
+  local root="$1" lib="$1/build/native/libtorchbridge.so"
+  if [[ ! -f "$lib" || -n "$(find "$root/native/torchbridge" -newer "$lib" -type f)" ]]; then
+    "$root/scripts/build-bridge"
+  fi
+}

@@ -1,0 +1,195 @@
+using Actors.Inference.Batching;
+using Actors.Inference.Errors;
+using Actors.Inference.Tensors;
+
+namespace Actors.Inference.Tests.Batching;
+
+/// <summary>The batcher alone, over a forward written in C# (doubles every value and records
+/// the batch sizes it saw), so what is asserted is the batcher's own behaviour.</summary>
+public sealed class DynamicBatcherTests
+{
+    private static Tensor Row(float value) => Tensor.FromFloat32([value, value + 0.5f], 1, 2);
+
+    private static Func<IReadOnlyList<Tensor>, Tensor[]> Doubling(List<int> sizes, TimeSpan work = default) => inputs =>
+    {
+        lock (sizes)
+        {
+            sizes.Add((int)inputs[0].Shape[0]);
+        }
+
+        if (work > TimeSpan.Zero)
+        {
+            Thread.Sleep(work);
+        }
+
+        if (inputs[0].Floats.Any(float.IsNegative))
+        {
+            throw new InvalidInputException("negative values are poison");
+        }
+
+        return [Tensor.FromFloat32(inputs[0].Floats.Select(v => v * 2).ToArray(), inputs[0].Shape.ToArray())];
+    };
+
+    [Fact]
+    public async Task ConcurrentCallersAreMergedAndEachGetsItsOwnRows()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes, TimeSpan.FromMilliseconds(5)),
+            new BatcherOptions { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(20) });
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 64).Select(i => Task.Run(() => batcher.RunAsync([Row(i)]))));
+
+        for (var i = 0; i < 64; i++)
+        {
+            Assert.Equal([2f * i, 2f * i + 1f], results[i][0].Floats);
+            Assert.Equal([1L, 2L], results[i][0].Shape);
+        }
+
+        Assert.Equal(64, sizes.Sum());
+        Assert.All(sizes, s => Assert.InRange(s, 1, 8));
+        Assert.True(sizes.Count <= 24, $"{sizes.Count} forwards for 64 concurrent rows");
+    }
+
+    [Fact]
+    public async Task MultiRowRequestsStayTogetherAndNeverExceedTheMaximum()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes),
+            new BatcherOptions { MaxBatchSize = 5, MaxQueueDelay = TimeSpan.FromMilliseconds(10) });
+
+        var requests = Enumerable.Range(0, 20).Select(i =>
+            batcher.RunAsync([Tensor.FromFloat32(Enumerable.Range(0, 6).Select(v => (float)(i * 10 + v)).ToArray(), 3, 2)])).ToArray();
+        var results = await Task.WhenAll(requests);
+
+        for (var i = 0; i < 20; i++)
+        {
+            Assert.Equal(Enumerable.Range(0, 6).Select(v => 2f * (i * 10 + v)), results[i][0].Floats);
+        }
+
+        Assert.All(sizes, s => Assert.True(s is 3, $"batch of {s} rows: 3-row requests cannot share a 5-row batch"));
+        await Assert.ThrowsAsync<InvalidInputException>(() => batcher.RunAsync([Tensor.FromFloat32(new float[12], 6, 2)]));
+    }
+
+    [Fact]
+    public async Task AtLowLoadAnItemWaitsNoLongerThanTheMaxDelay()
+    {
+        var sizes = new List<int>();
+        var delay = TimeSpan.FromMilliseconds(30);
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes), new BatcherOptions { MaxBatchSize = 8, MaxQueueDelay = delay });
+
+        var started = TimeProvider.System.GetTimestamp();
+        await batcher.RunAsync([Row(1)]);
+        var elapsed = TimeProvider.System.GetElapsedTime(started);
+
+        Assert.Equal([1], sizes);
+        Assert.InRange(elapsed, delay * 0.9, delay + TimeSpan.FromMilliseconds(250));
+    }
+
+    [Fact]
+    public async Task AFullBatchRunsWithoutWaitingForTheDelay()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes),
+            new BatcherOptions { MaxBatchSize = 4, MaxQueueDelay = TimeSpan.FromSeconds(30) });
+
+        var all = Task.WhenAll(Enumerable.Range(0, 4).Select(i => batcher.RunAsync([Row(i)])));
+
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken)));
+        Assert.Equal([4], sizes);
+    }
+
+    [Fact]
+    public async Task ACanceledRequestIsDroppedAndItsNeighboursStillAnswered()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes),
+            new BatcherOptions { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(200) });
+        using var cancel = new CancellationTokenSource();
+
+        var kept = batcher.RunAsync([Row(1)]);
+        var dropped = batcher.RunAsync([Row(2)], cancel.Token);
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => dropped);
+        Assert.Equal(new[] { 2f, 3f }, (await kept)[0].Floats);
+        Assert.Equal([1], sizes);
+    }
+
+    [Fact]
+    public async Task AFullQueuePushesBackInsteadOfGrowing()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        await using var batcher = new DynamicBatcher("m", inputs =>
+        {
+            gate.Wait(TimeSpan.FromSeconds(30));
+            return [inputs[0]];
+        }, new BatcherOptions { MaxBatchSize = 1, MaxQueueDelay = TimeSpan.Zero, MaxQueued = 4 });
+
+        var running = batcher.RunAsync([Row(0)]);
+        while (batcher.Waiting > 0)
+        {
+            await Task.Delay(5, TestContext.Current.CancellationToken);
+        }
+
+        var queued = Enumerable.Range(1, 4).Select(i => batcher.RunAsync([Row(i)])).ToList();
+        var e = Assert.Throws<BatchQueueFullException>(() => { _ = batcher.RunAsync([Row(99)]); });
+        Assert.Contains("full", e.Message, StringComparison.Ordinal);
+
+        gate.Set();
+        await running;
+        await Task.WhenAll(queued);
+    }
+
+    [Fact]
+    public async Task OneFailingRequestDoesNotFailTheOthersInItsBatch()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes),
+            new BatcherOptions { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.FromMilliseconds(50) });
+
+        var good = Enumerable.Range(1, 3).Select(i => batcher.RunAsync([Row(i)])).ToList();
+        var bad = batcher.RunAsync([Row(-5)]);
+
+        await Assert.ThrowsAsync<InvalidInputException>(() => bad);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(2f * (i + 1), (await good[i])[0].Floats[0]);
+        }
+    }
+
+    [Fact]
+    public async Task DisposingDrainsWhatWasQueued()
+    {
+        var sizes = new List<int>();
+        var batcher = new DynamicBatcher("m", Doubling(sizes, TimeSpan.FromMilliseconds(20)),
+            new BatcherOptions { MaxBatchSize = 2, MaxQueueDelay = TimeSpan.Zero });
+        var pending = Enumerable.Range(0, 6).Select(i => batcher.RunAsync([Row(i)])).ToList();
+
+        await batcher.DisposeAsync();
+
+        Assert.All(pending, p => Assert.True(p.IsCompletedSuccessfully));
+        Assert.Throws<ObjectDisposedException>(() => { _ = batcher.RunAsync([Row(1)]); });
+    }
+
+    [Fact]
+    public async Task WithTheRealModelConcurrentCallersGetTheirOwnCorrectAnswers()
+    {
+        await using var engine = InferenceEngine.Start(TestEnvironment.Options(), only: ["classification"]);
+        var model = engine.Get("classification");
+        var inputs = Enumerable.Range(0, 24).Select(i =>
+        {
+            var rng = new Random(i);
+            return Tensor.FromFloat32(Enumerable.Range(0, 224 * 224).Select(_ => (float)rng.NextDouble()).ToArray(), 1, 1, 224, 224);
+        }).ToList();
+        var expected = inputs.Select(t => model.ForwardDirect([t])[0].Floats).ToList();
+
+        var actual = await Task.WhenAll(inputs.Select(t => Task.Run(() => model.ForwardAsync([t]))));
+
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            Assert.True(expected[i].Zip(actual[i][0].Floats, (x, y) => Math.Abs(x - y)).Max() < 1e-3, $"caller {i} got another's answer");
+        }
+
+        Assert.True(model.Batcher.BatchesRun < 24, "nothing was batched");
+    }
+}
