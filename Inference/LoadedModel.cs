@@ -36,9 +36,10 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxBatchSize = definition.Manifest.Batch.MaxBatchSize,
             MaxQueueDelay = TimeSpan.FromMilliseconds(definition.Manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
+            MaxConcurrentBatches = module.Device.StartsWith("cuda", StringComparison.Ordinal) ? 2 : 1,
         };
         LoadedModel? model = null;
-        var batcher = new DynamicBatcher(definition.Name, inputs => model!.ForwardDirect(inputs), options, time);
+        var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.ForwardSplit(inputs, rows), options, time);
         model = new LoadedModel(definition, module, batcher);
         return model;
     }
@@ -48,6 +49,12 @@ public sealed class LoadedModel : IAsyncDisposable
     {
         CheckInputs(inputs, allowAnyRows: true);
         return _module.Forward(inputs);
+    }
+
+    private Tensor[][] ForwardSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int> rows)
+    {
+        CheckInputs(inputs, allowAnyRows: true);
+        return _module.ForwardSplit(inputs, rows);
     }
 
     /// <summary>Through the batcher: merged with concurrent callers.</summary>

@@ -44,7 +44,13 @@ public sealed class TorchModule : IDisposable
 
     public Tensor[] Forward(params Tensor[] inputs) => Forward((IReadOnlyList<Tensor>)inputs);
 
-    public unsafe Tensor[] Forward(IReadOnlyList<Tensor> inputs)
+    public Tensor[] Forward(IReadOnlyList<Tensor> inputs) => ForwardSplit(inputs, null)[0];
+
+    /// <summary>One forward over rows that belong to several callers: the outputs come back
+    /// split by <paramref name="rowsPerPart"/> (null: one part), each part copied straight
+    /// from the device into its own array. An output without the batch dimension is given
+    /// whole to every part.</summary>
+    public unsafe Tensor[][] ForwardSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int>? rowsPerPart)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         var count = inputs.Count;
@@ -76,7 +82,7 @@ public sealed class TorchModule : IDisposable
 
             try
             {
-                return ReadOutputs(outputs);
+                return ReadOutputs(outputs, rowsPerPart);
             }
             finally
             {
@@ -94,33 +100,78 @@ public sealed class TorchModule : IDisposable
 
     public void Dispose() => _handle.Dispose();
 
-    private static unsafe Tensor[] ReadOutputs(nint outputs)
+    private static unsafe Tensor[][] ReadOutputs(nint outputs, IReadOnlyList<int>? rowsPerPart)
     {
         var n = TorchBridge.OutputsCount(outputs);
-        var result = new Tensor[n];
+        var parts = rowsPerPart?.Count ?? 1;
+        var result = new Tensor[parts][];
+        for (var p = 0; p < parts; p++)
+        {
+            result[p] = new Tensor[n];
+        }
+
         for (var i = 0; i < n; i++)
         {
-            if (TorchBridge.OutputsGet(outputs, i, out var dtype, out var ndim, out var shapePtr, out var data, out var bytes) != BridgeStatus.Ok)
+            if (TorchBridge.OutputsGet(outputs, i, out var dtype, out var ndim, out var shapePtr) != BridgeStatus.Ok)
             {
-                throw new TorchRuntimeException(TorchBridge.LastErrorMessage(), TorchBridge.LastErrorMessage());
+                var message = TorchBridge.LastErrorMessage();
+                throw new TorchRuntimeException(FirstLine(message), message);
             }
 
             var shape = new ReadOnlySpan<long>(shapePtr, ndim).ToArray();
-            if (dtype == (int)TensorDType.Float32)
+            var total = rowsPerPart?.Sum() ?? -1;
+            var batched = rowsPerPart is not null && ndim > 0 && shape[0] == total;
+            long start = 0;
+            for (var p = 0; p < parts; p++)
             {
-                var values = new float[bytes / sizeof(float)];
-                new ReadOnlySpan<float>(data, values.Length).CopyTo(values);
-                result[i] = Tensor.FromFloat32(values, shape);
-            }
-            else
-            {
-                var values = new long[bytes / sizeof(long)];
-                new ReadOnlySpan<long>(data, values.Length).CopyTo(values);
-                result[i] = Tensor.FromInt64(values, shape);
+                var rows = batched ? rowsPerPart![p] : -1;
+                var partShape = (long[])shape.Clone();
+                if (batched)
+                {
+                    partShape[0] = rows;
+                }
+
+                result[p][i] = Copy(outputs, i, (TensorDType)dtype, partShape, start, rows);
+                start += Math.Max(rows, 0);
             }
         }
 
         return result;
+    }
+
+    private static unsafe Tensor Copy(nint outputs, int index, TensorDType dtype, long[] shape, long rowStart, long rowCount)
+    {
+        var count = checked((int)Tensor.ElementCountOf(shape));
+        BridgeStatus status;
+        Tensor tensor;
+        if (dtype == TensorDType.Float32)
+        {
+            var values = GC.AllocateUninitializedArray<float>(count);
+            fixed (float* p = values)
+            {
+                status = TorchBridge.OutputsCopy(outputs, index, rowStart, rowCount, p, (long)count * sizeof(float));
+            }
+
+            tensor = Tensor.FromFloat32(values, shape);
+        }
+        else
+        {
+            var values = GC.AllocateUninitializedArray<long>(count);
+            fixed (long* p = values)
+            {
+                status = TorchBridge.OutputsCopy(outputs, index, rowStart, rowCount, p, (long)count * sizeof(long));
+            }
+
+            tensor = Tensor.FromInt64(values, shape);
+        }
+
+        if (status != BridgeStatus.Ok)
+        {
+            var message = TorchBridge.LastErrorMessage();
+            throw new TorchRuntimeException(FirstLine(message), message);
+        }
+
+        return tensor;
     }
 
     private static string FirstLine(string message)

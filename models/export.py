@@ -38,6 +38,7 @@ CLS_SIZE = 224
 DIFF_SIZE = 64
 DIFF_T = 1000
 DIFF_BETA = (1e-4, 0.02)
+REUSE = False
 
 
 # ---------------------------------------------------------------- PNG (no PIL here)
@@ -192,6 +193,10 @@ class Denoiser(nn.Module):
     def __init__(self, c=24):
         super().__init__()
         self.c = c
+        # A buffer, not torch.arange in forward: tracing would bake arange's device (cpu)
+        # into the graph, and the model would fail on CUDA. Buffers move with the module.
+        half = 32
+        self.register_buffer("freqs", torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(10000.0) / half)))
         self.t1, self.t2, self.t3 = nn.Linear(64, c), nn.Linear(64, 2 * c), nn.Linear(64, 4 * c)
         self.e1, self.e2, self.e3 = block(3, c), block(c, 2 * c), block(2 * c, 4 * c)
         self.u2, self.d2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2), block(4 * c, 2 * c)
@@ -199,9 +204,7 @@ class Denoiser(nn.Module):
         self.head = nn.Conv2d(c, 3, 1)
 
     def forward(self, x, t):
-        half = 32
-        freqs = torch.exp(torch.arange(half, device=x.device, dtype=torch.float32) * (-math.log(10000.0) / half))
-        args = t.to(torch.float32)[:, None] * freqs[None, :]
+        args = t.to(torch.float32)[:, None] * self.freqs[None, :]
         emb = torch.cat([torch.sin(args), torch.cos(args)], 1)
         e1 = self.e1(x) + self.t1(emb)[:, :, None, None]
         e2 = self.e2(F.max_pool2d(e1, 2)) + self.t2(emb)[:, :, None, None]
@@ -212,7 +215,16 @@ class Denoiser(nn.Module):
 
 
 # ---------------------------------------------------------------- training
-def train(net, make_batch, loss_fn, seconds, lr, label):
+def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
+    if name and REUSE:
+        # --reuse: keep the committed weights, re-export only (e.g. after an export fix).
+        old = torch.jit.load(os.path.join(HERE, name, "model.pt"))
+        state = {k[4:] if k.startswith("net.") else k: v for k, v in old.state_dict().items()}
+        missing, unexpected = net.load_state_dict(state, strict=False)
+        assert not unexpected and all(m == "freqs" for m in missing), (missing, unexpected)
+        net.eval()
+        print(f"  {label}: reused the weights of {name}/model.pt", flush=True)
+        return 0
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     start, step, avg = time.time(), 0, None
     net.train()
@@ -287,7 +299,7 @@ def export_segmentation(seconds):
         return torch.from_numpy(np.stack(xs))[:, None], torch.from_numpy(np.stack(ys))
 
     weights = torch.tensor([0.5, 1.0, 1.0, 1.0, 1.5])
-    train(net, batch, lambda n, x, y: F.cross_entropy(n(x), y, weight=weights), seconds, 3e-3, "segmentation")
+    train(net, batch, lambda n, x, y: F.cross_entropy(n(x), y, weight=weights), seconds, 3e-3, "segmentation", "segmentation")
     x, _ = segmentation_phantom(np.random.default_rng(100))
     example = (torch.from_numpy(x)[None, None],)
     manifest = {
@@ -315,7 +327,7 @@ def export_classification(seconds):
         y = torch.tensor(fs, dtype=torch.float32)
         return x, y
 
-    train(net, batch, lambda n, x, y: F.binary_cross_entropy_with_logits(n(x), y), seconds, 2e-3, "classification")
+    train(net, batch, lambda n, x, y: F.binary_cross_entropy_with_logits(n(x), y), seconds, 2e-3, "classification", "classification")
     model = WithSigmoid(net).eval()
     # Labelled samples for the tests: each finding present / absent, independent draws.
     out = os.path.join(HERE, "classification", "samples")
@@ -369,7 +381,7 @@ def export_diffusion(seconds):
         a = abar[t][:, None, None, None]
         return (a.sqrt() * x0 + (1 - a).sqrt() * eps, t), eps
 
-    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, 2e-3, "diffusion")
+    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, 2e-3, "diffusion", "diffusion")
     g = torch.Generator().manual_seed(102)
     example = (torch.randn(1, 3, DIFF_SIZE, DIFF_SIZE, generator=g), torch.tensor([500], dtype=torch.int64))
     manifest = {
@@ -392,7 +404,10 @@ def main():
     p.add_argument("--only", choices=["segmentation", "classification", "diffusion"])
     p.add_argument("--seconds", type=float, default=90, help="training time per model")
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--reuse", action="store_true", help="re-export the committed weights without training")
     a = p.parse_args()
+    global REUSE
+    REUSE = a.reuse
     torch.set_num_threads(a.threads)
     jobs = {"segmentation": export_segmentation, "classification": export_classification,
             "diffusion": export_diffusion}

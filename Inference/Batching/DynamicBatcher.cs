@@ -11,19 +11,29 @@ namespace Actors.Inference.Batching;
 public sealed class DynamicBatcher : IAsyncDisposable
 {
     private readonly string _model;
-    private readonly Func<IReadOnlyList<Tensor>, Tensor[]> _forward;
+    private readonly Func<IReadOnlyList<Tensor>, IReadOnlyList<int>, Tensor[][]> _forward;
     private readonly BatcherOptions _options;
     private readonly TimeProvider _time;
     private readonly Channel<Request> _queue;
-    private readonly Task _worker;
-    private Request? _carried;
+    private readonly Task _workers;
     private long _batches;
     private long _rows;
     private volatile bool _disposed;
 
+    /// <summary>A batcher over a forward that returns the whole batch's outputs; they are
+    /// split per request here.</summary>
     public DynamicBatcher(string model, Func<IReadOnlyList<Tensor>, Tensor[]> forward, BatcherOptions options, TimeProvider? time = null)
+        : this(model, (inputs, rows) => SplitRows(forward(inputs), rows), options, time)
+    {
+    }
+
+    /// <summary>A batcher over a forward that splits its outputs itself, one array per
+    /// request in order (<see cref="TorchModule.ForwardSplit"/> copies each request's rows
+    /// straight from the device).</summary>
+    public DynamicBatcher(string model, Func<IReadOnlyList<Tensor>, IReadOnlyList<int>, Tensor[][]> forward, BatcherOptions options, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConcurrentBatches, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxQueued, 1);
         _model = model;
         _forward = forward;
@@ -34,7 +44,8 @@ public sealed class DynamicBatcher : IAsyncDisposable
             SingleReader = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _worker = Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+        _workers = Task.WhenAll(Enumerable.Range(0, options.MaxConcurrentBatches).Select(_ =>
+            Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
     }
 
     /// <summary>Raised on the worker after every forward (for metrics).</summary>
@@ -91,24 +102,28 @@ public sealed class DynamicBatcher : IAsyncDisposable
     {
         _disposed = true;
         _queue.Writer.TryComplete();
-        await _worker.ConfigureAwait(false);
+        await _workers.ConfigureAwait(false);
     }
 
+    /// <summary>One worker; <see cref="BatcherOptions.MaxConcurrentBatches"/> of them share the
+    /// queue, so one can assemble a batch while another's forward runs.</summary>
     private async Task RunAsync()
     {
         var batch = new List<Request>(_options.MaxBatchSize);
-        while (await NextBatchAsync(batch).ConfigureAwait(false))
+        var carried = new Request?[1];
+        while (await NextBatchAsync(batch, carried).ConfigureAwait(false))
         {
             Execute(batch);
             batch.Clear();
         }
     }
 
-    /// <summary>Fills <paramref name="batch"/>; false once the queue is closed and empty.</summary>
-    private async Task<bool> NextBatchAsync(List<Request> batch)
+    /// <summary>Fills <paramref name="batch"/>; false once the queue is closed and empty.
+    /// <paramref name="carried"/> holds a request taken from the queue that did not fit.</summary>
+    private async Task<bool> NextBatchAsync(List<Request> batch, Request?[] carried)
     {
-        var first = _carried;
-        _carried = null;
+        var first = carried[0];
+        carried[0] = null;
         while (first is null || first.Completion.Task.IsCompleted)
         {
             if (!await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
@@ -133,7 +148,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
 
                 if (rows + next.Rows > _options.MaxBatchSize || !Compatible(first, next))
                 {
-                    _carried = next;
+                    carried[0] = next;
                     break;
                 }
 
@@ -177,13 +192,10 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 inputs[i] = Tensor.ConcatRows(batch.Select(r => r.Inputs[i]).ToList());
             }
 
-            var outputs = _forward(inputs);
-            var at = 0L;
-            foreach (var request in batch)
+            var outputs = _forward(inputs, batch.Select(r => r.Rows).ToArray());
+            for (var i = 0; i < batch.Count; i++)
             {
-                var mine = outputs.Select(o => o.Shape.Count > 0 && o.Shape[0] == rows ? o.SliceRows(at, request.Rows) : o).ToArray();
-                at += request.Rows;
-                request.Complete(mine);
+                batch[i].Complete(outputs[i]);
             }
 
             Record(batch.Count, rows, started, failed: false);
@@ -209,6 +221,21 @@ public sealed class DynamicBatcher : IAsyncDisposable
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _rows, rows);
         BatchCompleted?.Invoke(new BatchRecord(requests, rows, _time.GetElapsedTime(started), failed));
+    }
+
+    private static Tensor[][] SplitRows(Tensor[] outputs, IReadOnlyList<int> rows)
+    {
+        var total = rows.Sum();
+        var result = new Tensor[rows.Count][];
+        var at = 0L;
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var start = at;
+            result[i] = outputs.Select(o => o.Shape.Count > 0 && o.Shape[0] == total ? o.SliceRows(start, rows[i]) : o).ToArray();
+            at += rows[i];
+        }
+
+        return result;
     }
 
     private static bool Compatible(Request a, Request b)

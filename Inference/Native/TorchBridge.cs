@@ -49,7 +49,10 @@ internal static unsafe partial class TorchBridge
     public static partial int OutputsCount(nint outputs);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_outputs_get")]
-    public static partial BridgeStatus OutputsGet(nint outputs, int index, out int dtype, out int ndim, out long* shape, out void* data, out long byteCount);
+    public static partial BridgeStatus OutputsGet(nint outputs, int index, out int dtype, out int ndim, out long* shape);
+
+    [LibraryImport(LibraryName, EntryPoint = "tb_outputs_copy")]
+    public static partial BridgeStatus OutputsCopy(nint outputs, int index, long rowStart, long rowCount, void* destination, long destinationBytes);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_outputs_free")]
     public static partial void OutputsFree(nint outputs);

@@ -99,7 +99,7 @@ public sealed class Tensor
         shape[0] = rows;
         if (first.DType == TensorDType.Float32)
         {
-            var data = new float[ElementCountOf(shape)];
+            var data = GC.AllocateUninitializedArray<float>(checked((int)ElementCountOf(shape)));
             var at = 0;
             foreach (var p in parts)
             {
@@ -111,7 +111,7 @@ public sealed class Tensor
         }
         else
         {
-            var data = new long[ElementCountOf(shape)];
+            var data = GC.AllocateUninitializedArray<long>(checked((int)ElementCountOf(shape)));
             var at = 0;
             foreach (var p in parts)
             {

@@ -196,12 +196,10 @@ tb_status tb_module_forward(tb_module* module, const tb_tensor* inputs, int32_t 
         }
         auto outputs = std::make_unique<tb_outputs>();
         for (auto& t : tensors) {
-            at::ScalarType type = at::isFloatingType(t.scalar_type()) ? at::kFloat : at::kLong;
             if (at::isComplexType(t.scalar_type()))
                 return fail(TB_ERROR_OUTPUT, "the model returned a complex tensor, which is not supported");
-            auto host = t.to(torch::kCPU, type).contiguous();
-            outputs->shapes.emplace_back(host.sizes().begin(), host.sizes().end());
-            outputs->tensors.push_back(std::move(host));
+            outputs->shapes.emplace_back(t.sizes().begin(), t.sizes().end());
+            outputs->tensors.push_back(t);
         }
         *out = outputs.release();
         return TB_OK;
@@ -219,16 +217,41 @@ int32_t tb_outputs_count(const tb_outputs* outputs) {
 }
 
 tb_status tb_outputs_get(const tb_outputs* outputs, int32_t index, int32_t* dtype, int32_t* ndim,
-                         const int64_t** shape, const void** data, int64_t* byte_count) {
+                         const int64_t** shape) {
     if (outputs == nullptr || index < 0 || index >= static_cast<int32_t>(outputs->tensors.size()))
         return fail(TB_ERROR_ARGUMENT, "tb_outputs_get: no output at index " + std::to_string(index));
     const at::Tensor& t = outputs->tensors[static_cast<size_t>(index)];
-    *dtype = t.scalar_type() == at::kFloat ? TB_FLOAT32 : TB_INT64;
+    *dtype = at::isFloatingType(t.scalar_type()) ? TB_FLOAT32 : TB_INT64;
     *ndim = static_cast<int32_t>(t.dim());
     *shape = outputs->shapes[static_cast<size_t>(index)].data();
-    *data = t.data_ptr();
-    *byte_count = static_cast<int64_t>(t.nbytes());
     return TB_OK;
+}
+
+tb_status tb_outputs_copy(const tb_outputs* outputs, int32_t index, int64_t row_start, int64_t row_count,
+                          void* dst, int64_t dst_bytes) {
+    if (outputs == nullptr || dst == nullptr || index < 0 || index >= static_cast<int32_t>(outputs->tensors.size()))
+        return fail(TB_ERROR_ARGUMENT, "tb_outputs_copy: bad outputs, index or destination");
+    try {
+        c10::InferenceMode guard;
+        at::Tensor src = outputs->tensors[static_cast<size_t>(index)];
+        if (row_count >= 0) {
+            if (src.dim() == 0 || row_start < 0 || row_start + row_count > src.size(0))
+                return fail(TB_ERROR_ARGUMENT, "tb_outputs_copy: rows [" + std::to_string(row_start) + ", " +
+                                                   std::to_string(row_start + row_count) + ") outside the output");
+            src = src.narrow(0, row_start, row_count);
+        }
+        at::ScalarType type = at::isFloatingType(src.scalar_type()) ? at::kFloat : at::kLong;
+        if (static_cast<int64_t>(src.numel()) * static_cast<int64_t>(c10::elementSize(type)) != dst_bytes)
+            return fail(TB_ERROR_ARGUMENT, "tb_outputs_copy: destination is " + std::to_string(dst_bytes) +
+                                               " bytes; the rows need " +
+                                               std::to_string(src.numel() * static_cast<int64_t>(c10::elementSize(type))));
+        torch::from_blob(dst, src.sizes(), torch::TensorOptions().dtype(type)).copy_(src);
+        return TB_OK;
+    } catch (const c10::Error& e) {
+        return fail(TB_ERROR_OUTPUT, e);
+    } catch (const std::exception& e) {
+        return fail(TB_ERROR_OUTPUT, e.what());
+    }
 }
 
 void tb_outputs_free(tb_outputs* outputs) { delete outputs; }

@@ -27,7 +27,7 @@ typedef enum tb_dtype {
 } tb_dtype;
 
 typedef struct tb_module tb_module;   // a loaded TorchScript module on one device
-typedef struct tb_outputs tb_outputs; // the tensors one forward returned, on the CPU
+typedef struct tb_outputs tb_outputs; // the tensors one forward returned, still on the device
 
 typedef struct tb_tensor {
     int32_t dtype;          // tb_dtype
@@ -55,13 +55,20 @@ TB_EXPORT tb_status tb_module_load(const char* path, const char* device, tb_modu
 TB_EXPORT void tb_module_free(tb_module* module);
 TB_EXPORT const char* tb_module_device(const tb_module* module);
 
-// Forward: inputs are copied to the module's device; outputs come back on the CPU,
-// floating types as float32 and integer/bool types as int64.
+// Forward: inputs are copied to the module's device; outputs stay where they were made
+// until tb_outputs_copy moves them (floating types as float32, integer/bool as int64).
 TB_EXPORT tb_status tb_module_forward(tb_module* module, const tb_tensor* inputs, int32_t input_count,
                                       tb_outputs** out);
 TB_EXPORT int32_t tb_outputs_count(const tb_outputs* outputs);
+// dtype (tb_dtype as it will be copied out), ndim and shape of output `index`.
 TB_EXPORT tb_status tb_outputs_get(const tb_outputs* outputs, int32_t index, int32_t* dtype, int32_t* ndim,
-                                   const int64_t** shape, const void** data, int64_t* byte_count);
+                                   const int64_t** shape);
+// Copies rows [row_start, row_start + row_count) of output `index` (row_count < 0: all of
+// it) into `dst` on the host, converting the dtype; dst_bytes must be exactly that size.
+// One copy from the device straight into the caller's memory: a batch's outputs are split
+// per request here, with no intermediate host tensor.
+TB_EXPORT tb_status tb_outputs_copy(const tb_outputs* outputs, int32_t index, int64_t row_start, int64_t row_count,
+                                    void* dst, int64_t dst_bytes);
 TB_EXPORT void tb_outputs_free(tb_outputs* outputs);
 
 // Waits for queued device work (no-op on CPU); used by benchmarks.

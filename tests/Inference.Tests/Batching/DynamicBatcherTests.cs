@@ -158,6 +158,34 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task SeveralBatchesRunAtOnceButNeverMoreThanAllowed()
+    {
+        var running = 0;
+        var peak = 0;
+        await using var batcher = new DynamicBatcher("m", inputs =>
+        {
+            var now = Interlocked.Increment(ref running);
+            InterlockedMax(ref peak, now);
+            Thread.Sleep(20);
+            Interlocked.Decrement(ref running);
+            return [Tensor.FromFloat32(inputs[0].Floats.Select(v => v + 1).ToArray(), inputs[0].Shape.ToArray())];
+        }, new BatcherOptions { MaxBatchSize = 2, MaxQueueDelay = TimeSpan.Zero, MaxConcurrentBatches = 3 });
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 30).Select(i => batcher.RunAsync([Row(i)])));
+
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => i + 1f), results.Select(r => r[0].Floats[0]));
+        Assert.InRange(peak, 2, 3);
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    [Fact]
     public async Task DisposingDrainsWhatWasQueued()
     {
         var sizes = new List<int>();
