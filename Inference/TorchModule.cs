@@ -146,7 +146,7 @@ public sealed class TorchModule : IDisposable
         Tensor tensor;
         if (dtype == TensorDType.Float32)
         {
-            var values = GC.AllocateUninitializedArray<float>(count);
+            var values = TensorBufferPool.RentFloats(count);
             fixed (float* p = values)
             {
                 status = TorchBridge.OutputsCopy(outputs, index, rowStart, rowCount, p, (long)count * sizeof(float));
@@ -156,7 +156,7 @@ public sealed class TorchModule : IDisposable
         }
         else
         {
-            var values = GC.AllocateUninitializedArray<long>(count);
+            var values = TensorBufferPool.RentLongs(count);
             fixed (long* p = values)
             {
                 status = TorchBridge.OutputsCopy(outputs, index, rowStart, rowCount, p, (long)count * sizeof(long));

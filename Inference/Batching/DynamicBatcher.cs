@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Actors.Inference.Errors;
 using Actors.Inference.Tensors;
 
@@ -10,12 +10,17 @@ namespace Actors.Inference.Batching;
 /// The queue is bounded: when full, callers get <see cref="BatchQueueFullException"/>.</summary>
 public sealed class DynamicBatcher : IAsyncDisposable
 {
+    private static readonly TimeSpan SpinWindow = TimeSpan.FromMilliseconds(1);
     private readonly string _model;
     private readonly Func<IReadOnlyList<Tensor>, IReadOnlyList<int>, Tensor[][]> _forward;
     private readonly BatcherOptions _options;
     private readonly TimeProvider _time;
-    private readonly Channel<Request> _queue;
-    private readonly Task _workers;
+    private readonly ConcurrentQueue<Request> _queue = new();
+    private readonly SemaphoreSlim _available = new(0);
+    private readonly Thread[] _workers;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _queued;
+    private int _running;
     private long _batches;
     private long _rows;
     private volatile bool _disposed;
@@ -39,16 +44,19 @@ public sealed class DynamicBatcher : IAsyncDisposable
         _forward = forward;
         _options = options;
         _time = time ?? TimeProvider.System;
-        _queue = Channel.CreateBounded<Request>(new BoundedChannelOptions(options.MaxQueued)
+        _running = options.MaxConcurrentBatches;
+        // Dedicated threads: a forward blocks its thread for its whole length anyway, and
+        // blocking waits wake without a thread-pool hop and time out precisely.
+        _workers = Enumerable.Range(0, options.MaxConcurrentBatches)
+            .Select(i => new Thread(Work) { IsBackground = true, Name = $"batcher {model} #{i}" })
+            .ToArray();
+        foreach (var worker in _workers)
         {
-            SingleReader = false,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _workers = Task.WhenAll(Enumerable.Range(0, options.MaxConcurrentBatches).Select(_ =>
-            Task.Factory.StartNew(RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap()));
+            worker.Start();
+        }
     }
 
-    /// <summary>Raised on the worker after every forward (for metrics).</summary>
+    /// <summary>Raised on a worker after every forward (for metrics).</summary>
     public event Action<BatchRecord>? BatchCompleted;
 
     public BatcherOptions Options => _options;
@@ -57,7 +65,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
 
     public long RowsRun => Interlocked.Read(ref _rows);
 
-    public int Waiting => _queue.Reader.Count;
+    public int Waiting => Volatile.Read(ref _queued);
 
     /// <summary>Queues <paramref name="inputs"/> (each with the same leading row count) and
     /// returns the model's outputs for those rows.</summary>
@@ -81,97 +89,139 @@ public sealed class DynamicBatcher : IAsyncDisposable
 
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        var request = new Request(inputs, (int)rows, _time.GetTimestamp());
-        if (!_queue.Writer.TryWrite(request))
+        if (Interlocked.Increment(ref _queued) > _options.MaxQueued)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-
+            Interlocked.Decrement(ref _queued);
             throw new BatchQueueFullException(_model, _options.MaxQueued);
         }
 
+        var request = new Request(inputs, (int)rows, _time.GetTimestamp());
         if (cancellationToken.CanBeCanceled)
         {
             request.Registration = cancellationToken.Register(
                 static state => ((Request)state!).Completion.TrySetCanceled(), request);
         }
 
+        _queue.Enqueue(request);
+        _available.Release();
         return request.Completion.Task;
     }
 
+    /// <summary>Stops taking requests, finishes every queued one, then returns.</summary>
     public async ValueTask DisposeAsync()
     {
-        _disposed = true;
-        _queue.Writer.TryComplete();
-        await _workers.ConfigureAwait(false);
+        if (!_disposed)
+        {
+            _disposed = true;
+            _available.Release(); // wakes one idle worker; each passes the wake-up on
+        }
+
+        await _stopped.Task.ConfigureAwait(false);
     }
 
-    /// <summary>One worker; <see cref="BatcherOptions.MaxConcurrentBatches"/> of them share the
-    /// queue, so one can assemble a batch while another's forward runs.</summary>
-    private async Task RunAsync()
+    private void Work()
     {
         var batch = new List<Request>(_options.MaxBatchSize);
-        var carried = new Request?[1];
-        while (await NextBatchAsync(batch, carried).ConfigureAwait(false))
+        Request? carried = null;
+        var stopping = false;
+        while (!stopping || carried is not null)
         {
+            var first = carried;
+            carried = null;
+            while (first is null || first.Completion.Task.IsCompleted)
+            {
+                first = Take(Timeout.InfiniteTimeSpan, ref stopping);
+                if (first is null && stopping)
+                {
+                    break;
+                }
+            }
+
+            if (first is null)
+            {
+                break;
+            }
+
+            batch.Add(first);
+            carried = Fill(batch, first, ref stopping);
             Execute(batch);
             batch.Clear();
         }
+
+        if (Interlocked.Decrement(ref _running) == 0)
+        {
+            _stopped.TrySetResult();
+        }
     }
 
-    /// <summary>Fills <paramref name="batch"/>; false once the queue is closed and empty.
-    /// <paramref name="carried"/> holds a request taken from the queue that did not fit.</summary>
-    private async Task<bool> NextBatchAsync(List<Request> batch, Request?[] carried)
+    /// <summary>Adds compatible requests until the batch is full or the first request's
+    /// deadline passes; returns a taken request that did not fit.</summary>
+    private Request? Fill(List<Request> batch, Request first, ref bool stopping)
     {
-        var first = carried[0];
-        carried[0] = null;
-        while (first is null || first.Completion.Task.IsCompleted)
-        {
-            if (!await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                return false;
-            }
-
-            _queue.Reader.TryRead(out first);
-        }
-
-        batch.Add(first);
         var rows = first.Rows;
         var deadline = first.EnqueuedAt + (long)(_options.MaxQueueDelay.TotalSeconds * _time.TimestampFrequency);
         while (rows < _options.MaxBatchSize)
         {
-            if (_queue.Reader.TryRead(out var next))
+            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
+            if (remaining <= TimeSpan.Zero && _queue.IsEmpty)
             {
-                if (next.Completion.Task.IsCompleted)
-                {
-                    continue;
-                }
+                break;
+            }
 
-                if (rows + next.Rows > _options.MaxBatchSize || !Compatible(first, next))
+            // Timers fire late; the last millisecond is waited out by spinning, so a lone
+            // request never waits longer than the max delay.
+            var next = Take(remaining > SpinWindow ? remaining - SpinWindow : TimeSpan.Zero, ref stopping);
+            if (next is null)
+            {
+                if (stopping)
                 {
-                    carried[0] = next;
                     break;
                 }
 
-                batch.Add(next);
-                rows += next.Rows;
+                if (remaining <= SpinWindow)
+                {
+                    Thread.SpinWait(32);
+                }
+
                 continue;
             }
 
-            var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
-            if (remaining <= TimeSpan.Zero)
+            if (next.Completion.Task.IsCompleted)
             {
-                break;
+                continue;
             }
 
-            var arrival = _queue.Reader.WaitToReadAsync().AsTask();
-            var done = await Task.WhenAny(arrival, Task.Delay(remaining, _time)).ConfigureAwait(false);
-            if (done != arrival || !arrival.Result)
+            if (rows + next.Rows > _options.MaxBatchSize || !Compatible(first, next))
             {
-                break;
+                return next;
             }
+
+            batch.Add(next);
+            rows += next.Rows;
         }
 
-        return true;
+        return null;
+    }
+
+    /// <summary>The next queued request, waiting up to <paramref name="timeout"/>; null on
+    /// time-out, or when the batcher is disposed and the queue is empty.</summary>
+    private Request? Take(TimeSpan timeout, ref bool stopping)
+    {
+        if (!_available.Wait(timeout))
+        {
+            return null;
+        }
+
+        if (_queue.TryDequeue(out var request))
+        {
+            Interlocked.Decrement(ref _queued);
+            return request;
+        }
+
+        // A count with no request is the disposal wake-up: pass it on and stop once empty.
+        stopping = true;
+        _available.Release();
+        return null;
     }
 
     private void Execute(List<Request> batch)
@@ -192,7 +242,22 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 inputs[i] = Tensor.ConcatRows(batch.Select(r => r.Inputs[i]).ToList());
             }
 
-            var outputs = _forward(inputs, batch.Select(r => r.Rows).ToArray());
+            Tensor[][] outputs;
+            try
+            {
+                outputs = _forward(inputs, batch.Select(r => r.Rows).ToArray());
+            }
+            finally
+            {
+                if (batch.Count > 1)
+                {
+                    foreach (var joined in inputs)
+                    {
+                        joined?.Recycle();
+                    }
+                }
+            }
+
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Complete(outputs[i]);

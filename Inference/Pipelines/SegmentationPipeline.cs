@@ -16,6 +16,7 @@ internal static class SegmentationPipeline
         var classes = (int)logits.Shape[1];
         int h = (int)logits.Shape[2], w = (int)logits.Shape[3];
         var labels = Argmax(logits.Floats, classes, h * w);
+        logits.Recycle();
 
         // Report at the input's own resolution so areas use the caller's spacing directly.
         int outW = source?.Width ?? w, outH = source?.Height ?? h;

@@ -52,6 +52,20 @@ public sealed class Tensor
         return n;
     }
 
+    /// <summary>Hands this tensor's array back for reuse by later forwards. Call it when done
+    /// with an output; the tensor must not be read afterwards.</summary>
+    public void Recycle()
+    {
+        if (Float32Data is { } f)
+        {
+            TensorBufferPool.Return(f);
+        }
+        else if (Int64Data is { } l)
+        {
+            TensorBufferPool.Return(l);
+        }
+    }
+
     public string ShapeText() => FormatShape(Shape);
 
     public static string FormatShape(IReadOnlyList<long> shape) => "[" + string.Join(", ", shape) + "]";
@@ -99,7 +113,7 @@ public sealed class Tensor
         shape[0] = rows;
         if (first.DType == TensorDType.Float32)
         {
-            var data = GC.AllocateUninitializedArray<float>(checked((int)ElementCountOf(shape)));
+            var data = TensorBufferPool.RentFloats(checked((int)ElementCountOf(shape)));
             var at = 0;
             foreach (var p in parts)
             {
@@ -111,7 +125,7 @@ public sealed class Tensor
         }
         else
         {
-            var data = GC.AllocateUninitializedArray<long>(checked((int)ElementCountOf(shape)));
+            var data = TensorBufferPool.RentLongs(checked((int)ElementCountOf(shape)));
             var at = 0;
             foreach (var p in parts)
             {
