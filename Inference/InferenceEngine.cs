@@ -37,7 +37,7 @@ public sealed class InferenceEngine : IAsyncDisposable
             {
                 if (wanted is null || wanted.Contains(definition.Name))
                 {
-                    models.Add(definition.Name, LoadedModel.Load(definition, device, options.MaxQueuedPerModel, time));
+                    models.Add(definition.Name, LoadedModel.Load(definition, device, options.MaxQueuedPerModel, time, options.GpuConcurrentBatches));
                 }
             }
         }

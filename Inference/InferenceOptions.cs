@@ -20,6 +20,10 @@ public sealed class InferenceOptions
     /// <summary>Largest accepted image, in pixels (width x height).</summary>
     public long MaxImagePixels { get; set; } = 4096L * 4096;
 
+    /// <summary>Batches in flight per model on a GPU (on a CPU always 1: libtorch already uses
+    /// every core). More lets batches be assembled while others run.</summary>
+    public int GpuConcurrentBatches { get; set; } = 2;
+
     /// <summary>Waiting requests per model before callers are pushed back.</summary>
     public int MaxQueuedPerModel { get; set; } = 1024;
 }

@@ -28,7 +28,7 @@ public sealed class LoadedModel : IAsyncDisposable
 
     public DynamicBatcher Batcher { get; }
 
-    public static LoadedModel Load(ModelDefinition definition, string device, int maxQueued, TimeProvider? time = null)
+    public static LoadedModel Load(ModelDefinition definition, string device, int maxQueued, TimeProvider? time = null, int gpuConcurrentBatches = 2)
     {
         var module = TorchModule.Load(definition.ModelFile, device);
         var options = new BatcherOptions
@@ -36,7 +36,7 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxBatchSize = definition.Manifest.Batch.MaxBatchSize,
             MaxQueueDelay = TimeSpan.FromMilliseconds(definition.Manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
-            MaxConcurrentBatches = module.Device.StartsWith("cuda", StringComparison.Ordinal) ? 2 : 1,
+            MaxConcurrentBatches = module.Device.StartsWith("cuda", StringComparison.Ordinal) ? Math.Max(1, gpuConcurrentBatches) : 1,
         };
         LoadedModel? model = null;
         var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.ForwardSplit(inputs, rows), options, time);

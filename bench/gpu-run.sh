@@ -29,10 +29,12 @@ echo "== engine tests on $INFERENCE_DEVICE"
 /tmp/app/Actors.Inference.Tests >"$out/tests-$INFERENCE_DEVICE.log" 2>&1; echo "tests exit code $?"
 grep -E "FAIL|Total|Failed|Passed" "$out/tests-$INFERENCE_DEVICE.log" | tail -20
 
-for spec in ${BENCH_MODELS:-segmentation:8 classification:16 diffusion:16}; do
-  m="${spec%%:*}"; b="${spec##*:}"
-  echo "== bench $m batch $b on $INFERENCE_DEVICE"
+# MODEL:BATCH:BATCHES-IN-FLIGHT
+for spec in ${BENCH_MODELS:-segmentation:8:2 classification:16:2 classification:16:4 diffusion:16:2}; do
+  IFS=: read -r m b c <<<"$spec"
+  name="$m-$INFERENCE_DEVICE-c$c"
+  echo "== bench $m batch $b on $INFERENCE_DEVICE, $c batches in flight"
   /tmp/app/Actors.Inference.Bench --model "$m" --batch "$b" --device "$INFERENCE_DEVICE" --iterations "${BENCH_ITERATIONS:-300}" \
-    --seconds 8 --concurrency 64 --json "$out/bench-$m-$INFERENCE_DEVICE.json" >"$out/bench-$m-$INFERENCE_DEVICE.log" 2>&1
-  sed -n '/^phase/,/low-load/p' "$out/bench-$m-$INFERENCE_DEVICE.log"
+    --seconds 8 --concurrency 64 --concurrent-batches "$c" --json "$out/bench-$name.json" >"$out/bench-$name.log" 2>&1
+  sed -n '/^phase/,/low-load/p' "$out/bench-$name.log"
 done

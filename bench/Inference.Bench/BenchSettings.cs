@@ -20,6 +20,8 @@ internal sealed record BenchSettings
 
     public int Threads { get; init; }
 
+    public int ConcurrentBatches { get; init; } = 2;
+
     public string? ModelsPath { get; init; }
 
     public string? RawBench { get; init; }
@@ -42,6 +44,7 @@ internal sealed record BenchSettings
                 "--concurrency" => s with { Concurrency = Int() },
                 "--seconds" => s with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--threads" => s with { Threads = Int() },
+                "--concurrent-batches" => s with { ConcurrentBatches = Int() },
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },

@@ -25,6 +25,7 @@ var options = new InferenceOptions
     Threads = settings.Threads,
     ModelsPath = settings.ModelsPath ?? FindModels(),
     MaxQueuedPerModel = Math.Max(1024, settings.Concurrency * 2),
+    GpuConcurrentBatches = settings.ConcurrentBatches,
 };
 await using var engine = InferenceEngine.Start(options, only: [settings.Model]);
 var model = engine.Get(settings.Model);
@@ -32,7 +33,7 @@ var maxBatch = model.Manifest.Batch.MaxBatchSize;
 var batch = Math.Min(settings.Batch, maxBatch);
 Console.WriteLine($"model {model.Name} {model.Manifest.Version} on {engine.Device}; libtorch {TorchRuntime.TorchVersion}, " +
                   $"bridge {TorchRuntime.BridgeVersion}, {TorchRuntime.Threads} thread(s); batch {batch}, max batch {maxBatch}, " +
-                  $"max delay {model.Manifest.Batch.MaxQueueDelayMs} ms");
+                  $"max delay {model.Manifest.Batch.MaxQueueDelayMs} ms, {model.Batcher.Options.MaxConcurrentBatches} batch(es) in flight");
 
 var raw = new List<LatencyStats>();
 var direct = new List<LatencyStats>();
@@ -110,7 +111,9 @@ Tensor[] Inputs(int rows)
 LatencyStats MeasureDirect(int rows, int iterations)
 {
     var inputs = Inputs(rows);
-    for (var i = 0; i < 10; i++)
+    // Warm up for a second, not a few calls: tiered JIT recompiles hot paths after ~30
+    // calls and 100 ms, and that must not land inside the measurement.
+    for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);)
     {
         Recycle(model.ForwardDirect(inputs));
     }
@@ -130,7 +133,7 @@ LatencyStats MeasureDirect(int rows, int iterations)
 async Task<LatencyStats> MeasureBatcher(int callers, TimeSpan duration)
 {
     var inputs = Inputs(1);
-    for (var i = 0; i < 10; i++)
+    for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);)
     {
         Recycle(await model.ForwardAsync(inputs));
     }
