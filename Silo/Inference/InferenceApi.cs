@@ -1,0 +1,128 @@
+using System.Globalization;
+using Actors.Inference;
+using Actors.Inference.Errors;
+using Actors.Inference.Pipelines;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Inference;
+
+/// <summary>Synchronous inference on this silo's engine: list models, run one. Jobs,
+/// tenants and queues come with the cluster core; this is the GPU host's own door.</summary>
+internal static class InferenceApi
+{
+    public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/models");
+        group.MapGet("/", ListModels);
+        group.MapPost("/{name}/infer", InferAsync);
+        return group;
+    }
+
+    internal static Ok<ModelSummary[]> ListModels(EngineHost host) =>
+        TypedResults.Ok(host.Engine.Models.Select(m => new ModelSummary(
+            m.Name, m.Manifest.Version, m.Manifest.Task, m.Manifest.Description, m.Device,
+            m.Manifest.Inputs.Select(i => $"{i.Name}: {i.Dtype}{Actors.Inference.Tensors.Tensor.FormatShape(i.Shape)}").ToArray(),
+            m.Manifest.Labels.ToArray())).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray());
+
+    internal static async Task<IResult> InferAsync(string name, HttpRequest request, EngineHost host, IOptions<ApiOptions> api, CancellationToken ct)
+    {
+        var limit = api.Value.MaxUploadBytes;
+        if (request.ContentLength > limit)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "upload_too_large", $"the upload is {request.ContentLength} bytes; the limit is {limit}");
+        }
+
+        if (!host.Engine.TryGet(name, out var model) || model is null)
+        {
+            return Problem(StatusCodes.Status404NotFound, "unknown_model", $"no model named '{name}'");
+        }
+
+        InferenceRequest inference;
+        try
+        {
+            inference = await ReadRequestAsync(request, model.Manifest.Task, limit, ct);
+        }
+        catch (InvalidDataException e)
+        {
+            return Problem(StatusCodes.Status413PayloadTooLarge, "upload_too_large", e.Message);
+        }
+        catch (FormatException e)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "bad_parameter", e.Message);
+        }
+
+        try
+        {
+            var output = await host.Engine.RunAsync(name, inference, ct);
+            var wantsPng = request.Query["format"] == "png" ||
+                           request.GetTypedHeaders().Accept.Any(a => a.MediaType == "image/png");
+            if (wantsPng)
+            {
+                return output.Png is { } png
+                    ? TypedResults.File(png, "image/png")
+                    : Problem(StatusCodes.Status406NotAcceptable, "no_image", $"model '{name}' returns no image");
+            }
+
+            return TypedResults.Json(output);
+        }
+        catch (InferenceException e)
+        {
+            return FromInferenceError(e);
+        }
+    }
+
+    private static async Task<InferenceRequest> ReadRequestAsync(HttpRequest request, string task, long limit, CancellationToken ct)
+    {
+        using var body = new MemoryStream();
+        var buffer = new byte[81920];
+        int n;
+        while ((n = await request.Body.ReadAsync(buffer, ct)) > 0)
+        {
+            if (body.Length + n > limit)
+            {
+                throw new InvalidDataException($"the upload is over the limit of {limit} bytes");
+            }
+
+            body.Write(buffer, 0, n);
+        }
+
+        var q = request.Query;
+        return new InferenceRequest
+        {
+            Input = body.ToArray(),
+            ContentType = request.ContentType ?? (task == "diffusion" ? "" : "image/png"),
+            Shape = q["shape"].FirstOrDefault() is { Length: > 0 } shape
+                ? shape.Split(',').Select(d => long.Parse(d, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray()
+                : null,
+            SpacingXMm = Number(q["spacingX"], 1.0),
+            SpacingYMm = Number(q["spacingY"], Number(q["spacingX"], 1.0)),
+            SliceThicknessMm = q["sliceThickness"].FirstOrDefault() is { } t ? Number(t, 0) : null,
+            Steps = q["steps"].FirstOrDefault() is { } s ? (int)Number(s, 0) : null,
+            Seed = q["seed"].FirstOrDefault() is { } seed ? long.Parse(seed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : 0,
+        };
+    }
+
+    private static double Number(string? text, double fallback) =>
+        string.IsNullOrEmpty(text) ? fallback
+        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+        : throw new FormatException($"'{text}' is not a number");
+
+    internal static IResult FromInferenceError(InferenceException e) => e switch
+    {
+        ImageTooLargeException => Problem(StatusCodes.Status413PayloadTooLarge, e.Code, e.Message),
+        ImageFormatException when e.Message.StartsWith("unsupported content type", StringComparison.Ordinal) =>
+            Problem(StatusCodes.Status415UnsupportedMediaType, e.Code, e.Message),
+        ImageFormatException => Problem(StatusCodes.Status400BadRequest, e.Code, e.Message),
+        InvalidInputException or TorchRuntimeException => Problem(StatusCodes.Status422UnprocessableEntity, e.Code, e.Message),
+        UnknownModelException => Problem(StatusCodes.Status404NotFound, e.Code, e.Message),
+        BatchQueueFullException => Results.Problem(title: "busy", detail: e.Message, statusCode: StatusCodes.Status503ServiceUnavailable,
+            type: e.Code, extensions: new Dictionary<string, object?> { ["retryAfterSeconds"] = 1 }),
+        _ => Problem(StatusCodes.Status503ServiceUnavailable, e.Code, e.Message),
+    };
+
+    private static IResult Problem(int status, string code, string detail) =>
+        Results.Problem(title: code.Replace('_', ' '), detail: detail, statusCode: status, type: code);
+
+    internal sealed record ModelSummary(string Name, string Version, string Task, string Description, string Device, string[] Inputs, string[] Labels);
+}

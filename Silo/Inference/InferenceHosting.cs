@@ -1,0 +1,50 @@
+using Actors.Inference;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace Actors.Silo.Inference;
+
+/// <summary>Registers the inference engine: options from "Inference", started with the host
+/// (models loaded before the first request), disposed with it.</summary>
+internal static class InferenceHosting
+{
+    public static WebApplicationBuilder AddInferenceEngine(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<InferenceOptions>()
+            .BindConfiguration(InferenceOptions.Section)
+            .PostConfigure(o => o.ModelsPath = ResolveModels(o.ModelsPath, builder.Environment.ContentRootPath))
+            .Validate(o => o.MaxImagePixels > 0 && o.MaxQueuedPerModel > 0 && o.Threads >= 0, "Inference options out of range")
+            .ValidateOnStart();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EngineHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
+        builder.Services.AddOptions<ApiOptions>()
+            .BindConfiguration(ApiOptions.Section)
+            .Validate(o => o.MaxUploadBytes > 0, "Api:MaxUploadBytes must be positive")
+            .ValidateOnStart();
+        // The endpoint enforces the limit itself (413 as ProblemDetails); Kestrel's own limit
+        // sits just above it as a backstop.
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Api:MaxUploadBytes", 20L * 1024 * 1024) + 1);
+        return builder;
+    }
+
+    /// <summary>A relative models path is looked for from the content root upwards, so the
+    /// silo finds the repository's models/ wherever it is started from.</summary>
+    private static string ResolveModels(string configured, string contentRoot)
+    {
+        if (Path.IsPathRooted(configured))
+        {
+            return configured;
+        }
+
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, configured);
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.GetFullPath(configured, contentRoot);
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Actors.Silo.Tests.Inference;
+
+public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
+{
+    private static readonly string Samples = Path.Combine(FindRepo(), "models", "classification", "samples");
+
+    [Fact]
+    public async Task ModelsAreListedWithTheirTasks()
+    {
+        var models = await factory.CreateClient().GetFromJsonAsync<JsonElement[]>("/v1/models");
+        Assert.Equal(["classification", "diffusion", "segmentation"], models!.Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal("segmentation", models![2].GetProperty("task").GetString());
+    }
+
+    [Fact]
+    public async Task ReadyOnceTheModelsAreLoaded()
+    {
+        var response = await factory.CreateClient().GetAsync("/health/ready");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task APngIsClassified()
+    {
+        var samples = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(Samples, "samples.json"))).RootElement;
+        var first = samples[0];
+        var response = await Post("/v1/models/classification/infer", await File.ReadAllBytesAsync(Path.Combine(Samples, first.GetProperty("file").GetString()!)), "image/png");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("classification", body.GetProperty("task").GetString());
+        foreach (var finding in body.GetProperty("findings").EnumerateArray())
+        {
+            var truth = first.GetProperty("findings").GetProperty(finding.GetProperty("label").GetString()!).GetBoolean();
+            Assert.Equal(truth, finding.GetProperty("present").GetBoolean());
+        }
+    }
+
+    [Fact]
+    public async Task DiffusionReturnsTheSamePngForTheSameSeed()
+    {
+        var a = await Post("/v1/models/diffusion/infer?seed=5&steps=6&format=png", [], null);
+        var b = await Post("/v1/models/diffusion/infer?seed=5&steps=6&format=png", [], null);
+        Assert.Equal("image/png", a.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(await a.Content.ReadAsByteArrayAsync(), await b.Content.ReadAsByteArrayAsync());
+    }
+
+    [Theory]
+    [InlineData("/v1/models/segmentation/infer", "image/png", "corrupt", HttpStatusCode.BadRequest, "unsupported_image")]
+    [InlineData("/v1/models/segmentation/infer", "image/jpeg", "png", HttpStatusCode.UnsupportedMediaType, "unsupported_image")]
+    [InlineData("/v1/models/segmentation/infer?shape=3,128,128", "application/octet-stream", "raw3", HttpStatusCode.UnprocessableEntity, "invalid_input")]
+    [InlineData("/v1/models/nope/infer", "image/png", "png", HttpStatusCode.NotFound, "unknown_model")]
+    [InlineData("/v1/models/diffusion/infer?steps=abc", null, "none", HttpStatusCode.BadRequest, "bad_parameter")]
+    [InlineData("/v1/models/diffusion/infer?steps=0", null, "none", HttpStatusCode.UnprocessableEntity, "invalid_input")]
+    [InlineData("/v1/models/classification/infer", "image/png", "huge", HttpStatusCode.RequestEntityTooLarge, "upload_too_large")]
+    public async Task BadRequestsGetProblemDetails(string url, string? contentType, string body, HttpStatusCode status, string? type)
+    {
+        var png = await File.ReadAllBytesAsync(Path.Combine(Samples, "xray_00.png"));
+        byte[] bytes = body switch
+        {
+            "corrupt" => png.Take(png.Length - 30).ToArray(),
+            "png" => png,
+            "raw3" => new byte[3 * 128 * 128 * 4],
+            "huge" => new byte[3 * 1024 * 1024],
+            _ => [],
+        };
+
+        var response = await Post(url, bytes, contentType);
+
+        Assert.Equal(status, response.StatusCode);
+        if (type is not null)
+        {
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal(type, problem.GetProperty("type").GetString());
+            Assert.False(string.IsNullOrEmpty(problem.GetProperty("detail").GetString()));
+        }
+    }
+
+    private async Task<HttpResponseMessage> Post(string url, byte[] body, string? contentType)
+    {
+        var content = new ByteArrayContent(body);
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        }
+
+        return await factory.CreateClient().PostAsync(url, content);
+    }
+
+    private static string FindRepo()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Actors.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("Actors.sln not found above " + AppContext.BaseDirectory);
+    }
+}
