@@ -39,6 +39,13 @@ DIFF_SIZE = 64
 DIFF_T = 1000
 DIFF_BETA = (1e-4, 0.02)
 REUSE = False
+DEVICE = "cpu"
+BATCH = 24
+POOL = 3000
+LR = None
+SAVE_WEIGHTS = None
+LOAD_WEIGHTS = {}
+NO_EXPORT = False
 
 
 # ---------------------------------------------------------------- PNG (no PIL here)
@@ -215,7 +222,21 @@ class Denoiser(nn.Module):
 
 
 # ---------------------------------------------------------------- training
+def to_device(value):
+    if isinstance(value, (tuple, list)):
+        return type(value)(to_device(v) for v in value)
+    return value.to(DEVICE)
+
+
 def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
+    if name and LOAD_WEIGHTS and name in LOAD_WEIGHTS:
+        # --load-weights: weights trained elsewhere (e.g. on a GPU with a newer torch, whose
+        # TorchScript files this torch cannot read), exported here.
+        data = np.load(LOAD_WEIGHTS[name])
+        net.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files})
+        net.eval()
+        print(f"  {label}: loaded weights from {LOAD_WEIGHTS[name]}", flush=True)
+        return 0
     if name and REUSE:
         # --reuse: keep the committed weights, re-export only (e.g. after an export fix).
         old = torch.jit.load(os.path.join(HERE, name, "model.pt"))
@@ -225,11 +246,12 @@ def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
         net.eval()
         print(f"  {label}: reused the weights of {name}/model.pt", flush=True)
         return 0
+    net.to(DEVICE)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     start, step, avg = time.time(), 0, None
     net.train()
     while time.time() - start < seconds:
-        x, y = make_batch()
+        x, y = to_device(make_batch())
         loss = loss_fn(net, x, y)
         opt.zero_grad()
         loss.backward()
@@ -239,7 +261,12 @@ def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
         if step % 20 == 0:
             print(f"  {label}: step {step:5d}  {time.time() - start:5.0f}s  loss {avg:.4f}", flush=True)
     net.eval()
+    net.to("cpu")
     print(f"  {label}: {step} steps, final loss {avg:.4f}", flush=True)
+    if name and SAVE_WEIGHTS:
+        path = os.path.join(SAVE_WEIGHTS, f"{name}.npz")
+        np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+        print(f"  {label}: saved weights to {path}", flush=True)
     return step
 
 
@@ -248,6 +275,8 @@ def save_bin(path, array):
 
 
 def export(name, module, example_inputs, manifest, rng_samples=None):
+    if NO_EXPORT:
+        return
     out = os.path.join(HERE, name)
     os.makedirs(os.path.join(out, "reference"), exist_ok=True)
     with torch.no_grad():
@@ -373,15 +402,18 @@ def export_diffusion(seconds):
     torch.manual_seed(3)
     net = Denoiser()
     abar = diffusion_schedule()
+    # A pool of images drawn once, flipped at random: drawing them is slower than a GPU step.
+    pool = torch.from_numpy(np.stack([shapes_image(rng) for _ in range(POOL if not LOAD_WEIGHTS else 1)]))
 
     def batch():
-        x0 = torch.from_numpy(np.stack([shapes_image(rng) for _ in range(24)]))
+        x0 = pool[torch.randint(0, pool.shape[0], (BATCH,))]
+        x0 = torch.where(torch.rand(BATCH, 1, 1, 1) < 0.5, x0.flip(3), x0)
         t = torch.randint(0, DIFF_T, (x0.shape[0],))
         eps = torch.randn_like(x0)
         a = abar[t][:, None, None, None]
         return (a.sqrt() * x0 + (1 - a).sqrt() * eps, t), eps
 
-    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, 2e-3, "diffusion", "diffusion")
+    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, LR or 2e-3, "diffusion", "diffusion")
     g = torch.Generator().manual_seed(102)
     example = (torch.randn(1, 3, DIFF_SIZE, DIFF_SIZE, generator=g), torch.tensor([500], dtype=torch.int64))
     manifest = {
@@ -405,9 +437,19 @@ def main():
     p.add_argument("--seconds", type=float, default=90, help="training time per model")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--reuse", action="store_true", help="re-export the committed weights without training")
+    p.add_argument("--device", default="cpu", help="train on this device (cuda on a GPU machine)")
+    p.add_argument("--batch", type=int, default=24, help="diffusion training batch")
+    p.add_argument("--pool", type=int, default=3000, help="diffusion training images drawn up front")
+    p.add_argument("--lr", type=float, default=None, help="diffusion learning rate")
+    p.add_argument("--save-weights", metavar="DIR", help="also write <model>.npz of the trained weights")
+    p.add_argument("--load-weights", metavar="NPZ", nargs="*", default=[],
+                   help="NAME=FILE.npz: skip training NAME, use these weights (trained elsewhere)")
+    p.add_argument("--no-export", action="store_true", help="train (and --save-weights) only")
     a = p.parse_args()
-    global REUSE
-    REUSE = a.reuse
+    global REUSE, DEVICE, BATCH, POOL, LR, SAVE_WEIGHTS, LOAD_WEIGHTS, NO_EXPORT
+    REUSE, DEVICE, BATCH, POOL, LR = a.reuse, a.device, a.batch, a.pool, a.lr
+    SAVE_WEIGHTS, NO_EXPORT = a.save_weights, a.no_export
+    LOAD_WEIGHTS = dict(w.split("=", 1) for w in a.load_weights)
     torch.set_num_threads(a.threads)
     jobs = {"segmentation": export_segmentation, "classification": export_classification,
             "diffusion": export_diffusion}

@@ -164,25 +164,10 @@ public sealed class PngCodecTests
             output.Write(word);
             var typeAndBody = Encoding.ASCII.GetBytes(type).Concat(body).ToArray();
             output.Write(typeAndBody);
-            BinaryPrimitives.WriteUInt32BigEndian(word, Crc32Reference(typeAndBody));
+            BinaryPrimitives.WriteUInt32BigEndian(word, ReferenceCrc32.Compute(typeAndBody));
             output.Write(word);
         }
 
         return output.ToArray();
-    }
-
-    private static uint Crc32Reference(byte[] data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-            }
-        }
-
-        return crc ^ 0xFFFFFFFFu;
     }
 }

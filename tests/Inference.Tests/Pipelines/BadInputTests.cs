@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Actors.Inference.Errors;
 using Actors.Inference.Imaging;
 using Actors.Inference.Pipelines;
+using Actors.Inference.Tests.Imaging;
 using Actors.Inference.Tensors;
 
 namespace Actors.Inference.Tests.Pipelines;
@@ -94,7 +95,7 @@ public sealed class BadInputTests(EngineFixture fixture) : IClassFixture<EngineF
         var png = PngEncoder.Encode(1, 1, 1, [0]);
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), 60000);
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 60000);
-        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), Crc(png.AsSpan(12, 17)));
+        BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), ReferenceCrc32.Compute(png.AsSpan(12, 17)));
         var e = await Assert.ThrowsAsync<ImageTooLargeException>(() => Run("segmentation", new InferenceRequest { Input = png }));
         Assert.Contains("60000x60000", e.Message, StringComparison.Ordinal);
     }
@@ -153,19 +154,4 @@ public sealed class BadInputTests(EngineFixture fixture) : IClassFixture<EngineF
     }
 
     private Task<InferenceOutput> Run(string model, InferenceRequest request) => fixture.Engine.RunAsync(model, request);
-
-    private static uint Crc(ReadOnlySpan<byte> typeAndBody)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in typeAndBody)
-        {
-            crc ^= b;
-            for (var k = 0; k < 8; k++)
-            {
-                crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
-            }
-        }
-
-        return crc ^ 0xFFFFFFFFu;
-    }
 }

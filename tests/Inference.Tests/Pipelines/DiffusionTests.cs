@@ -20,16 +20,19 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Equal((64, 64, 3), (image.Width, image.Height, image.Channels));
     }
 
-    [Fact]
-    public async Task SamplesAreSmootherThanTheNoiseTheyStartFrom()
+    [Theory]
+    [InlineData(10)]
+    [InlineData(50)]
+    public async Task SamplesAreSmoothLikeTheTrainingImagesAtAnyStepCount(int steps)
     {
-        var output = (DiffusionOutput)await fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 7, Steps = 20 });
+        var output = (DiffusionOutput)await fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 7, Steps = steps });
         var image = PngDecoder.Decode(output.Png, 1 << 20);
         var noise = new GaussianNoise(7).Next(3 * 64 * 64).Select(v => (float)Math.Clamp((v + 1) / 2, 0, 1)).ToArray();
 
-        // Mean absolute difference between horizontal neighbours: the trained images are
-        // smooth gradients and discs, so a real sample is far below raw noise.
-        Assert.True(Roughness(image.Pixels) < 0.35 * Roughness(noise), $"{Roughness(image.Pixels):F3} vs noise {Roughness(noise):F3}");
+        // Mean absolute difference between horizontal neighbours: the training images are
+        // flat gradients and discs (about 0.01); raw noise is about 0.4; the model as
+        // exported gives about 0.04. A sampler that diverges lands near noise.
+        Assert.True(Roughness(image.Pixels) < 0.2 * Roughness(noise), $"{Roughness(image.Pixels):F3} vs noise {Roughness(noise):F3}");
     }
 
     [Theory]
