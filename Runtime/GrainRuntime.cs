@@ -1,0 +1,82 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using System.Runtime.ExceptionServices;
+using System.Text.Json;
+using Actors.Grains;
+using Actors.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Actors.Runtime;
+
+/// <summary>Orleans' programming model on SQL: <c>GetGrain&lt;T&gt;(key)</c> gives a reference;
+/// each call is a turn — hold the grain in the store, load its state, run the method, write
+/// the state if it was written, commit. A turn that throws writes nothing.</summary>
+public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry registry, IServiceProvider services) : IGrainFactory
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<(Type, string), object> _references = new();
+
+    public IGrainStorage Storage => storage;
+
+    public TGrain GetGrain<TGrain>(string key)
+        where TGrain : IGrainWithStringKey
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return (TGrain)_references.GetOrAdd((typeof(TGrain), key), static (k, runtime) =>
+        {
+            var proxy = DispatchProxy.Create<TGrain, GrainReference>();
+            var reference = (GrainReference)(object)proxy!;
+            reference.Runtime = runtime;
+            reference.Interface = typeof(TGrain);
+            reference.Id = new GrainId(typeof(TGrain).Name, k.Item2);
+            return proxy!;
+        }, this);
+    }
+
+    internal async Task<T> RunTurnAsync<T>(GrainId id, Type grainInterface, Func<object, Task<T>> call)
+    {
+        await using var turn = await storage.BeginTurnAsync(id);
+        var (grain, state) = Activate(grainInterface, id, turn.Stored);
+        T result;
+        try
+        {
+            result = await call(grain);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+
+        if (state?.Staged is { } json)
+        {
+            turn.Write(json);
+        }
+
+        await turn.CommitAsync();
+        return result;
+    }
+
+    private (Grain Grain, IStagedState? State) Activate(Type grainInterface, GrainId id, StoredState? stored)
+    {
+        var implementation = registry.Implementation(grainInterface);
+        IStagedState? state = null;
+        var extra = new List<object>();
+        var constructor = implementation.GetConstructors().Single();
+        foreach (var parameter in constructor.GetParameters())
+        {
+            var type = parameter.ParameterType;
+            if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IPersistentState<>))
+            {
+                var stateType = typeof(PersistentState<>).MakeGenericType(type.GetGenericArguments()[0]);
+                state = (IStagedState)Activator.CreateInstance(stateType, stored, Json)!;
+                extra.Add(state);
+            }
+        }
+
+        var grain = (Grain)ActivatorUtilities.CreateInstance(services, implementation, [.. extra]);
+        grain.GrainKey = id.Key;
+        grain.GrainFactory = this;
+        return (grain, state);
+    }
+}

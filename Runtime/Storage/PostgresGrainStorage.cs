@@ -1,0 +1,125 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Actors.Runtime.Storage;
+
+/// <summary>Grain state in PostgreSQL. A turn is a transaction holding the grain's row lock
+/// (SELECT … FOR UPDATE), so two silos can never run the same grain at once.</summary>
+public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainStorage
+{
+    private const long MigrationLockId = 0x4163746F7273; // "Actors"
+
+    public static PostgresGrainStorage Create(string connectionString) => new(NpgsqlDataSource.Create(connectionString));
+
+    public async Task MigrateAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var tx = await connection.BeginTransactionAsync(cancellationToken);
+        await Execute(connection, tx, $"SELECT pg_advisory_xact_lock({MigrationLockId})", cancellationToken);
+        await Execute(connection, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())", cancellationToken);
+        var applied = new HashSet<int>();
+        await using (var cmd = new NpgsqlCommand("SELECT version FROM schema_migrations", connection, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                applied.Add(reader.GetInt32(0));
+            }
+        }
+
+        foreach (var (version, name, sql) in MigrationScripts.For("Postgres").Where(m => !applied.Contains(m.Version)))
+        {
+            await Execute(connection, tx, sql, cancellationToken);
+            await using var record = new NpgsqlCommand("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", connection, tx);
+            record.Parameters.AddWithValue(version);
+            record.Parameters.AddWithValue(name);
+            await record.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await tx.CommitAsync(cancellationToken);
+    }
+
+    public async Task<IGrainTurn> BeginTurnAsync(GrainId id, CancellationToken cancellationToken = default)
+    {
+        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            var tx = await connection.BeginTransactionAsync(cancellationToken);
+            var stored = await LockAsync(connection, tx, id, cancellationToken);
+            if (stored is null)
+            {
+                // No row to lock yet: create it (racing silos both succeed), then lock it.
+                await using (var insert = new NpgsqlCommand(
+                    "INSERT INTO grain_state (grain_type, grain_key) VALUES ($1, $2) ON CONFLICT DO NOTHING", connection, tx))
+                {
+                    insert.Parameters.AddWithValue(id.Type);
+                    insert.Parameters.AddWithValue(id.Key);
+                    await insert.ExecuteNonQueryAsync(cancellationToken);
+                }
+
+                stored = await LockAsync(connection, tx, id, cancellationToken);
+            }
+
+            return new Turn(connection, tx, id, stored!.Value.State);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
+
+    private static async Task<(StoredState? State, bool Exists)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT state::text, version FROM grain_state WHERE grain_type = $1 AND grain_key = $2 FOR UPDATE", connection, tx);
+        cmd.Parameters.AddWithValue(id.Type);
+        cmd.Parameters.AddWithValue(id.Key);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+
+        return (reader.IsDBNull(0) ? null : new StoredState(reader.GetString(0), reader.GetInt64(1)), true);
+    }
+
+    private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, connection, tx);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private sealed class Turn(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, StoredState? stored) : IGrainTurn
+    {
+        private string? _pending;
+
+        public StoredState? Stored { get; } = stored;
+
+        public void Write(string json) => _pending = json;
+
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            if (_pending is not null)
+            {
+                await using var update = new NpgsqlCommand(
+                    "UPDATE grain_state SET state = $3, version = version + 1, updated_at = now() WHERE grain_type = $1 AND grain_key = $2",
+                    connection, tx);
+                update.Parameters.AddWithValue(id.Type);
+                update.Parameters.AddWithValue(id.Key);
+                update.Parameters.Add(new NpgsqlParameter { Value = _pending, NpgsqlDbType = NpgsqlDbType.Jsonb });
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            await tx.CommitAsync(cancellationToken);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await tx.DisposeAsync(); // rolls back unless committed
+            await connection.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,50 @@
+using Actors.Grains;
+
+namespace Actors.Runtime.Tests;
+
+public interface ICounterGrain : IGrainWithStringKey
+{
+    Task<long> IncrementAsync(long by);
+
+    Task<long> GetAsync();
+
+    Task<string?> EtagAsync();
+
+    Task<bool> ExistsAsync();
+
+    /// <summary>Changes and stages the state, then throws: nothing may be written.</summary>
+    Task FailAfterWritingAsync();
+
+    /// <summary>Increments another counter (a separate turn) and returns what it said.</summary>
+    Task<long> IncrementOtherAsync(string key);
+}
+
+public sealed class CounterGrain(IPersistentState<CounterGrain.State> state) : Grain, ICounterGrain
+{
+    public async Task<long> IncrementAsync(long by)
+    {
+        state.State = state.State with { Count = state.State.Count + by };
+        await state.WriteStateAsync();
+        return state.State.Count;
+    }
+
+    public Task<long> GetAsync() => Task.FromResult(state.State.Count);
+
+    public Task<string?> EtagAsync() => Task.FromResult(state.Etag);
+
+    public Task<bool> ExistsAsync() => Task.FromResult(state.RecordExists);
+
+    public async Task FailAfterWritingAsync()
+    {
+        state.State = state.State with { Count = state.State.Count + 1000 };
+        await state.WriteStateAsync();
+        throw new InvalidOperationException("boom");
+    }
+
+    public Task<long> IncrementOtherAsync(string key) => GrainFactory.GetGrain<ICounterGrain>(key).IncrementAsync(1);
+
+    public sealed record State
+    {
+        public long Count { get; init; }
+    }
+}
