@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -10,16 +9,15 @@ namespace Actors.Runtime.Storage;
 /// writer for seconds even with busy_timeout.</summary>
 public sealed class SqliteGrainStorage : IGrainStorage
 {
-    private static readonly ConcurrentDictionary<string, FileLocks> Locks = new(StringComparer.Ordinal);
     private readonly string _connectionString;
-    private readonly FileLocks _locks;
+    private readonly SqliteFileLocks _locks;
 
     public SqliteGrainStorage(string path)
     {
         var full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _locks = Locks.GetOrAdd(full, _ => new FileLocks());
+        _locks = SqliteFileLocks.For(full);
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
@@ -127,13 +125,6 @@ public sealed class SqliteGrainStorage : IGrainStorage
         {
             _locks.Writer.Release();
         }
-    }
-
-    private sealed class FileLocks
-    {
-        public KeyedLock<GrainId> Grains { get; } = new();
-
-        public SemaphoreSlim Writer { get; } = new(1, 1);
     }
 
     private sealed class Turn(SqliteGrainStorage owner, GrainId id, StoredState? stored, IDisposable hold) : IGrainTurn

@@ -1,0 +1,154 @@
+using Actors.Runtime.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Actors.Runtime.Queue;
+
+/// <summary>The job queue in the embedded SQLite file (one process). Every write goes through
+/// the file's writer lock, which also makes claims exclusive. Times are unix milliseconds.</summary>
+public sealed class SqliteJobQueue : IJobQueue
+{
+    private readonly string _connectionString;
+    private readonly SqliteFileLocks _locks;
+    private readonly TimeProvider _time;
+
+    public SqliteJobQueue(string path, TimeProvider time)
+    {
+        var full = Path.GetFullPath(path);
+        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
+        _locks = SqliteFileLocks.For(full);
+        _time = time;
+    }
+
+    public Task<bool> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken = default) =>
+        WriteAsync(async c =>
+        {
+            var now = _time.GetUtcNow();
+            await using var cmd = Command(c,
+                """
+                INSERT INTO job_queue (job_id, model, tier, enqueued_at, ready_at, state, max_attempts)
+                VALUES ($id, $model, $tier, $now, $ready, 'queued', $max) ON CONFLICT (job_id) DO NOTHING
+                """,
+                ("$id", job.JobId), ("$model", job.Model), ("$tier", job.Tier), ("$now", now.ToUnixTimeMilliseconds()),
+                ("$ready", TierAging.ReadyAt(now, job.Tier).ToUnixTimeMilliseconds()), ("$max", Math.Max(1, job.MaxAttempts)));
+            return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<JobLease>> ClaimAsync(string model, string host, int max, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        WriteAsync<IReadOnlyList<JobLease>>(async c =>
+        {
+            await using var cmd = Command(c,
+                """
+                UPDATE job_queue SET state = 'leased', lease_owner = $host, lease_until = $until, attempts = attempts + 1
+                WHERE job_id IN (SELECT job_id FROM job_queue WHERE model = $model AND state = 'queued' ORDER BY ready_at, job_id LIMIT $max)
+                RETURNING job_id, model, tier, attempts, enqueued_at, lease_until, ready_at
+                """,
+                ("$host", host), ("$until", (_time.GetUtcNow() + lease).ToUnixTimeMilliseconds()), ("$model", model), ("$max", max));
+            var leases = new List<(JobLease Lease, long Ready)>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                leases.Add((new JobLease(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
+                    DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5))), reader.GetInt64(6)));
+            }
+
+            return leases.OrderBy(l => l.Ready).ThenBy(l => l.Lease.JobId, StringComparer.Ordinal).Select(l => l.Lease).ToList();
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<string>> RenewAsync(string host, IReadOnlyCollection<string> jobIds, TimeSpan lease, CancellationToken cancellationToken = default) =>
+        WriteAsync<IReadOnlyList<string>>(async c =>
+        {
+            var now = _time.GetUtcNow();
+            var held = new List<string>();
+            foreach (var id in jobIds)
+            {
+                await using var cmd = Command(c,
+                    "UPDATE job_queue SET lease_until = $until WHERE job_id = $id AND lease_owner = $host AND state = 'leased' AND lease_until >= $now",
+                    ("$until", (now + lease).ToUnixTimeMilliseconds()), ("$id", id), ("$host", host), ("$now", now.ToUnixTimeMilliseconds()));
+                if (await cmd.ExecuteNonQueryAsync(cancellationToken) == 1)
+                {
+                    held.Add(id);
+                }
+            }
+
+            return held;
+        }, cancellationToken);
+
+    public Task<bool> CompleteAsync(string jobId, string host, CancellationToken cancellationToken = default) =>
+        WriteAsync(async c =>
+        {
+            await using var cmd = Command(c, "DELETE FROM job_queue WHERE job_id = $id AND state = 'leased' AND lease_owner = $host", ("$id", jobId), ("$host", host));
+            return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    public Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
+        WriteAsync(async c =>
+        {
+            await using var cmd = Command(c, "DELETE FROM job_queue WHERE job_id = $id AND state = 'queued'", ("$id", jobId));
+            return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
+
+    public Task<IReadOnlyList<LapsedJob>> RecoverLapsedAsync(CancellationToken cancellationToken = default) =>
+        WriteAsync<IReadOnlyList<LapsedJob>>(async c =>
+        {
+            await using var cmd = Command(c,
+                """
+                UPDATE job_queue SET
+                    state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    failure = CASE WHEN attempts >= max_attempts
+                        THEN 'lease lapsed on attempt ' || attempts || ' of ' || max_attempts || ' (host ' || lease_owner || ')'
+                        ELSE failure END,
+                    lease_owner = NULL, lease_until = NULL
+                WHERE state = 'leased' AND lease_until < $now
+                RETURNING job_id, attempts, state, failure
+                """, ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()));
+            var lapsed = new List<LapsedJob>();
+            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                lapsed.Add(new LapsedJob(reader.GetString(0), reader.GetInt32(1), reader.GetString(2) == "queued", reader.IsDBNull(3) ? null : reader.GetString(3)));
+            }
+
+            return lapsed;
+        }, cancellationToken);
+
+    public async Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default)
+    {
+        await using var c = new SqliteConnection(_connectionString);
+        await c.OpenAsync(cancellationToken);
+        await using var cmd = Command(c, "SELECT tier, count(*) FROM job_queue WHERE model = $model AND state = 'queued' GROUP BY tier", ("$model", model));
+        var depth = new Dictionary<int, int>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            depth[reader.GetInt32(0)] = reader.GetInt32(1);
+        }
+
+        return depth;
+    }
+
+    private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken ct)
+    {
+        await _locks.Writer.WaitAsync(ct);
+        try
+        {
+            await using var connection = new SqliteConnection(_connectionString);
+            await connection.OpenAsync(ct);
+            return await write(connection);
+        }
+        finally
+        {
+            _locks.Writer.Release();
+        }
+    }
+
+    private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
+        var cmd = new SqliteCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            cmd.Parameters.AddWithValue(name, value);
+        }
+
+        return cmd;
+    }
+}
