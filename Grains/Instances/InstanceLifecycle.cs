@@ -1,0 +1,58 @@
+namespace Actors.Grains.Instances;
+
+/// <summary>The instance state machine and its cost integral, as pure functions.</summary>
+public static class InstanceLifecycle
+{
+    private static readonly HashSet<(InstanceState, InstanceState)> Allowed =
+    [
+        (InstanceState.Cold, InstanceState.Warm),     // rent
+        (InstanceState.Warm, InstanceState.Hot),      // resume, load models
+        (InstanceState.Hot, InstanceState.Serving),   // jobs start
+        (InstanceState.Serving, InstanceState.Hot),   // idle again
+        (InstanceState.Hot, InstanceState.Warm),      // stop
+        (InstanceState.Warm, InstanceState.Cold),     // release
+    ];
+
+    public static bool CanMove(InstanceState from, InstanceState to) => Allowed.Contains((from, to));
+
+    /// <summary>Closes the current period (its cost at the current rate) and opens the next.</summary>
+    public static InstanceRecord Move(InstanceRecord record, InstanceState to, DateTimeOffset now)
+    {
+        if (!CanMove(record.State, to))
+        {
+            throw new InvalidTransitionException("instance", record.State.ToString(), to.ToString());
+        }
+
+        return Close(record, now) with { State = to, Since = now };
+    }
+
+    /// <summary>The same record with the open period closed at <paramref name="now"/> (used
+    /// before rates change, so each period is charged at the rate that applied).</summary>
+    public static InstanceRecord Close(InstanceRecord record, DateTimeOffset now)
+    {
+        if (record.Since == default)
+        {
+            return record with { Since = now };
+        }
+
+        var seconds = Math.Max(0, (now - record.Since).TotalSeconds);
+        var closed = new Dictionary<InstanceState, double>(record.ClosedSeconds);
+        closed[record.State] = closed.GetValueOrDefault(record.State) + seconds;
+        return record with
+        {
+            Since = now,
+            ClosedCostUsd = record.ClosedCostUsd + Cost(record.Rates.For(record.State), seconds),
+            ClosedSeconds = closed,
+        };
+    }
+
+    public static InstanceSnapshot Snapshot(string instanceId, InstanceRecord record, DateTimeOffset now)
+    {
+        var open = Close(record, now);
+        return new InstanceSnapshot(instanceId, record.GpuType, record.State, record.Since == default ? now : record.Since,
+            record.Rates, Math.Round(open.ClosedCostUsd, 6),
+            open.ClosedSeconds.ToDictionary(kv => kv.Key, kv => TimeSpan.FromSeconds(kv.Value)));
+    }
+
+    private static decimal Cost(decimal perHour, double seconds) => perHour * (decimal)seconds / 3600m;
+}

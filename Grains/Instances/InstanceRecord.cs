@@ -1,0 +1,19 @@
+namespace Actors.Grains.Instances;
+
+/// <summary>InstanceGrain's stored state. Cost and time of closed periods are summed here; the
+/// open period (since <see cref="Since"/>) is added when a snapshot is taken.</summary>
+public sealed record InstanceRecord
+{
+    public string GpuType { get; init; } = "unknown";
+
+    public InstanceState State { get; init; } = InstanceState.Cold;
+
+    /// <summary>When the current state began; default until the grain is first written.</summary>
+    public DateTimeOffset Since { get; init; }
+
+    public HourlyRates Rates { get; init; } = new(0, 0, 0, 0);
+
+    public decimal ClosedCostUsd { get; init; }
+
+    public Dictionary<InstanceState, double> ClosedSeconds { get; init; } = [];
+}

@@ -1,0 +1,63 @@
+namespace Actors.Grains.Jobs;
+
+/// <summary>The job state machine as a pure function. A command that repeats the one that
+/// reached the current state returns the state unchanged (retries after crashes are safe);
+/// any other illegal command throws <see cref="InvalidTransitionException"/>.</summary>
+public static class JobLifecycle
+{
+    public static JobSnapshot Apply(JobSnapshot job, JobCommand command, DateTimeOffset now)
+    {
+        var s = job.Status;
+        switch (command)
+        {
+            case JobCommand.Submit c when s == JobStatus.New:
+                return job with { Status = JobStatus.Queued, TenantId = c.TenantId, Model = c.Model, Tier = c.Tier, QueuedAt = now };
+            case JobCommand.Submit c when job.TenantId == c.TenantId && job.Model == c.Model && job.Tier == c.Tier:
+                return job;
+
+            case JobCommand.Start c when s == JobStatus.Queued && c.Attempt == job.Attempts + 1:
+                return job with { Status = JobStatus.Running, InstanceId = c.InstanceId, Attempts = c.Attempt, StartedAt = now, Reason = null };
+            case JobCommand.Start c when s == JobStatus.Running && job.InstanceId == c.InstanceId && job.Attempts == c.Attempt:
+                return job;
+
+            case JobCommand.Requeue c when s == JobStatus.Running:
+                return job with { Status = JobStatus.Queued, InstanceId = null, Reason = c.Reason };
+            case JobCommand.Requeue when s == JobStatus.Queued && job.Attempts > 0:
+                return job;
+
+            case JobCommand.Succeed c when s == JobStatus.Running:
+                return job with { Status = JobStatus.Succeeded, OutputRef = c.OutputRef, FinishedAt = now };
+            case JobCommand.Succeed c when s == JobStatus.Succeeded && job.OutputRef == c.OutputRef:
+                return job;
+
+            case JobCommand.Fail c when s is JobStatus.Queued or JobStatus.Running:
+                return job with { Status = JobStatus.Failed, Reason = c.Reason, FinishedAt = now };
+            case JobCommand.Fail when s == JobStatus.Failed:
+                return job;
+
+            case JobCommand.Cancel when s is JobStatus.Queued or JobStatus.Running:
+                return job with { Status = JobStatus.Canceled, FinishedAt = now };
+            case JobCommand.Cancel when s == JobStatus.Canceled:
+                return job;
+
+            case JobCommand.Expire when s == JobStatus.Queued:
+                return job with { Status = JobStatus.Expired, FinishedAt = now };
+            case JobCommand.Expire when s == JobStatus.Expired:
+                return job;
+
+            default:
+                throw new InvalidTransitionException($"job {job.JobId}", s.ToString(), Describe(command));
+        }
+    }
+
+    private static string Describe(JobCommand command) => command.GetType().Name switch
+    {
+        "Submit" => "Queued (submit)",
+        "Start" => "Running (start)",
+        "Requeue" => "Queued (requeue)",
+        "Succeed" => "Succeeded",
+        "Fail" => "Failed",
+        "Cancel" => "Canceled",
+        _ => "Expired",
+    };
+}

@@ -1,0 +1,91 @@
+using Actors.Grains.Jobs;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace Actors.Grains.Tests.Jobs;
+
+public sealed class JobLifecycleTests
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
+
+    private static readonly JobCommand[] Commands =
+    [
+        new JobCommand.Submit("t1", "seg", 2), new JobCommand.Submit("t2", "seg", 2),
+        new JobCommand.Start("i1", 1), new JobCommand.Start("i2", 2), new JobCommand.Start("i1", 3),
+        new JobCommand.Requeue("instance i1 down"), new JobCommand.Succeed("blob:a"), new JobCommand.Succeed("blob:b"),
+        new JobCommand.Fail("model error"), new JobCommand.Cancel(), new JobCommand.Expire(),
+    ];
+
+    [Fact]
+    public void TheHappyPathRecordsItsTimings()
+    {
+        var job = new JobSnapshot { JobId = "j" };
+        job = JobLifecycle.Apply(job, new JobCommand.Submit("t1", "seg", 2), T0);
+        job = JobLifecycle.Apply(job, new JobCommand.Start("i1", 1), T0.AddSeconds(3));
+        job = JobLifecycle.Apply(job, new JobCommand.Succeed("blob:x"), T0.AddSeconds(5));
+
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal((T0, T0.AddSeconds(3), T0.AddSeconds(5)), (job.QueuedAt!.Value, job.StartedAt!.Value, job.FinishedAt!.Value));
+        Assert.Equal(("i1", 1, "blob:x"), (job.InstanceId, job.Attempts, job.OutputRef));
+    }
+
+    [Fact]
+    public void IllegalMovesAreRejectedAndRepeatsAreNoOps()
+    {
+        var queued = JobLifecycle.Apply(new JobSnapshot { JobId = "j" }, new JobCommand.Submit("t1", "seg", 0), T0);
+        var e = Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Succeed("blob"), T0));
+        Assert.Equal("Queued", e.From);
+        Assert.Same(queued, JobLifecycle.Apply(queued, new JobCommand.Submit("t1", "seg", 0), T0));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Submit("t2", "seg", 0), T0));
+
+        var done = JobLifecycle.Apply(JobLifecycle.Apply(queued, new JobCommand.Start("i", 1), T0), new JobCommand.Succeed("b"), T0);
+        Assert.Same(done, JobLifecycle.Apply(done, new JobCommand.Succeed("b"), T0.AddHours(1)));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Succeed("other"), T0));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Cancel(), T0));
+    }
+
+    [Fact]
+    public void AnySequenceOfCommandsKeepsTheInvariants()
+    {
+        Prop.ForAll(Gen.Choose(0, Commands.Length - 1).ArrayOf().ToArbitrary(), picks =>
+        {
+            var job = new JobSnapshot { JobId = "j" };
+            var clock = T0;
+            foreach (var pick in picks)
+            {
+                clock = clock.AddSeconds(1);
+                var before = job;
+                try
+                {
+                    job = JobLifecycle.Apply(job, Commands[pick], clock);
+                }
+                catch (InvalidTransitionException)
+                {
+                    // rejected: the state must be exactly what it was
+                }
+
+                if (before.IsTerminal && (job.Status != before.Status || job.FinishedAt != before.FinishedAt))
+                {
+                    return false; // a finished job never changes
+                }
+
+                if (job.Attempts < before.Attempts || job.IsTerminal != (job.FinishedAt is not null))
+                {
+                    return false;
+                }
+
+                if (job.Status == JobStatus.Running && (job.InstanceId is null || job.StartedAt is null))
+                {
+                    return false;
+                }
+
+                if (job.Status == JobStatus.Succeeded && before.Status is not (JobStatus.Running or JobStatus.Succeeded))
+                {
+                    return false; // success only from running
+                }
+            }
+
+            return true;
+        }).QuickCheckThrowOnFailure();
+    }
+}
