@@ -7,76 +7,55 @@ namespace Actors.Runtime.Membership;
 /// table lets the GPU host of that silo and its tests behave as in a cluster.</summary>
 public sealed class SqliteMembershipTable : IMembershipTable
 {
-    private readonly string _connectionString;
-    private readonly SqliteFileLocks _locks;
+    private readonly SqliteFile _file;
     private readonly TimeProvider _time;
 
     public SqliteMembershipTable(string path, TimeProvider time)
     {
-        var full = Path.GetFullPath(path);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _locks = SqliteFileLocks.For(full);
+        _file = new SqliteFile(path);
         _time = time;
     }
 
-    public async Task<bool> HeartbeatAsync(string siloId, string address, string roles, string? gpu, CancellationToken cancellationToken = default)
-    {
-        await using var lease = await WriterAsync(cancellationToken);
-        await using var cmd = new SqliteCommand(
-            """
-            INSERT INTO silos (silo_id, address, roles, gpu, started_at, last_seen, status) VALUES ($id, $a, $r, $g, $now, $now, 'alive')
-            ON CONFLICT (silo_id) DO UPDATE SET last_seen = excluded.last_seen, address = excluded.address, roles = excluded.roles, gpu = excluded.gpu
-            WHERE silos.status = 'alive'
-            """, lease.Connection);
-        cmd.Parameters.AddWithValue("$id", siloId);
-        cmd.Parameters.AddWithValue("$a", address);
-        cmd.Parameters.AddWithValue("$r", roles);
-        cmd.Parameters.AddWithValue("$g", (object?)gpu ?? DBNull.Value);
-        cmd.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
-        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
+    public Task<bool> HeartbeatAsync(string siloId, string address, string roles, string? gpu, CancellationToken cancellationToken = default) =>
+        _file.WriteAsync(async connection =>
+        {
+            await using var cmd = new SqliteCommand(
+                """
+                INSERT INTO silos (silo_id, address, roles, gpu, started_at, last_seen, status) VALUES ($id, $a, $r, $g, $now, $now, 'alive')
+                ON CONFLICT (silo_id) DO UPDATE SET last_seen = excluded.last_seen, address = excluded.address, roles = excluded.roles, gpu = excluded.gpu
+                WHERE silos.status = 'alive'
+                """, connection);
+            cmd.Parameters.AddWithValue("$id", siloId);
+            cmd.Parameters.AddWithValue("$a", address);
+            cmd.Parameters.AddWithValue("$r", roles);
+            cmd.Parameters.AddWithValue("$g", (object?)gpu ?? DBNull.Value);
+            cmd.Parameters.AddWithValue("$now", _time.GetUtcNow().ToUnixTimeMilliseconds());
+            return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+        }, cancellationToken);
 
-    public async Task<IReadOnlyList<SiloInfo>> DeclareDeadAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
-    {
-        await using var lease = await WriterAsync(cancellationToken);
-        await using var cmd = new SqliteCommand(
-            "UPDATE silos SET status = 'dead' WHERE status = 'alive' AND last_seen < $cut RETURNING silo_id, address, roles, gpu, started_at, last_seen, status",
-            lease.Connection);
-        cmd.Parameters.AddWithValue("$cut", (_time.GetUtcNow() - timeout).ToUnixTimeMilliseconds());
-        return await ReadAsync(cmd, cancellationToken);
-    }
+    public Task<IReadOnlyList<SiloInfo>> DeclareDeadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        _file.WriteAsync(async connection =>
+        {
+            await using var cmd = new SqliteCommand(
+                "UPDATE silos SET status = 'dead' WHERE status = 'alive' AND last_seen < $cut RETURNING silo_id, address, roles, gpu, started_at, last_seen, status",
+                connection);
+            cmd.Parameters.AddWithValue("$cut", (_time.GetUtcNow() - timeout).ToUnixTimeMilliseconds());
+            return await ReadAsync(cmd, cancellationToken);
+        }, cancellationToken);
 
-    public async Task LeaveAsync(string siloId, CancellationToken cancellationToken = default)
-    {
-        await using var lease = await WriterAsync(cancellationToken);
-        await using var cmd = new SqliteCommand("UPDATE silos SET status = 'left' WHERE silo_id = $id AND status = 'alive'", lease.Connection);
-        cmd.Parameters.AddWithValue("$id", siloId);
-        await cmd.ExecuteNonQueryAsync(cancellationToken);
-    }
+    public Task LeaveAsync(string siloId, CancellationToken cancellationToken = default) =>
+        _file.WriteAsync(async connection =>
+        {
+            await using var cmd = new SqliteCommand("UPDATE silos SET status = 'left' WHERE silo_id = $id AND status = 'alive'", connection);
+            cmd.Parameters.AddWithValue("$id", siloId);
+            return await cmd.ExecuteNonQueryAsync(cancellationToken);
+        }, cancellationToken);
 
     public async Task<IReadOnlyList<SiloInfo>> ListAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await _file.OpenAsync(cancellationToken);
         await using var cmd = new SqliteCommand("SELECT silo_id, address, roles, gpu, started_at, last_seen, status FROM silos ORDER BY silo_id", connection);
         return await ReadAsync(cmd, cancellationToken);
-    }
-
-    private async Task<WriterLease> WriterAsync(CancellationToken ct)
-    {
-        await _locks.Writer.WaitAsync(ct);
-        var connection = new SqliteConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(ct);
-            return new WriterLease(connection, _locks.Writer);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            _locks.Writer.Release();
-            throw;
-        }
     }
 
     private static async Task<IReadOnlyList<SiloInfo>> ReadAsync(SqliteCommand cmd, CancellationToken ct)
@@ -90,16 +69,5 @@ public sealed class SqliteMembershipTable : IMembershipTable
         }
 
         return silos;
-    }
-
-    private sealed class WriterLease(SqliteConnection connection, SemaphoreSlim writer) : IAsyncDisposable
-    {
-        public SqliteConnection Connection { get; } = connection;
-
-        public async ValueTask DisposeAsync()
-        {
-            await Connection.DisposeAsync();
-            writer.Release();
-        }
     }
 }

@@ -7,15 +7,12 @@ namespace Actors.Runtime.Queue;
 /// the file's writer lock, which also makes claims exclusive. Times are unix milliseconds.</summary>
 public sealed class SqliteJobQueue : IJobQueue
 {
-    private readonly string _connectionString;
-    private readonly SqliteFileLocks _locks;
+    private readonly SqliteFile _file;
     private readonly TimeProvider _time;
 
     public SqliteJobQueue(string path, TimeProvider time)
     {
-        var full = Path.GetFullPath(path);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _locks = SqliteFileLocks.For(full);
+        _file = new SqliteFile(path);
         _time = time;
     }
 
@@ -113,8 +110,7 @@ public sealed class SqliteJobQueue : IJobQueue
 
     public async Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default)
     {
-        await using var c = new SqliteConnection(_connectionString);
-        await c.OpenAsync(cancellationToken);
+        await using var c = await _file.OpenAsync(cancellationToken);
         await using var cmd = Command(c, "SELECT tier, count(*) FROM job_queue WHERE model = $model AND state = 'queued' GROUP BY tier", ("$model", model));
         var depth = new Dictionary<int, int>();
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
@@ -126,20 +122,7 @@ public sealed class SqliteJobQueue : IJobQueue
         return depth;
     }
 
-    private async Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken ct)
-    {
-        await _locks.Writer.WaitAsync(ct);
-        try
-        {
-            await using var connection = new SqliteConnection(_connectionString);
-            await connection.OpenAsync(ct);
-            return await write(connection);
-        }
-        finally
-        {
-            _locks.Writer.Release();
-        }
-    }
+    private Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken ct) => _file.WriteAsync(write, ct);
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object Value)[] parameters)
     {

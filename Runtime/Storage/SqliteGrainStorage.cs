@@ -9,15 +9,13 @@ namespace Actors.Runtime.Storage;
 /// writer for seconds even with busy_timeout.</summary>
 public sealed class SqliteGrainStorage : IGrainStorage
 {
-    private readonly string _connectionString;
+    private readonly SqliteFile _file;
     private readonly SqliteFileLocks _locks;
 
     public SqliteGrainStorage(string path)
     {
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        _connectionString = new SqliteConnectionStringBuilder { DataSource = full, Pooling = true, DefaultTimeout = 30 }.ToString();
-        _locks = SqliteFileLocks.For(full);
+        _file = new SqliteFile(path);
+        _locks = _file.Locks;
     }
 
     public async Task MigrateAsync(CancellationToken cancellationToken = default)
@@ -84,12 +82,7 @@ public sealed class SqliteGrainStorage : IGrainStorage
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct);
-        return connection;
-    }
+    private Task<SqliteConnection> OpenAsync(CancellationToken ct) => _file.OpenAsync(ct);
 
     private static async Task Execute(SqliteConnection connection, SqliteTransaction? tx, string sql, CancellationToken ct)
     {
