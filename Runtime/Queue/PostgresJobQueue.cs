@@ -87,16 +87,7 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
     public async Task<IReadOnlyList<LapsedJob>> RecoverLapsedAsync(CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand(
-            """
-            UPDATE job_queue SET
-                state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                failure = CASE WHEN attempts >= max_attempts
-                    THEN 'lease lapsed on attempt ' || attempts || ' of ' || max_attempts || ' (host ' || lease_owner || ')'
-                    ELSE failure END,
-                lease_owner = NULL, lease_until = NULL
-            WHERE state = 'leased' AND lease_until < $1
-            RETURNING job_id, attempts, state, failure
-            """);
+            QueueSql.RecoverLapsed("$1"));
         cmd.Parameters.AddWithValue(time.GetUtcNow());
         var lapsed = new List<LapsedJob>();
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);

@@ -88,16 +88,7 @@ public sealed class SqliteJobQueue : IJobQueue
         WriteAsync<IReadOnlyList<LapsedJob>>(async c =>
         {
             await using var cmd = Command(c,
-                """
-                UPDATE job_queue SET
-                    state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                    failure = CASE WHEN attempts >= max_attempts
-                        THEN 'lease lapsed on attempt ' || attempts || ' of ' || max_attempts || ' (host ' || lease_owner || ')'
-                        ELSE failure END,
-                    lease_owner = NULL, lease_until = NULL
-                WHERE state = 'leased' AND lease_until < $now
-                RETURNING job_id, attempts, state, failure
-                """, ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()));
+                QueueSql.RecoverLapsed("$now"), ("$now", _time.GetUtcNow().ToUnixTimeMilliseconds()));
             var lapsed = new List<LapsedJob>();
             await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
