@@ -48,7 +48,8 @@ public static class ImageInput
         }
 
         var sized = ImageResizer.Resize(image, p.Width, p.Height);
-        var data = (float[])sized.Pixels.Clone();
+        // Resizing made a fresh array; only the decoder's own (which the caller may keep) is copied.
+        var data = ReferenceEquals(sized, image) ? (float[])sized.Pixels.Clone() : sized.Pixels;
         var plane = p.Width * p.Height;
         for (var c = 0; c < p.Channels; c++)
         {

@@ -10,20 +10,15 @@ namespace Actors.Runtime.Storage;
 public sealed class SqliteGrainStorage : IGrainStorage
 {
     private readonly SqliteFile _file;
-    private readonly SqliteFileLocks _locks;
 
     public SqliteGrainStorage(string path)
     {
         _file = new SqliteFile(path);
-        _locks = _file.Locks;
     }
 
-    public async Task MigrateAsync(CancellationToken cancellationToken = default)
-    {
-        await _locks.Writer.WaitAsync(cancellationToken);
-        try
+    public Task MigrateAsync(CancellationToken cancellationToken = default) =>
+        _file.WriteAsync(async connection =>
         {
-            await using var connection = await OpenAsync(cancellationToken);
             await Execute(connection, null, "PRAGMA journal_mode=WAL", cancellationToken);
             await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             await Execute(connection, tx, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", cancellationToken);
@@ -48,16 +43,12 @@ public sealed class SqliteGrainStorage : IGrainStorage
             }
 
             await tx.CommitAsync(cancellationToken);
-        }
-        finally
-        {
-            _locks.Writer.Release();
-        }
-    }
+            return true;
+        }, cancellationToken);
 
     public async Task<IGrainTurn> BeginTurnAsync(GrainId id, CancellationToken cancellationToken = default)
     {
-        var hold = await _locks.Grains.AcquireAsync(id, cancellationToken);
+        var hold = await _file.Locks.Grains.AcquireAsync(id, cancellationToken);
         try
         {
             await using var connection = await OpenAsync(cancellationToken);
@@ -90,12 +81,9 @@ public sealed class SqliteGrainStorage : IGrainStorage
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private async Task WriteAsync(GrainId id, string json, long expectedVersion, CancellationToken ct)
-    {
-        await _locks.Writer.WaitAsync(ct);
-        try
+    private Task<bool> WriteAsync(GrainId id, string json, long expectedVersion, CancellationToken ct) =>
+        _file.WriteAsync(async connection =>
         {
-            await using var connection = await OpenAsync(ct);
             await using var cmd = new SqliteCommand(
                 """
                 INSERT INTO grain_state (grain_type, grain_key, state, version, updated_at) VALUES ($t, $k, $s, 1, $u)
@@ -113,12 +101,9 @@ public sealed class SqliteGrainStorage : IGrainStorage
                 // process writing the same file would land here instead of losing an update.
                 throw new InvalidOperationException($"grain {id} was changed by someone else during the turn (version {expectedVersion})");
             }
-        }
-        finally
-        {
-            _locks.Writer.Release();
-        }
-    }
+
+            return true;
+        }, ct);
 
     private sealed class Turn(SqliteGrainStorage owner, GrainId id, StoredState? stored, IDisposable hold) : IGrainTurn
     {

@@ -1,5 +1,4 @@
 using Actors.Runtime.Membership;
-using Actors.Runtime.Storage;
 using Actors.Runtime.Tests.Storage;
 using Npgsql;
 
@@ -9,11 +8,6 @@ public sealed class PostgresMembershipTableTests(PostgresDatabase database) : Me
 {
     protected override async Task<IMembershipTable> NewTableAsync()
     {
-        await using (var storage = PostgresGrainStorage.Create(database.ConnectionString))
-        {
-            await storage.MigrateAsync();
-        }
-
-        return new PostgresMembershipTable(NpgsqlDataSource.Create(database.ConnectionString), Time);
+        return new PostgresMembershipTable(NpgsqlDataSource.Create(await MigratedStores.PostgresAsync(database.ConnectionString)), Time);
     }
 }

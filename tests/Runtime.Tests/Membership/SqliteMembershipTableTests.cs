@@ -1,5 +1,4 @@
 using Actors.Runtime.Membership;
-using Actors.Runtime.Storage;
 
 namespace Actors.Runtime.Tests.Membership;
 
@@ -9,8 +8,7 @@ public sealed class SqliteMembershipTableTests : MembershipConformance, IDisposa
 
     protected override async Task<IMembershipTable> NewTableAsync()
     {
-        await new SqliteGrainStorage(_path).MigrateAsync();
-        return new SqliteMembershipTable(_path, Time);
+        return new SqliteMembershipTable(await MigratedStores.SqliteAsync(_path), Time);
     }
 
     public void Dispose()

@@ -1,5 +1,4 @@
 using Actors.Runtime.Queue;
-using Actors.Runtime.Storage;
 using Actors.Runtime.Tests.Storage;
 using Npgsql;
 
@@ -9,11 +8,6 @@ public sealed class PostgresJobQueueTests(PostgresDatabase database) : JobQueueC
 {
     protected override async Task<IJobQueue> NewQueueAsync()
     {
-        await using (var storage = PostgresGrainStorage.Create(database.ConnectionString))
-        {
-            await storage.MigrateAsync();
-        }
-
-        return new PostgresJobQueue(NpgsqlDataSource.Create(database.ConnectionString), Time);
+        return new PostgresJobQueue(NpgsqlDataSource.Create(await MigratedStores.PostgresAsync(database.ConnectionString)), Time);
     }
 }

@@ -1,5 +1,4 @@
 using Actors.Runtime.Queue;
-using Actors.Runtime.Storage;
 
 namespace Actors.Runtime.Tests.Queue;
 
@@ -9,8 +8,7 @@ public sealed class SqliteJobQueueTests : JobQueueConformance, IDisposable
 
     protected override async Task<IJobQueue> NewQueueAsync()
     {
-        await new SqliteGrainStorage(_path).MigrateAsync();
-        return new SqliteJobQueue(_path, Time);
+        return new SqliteJobQueue(await MigratedStores.SqliteAsync(_path), Time);
     }
 
     public void Dispose()
