@@ -67,6 +67,7 @@ public sealed class InferenceEngine : IAsyncDisposable
             "segmentation" => await SegmentationPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),
             "classification" => await ClassificationPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),
             "diffusion" => await DiffusionPipeline.RunAsync(model, request, cancellationToken),
+            "tensor" => await TensorPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),
             var task => throw new UnreachableException($"task {task} passed manifest validation"),
         };
     }

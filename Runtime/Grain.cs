@@ -1,4 +1,6 @@
 using Actors.Grains;
+using Actors.Runtime.Reminders;
+using Actors.Runtime.Storage;
 
 namespace Actors.Runtime;
 
@@ -12,4 +14,20 @@ public abstract class Grain
     /// <summary>For calling other grains. Those calls are separate turns, outside this one's
     /// transaction; a call cycle back to this grain would wait for itself, so avoid them.</summary>
     public IGrainFactory GrainFactory { get; internal set; } = null!;
+
+    internal GrainId Id { get; set; }
+
+    internal ReminderTable? Reminders { get; set; }
+
+    /// <summary>A durable reminder: <see cref="IRemindable.ReceiveReminderAsync"/> runs as a turn
+    /// after <paramref name="dueIn"/>, then every <paramref name="period"/> (zero: once). The row
+    /// is written at once, outside this turn's transaction, so a turn that fails afterwards can
+    /// leave it registered: a grain checks its state when the reminder comes.</summary>
+    protected Task RegisterOrUpdateReminderAsync(string name, TimeSpan dueIn, TimeSpan period) =>
+        RequireReminders().RegisterAsync(Id, name, dueIn, period);
+
+    protected Task UnregisterReminderAsync(string name) => RequireReminders().UnregisterAsync(Id, name);
+
+    private ReminderTable RequireReminders() =>
+        Reminders ?? throw new InvalidOperationException("reminders are not configured on this silo (register a ReminderTable)");
 }

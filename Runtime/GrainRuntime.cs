@@ -18,6 +18,8 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
 
     public IGrainStorage Storage => storage;
 
+    internal GrainTypeRegistry Registry => registry;
+
     public TGrain GetGrain<TGrain>(string key)
         where TGrain : IGrainWithStringKey
     {
@@ -76,7 +78,9 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
 
         var grain = (Grain)ActivatorUtilities.CreateInstance(services, implementation, [.. extra]);
         grain.GrainKey = id.Key;
+        grain.Id = id;
         grain.GrainFactory = this;
+        grain.Reminders = services.GetService(typeof(Reminders.ReminderTable)) as Reminders.ReminderTable;
         return (grain, state);
     }
 }

@@ -17,6 +17,12 @@ public sealed class GrainTypeRegistry
         return this;
     }
 
+    /// <summary>The registered grain interface whose name is <paramref name="name"/> (a stored
+    /// <see cref="Storage.GrainId.Type"/>).</summary>
+    internal Type InterfaceNamed(string name) =>
+        _implementations.Keys.FirstOrDefault(t => t.Name == name)
+            ?? throw new InvalidOperationException($"no grain interface named {name} is registered");
+
     internal Type Implementation(Type grainInterface) =>
         _implementations.TryGetValue(grainInterface, out var type)
             ? type

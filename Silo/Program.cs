@@ -1,14 +1,32 @@
+using Actors.Client.Api;
+using Actors.Silo.Cluster;
 using Actors.Silo.Inference;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddInferenceEngine();
+var roles = builder.AddSiloRoles();
+if (roles.Has("gpu"))
+{
+    builder.AddInferenceEngine();
+}
+
+builder.AddCluster();
+builder.Services.AddClientApi();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapHealth();
-app.MapInference();
+if (roles.Has("api"))
+{
+    app.MapClientApi();
+}
+
+if (roles.Has("gpu"))
+{
+    app.MapInference();
+}
+
 app.Run();
 
 /// <summary>Entry point, visible to tests.</summary>

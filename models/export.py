@@ -431,9 +431,29 @@ def export_diffusion(seconds):
     export("diffusion", net, example, manifest)
 
 
+class Identity(torch.nn.Module):
+    def forward(self, x):
+        return x + 0.0  # a real op, so the output is a new tensor as with any model
+
+
+def export_identity(seconds):
+    """A tensor-in, tensor-out model that does no work: the cluster's overhead benchmark."""
+    example = torch.arange(16, dtype=torch.float32).reshape(1, 1, 1, 16) / 16
+    export("identity", Identity().eval(), (example,), {
+        "name": "identity", "version": "1.0.0", "task": "tensor",
+        "description": "Returns its input (1x1x16 float32): measures the cluster, not the model.",
+        "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 1, 1, 16]}],
+        "outputs": [{"name": "y", "dtype": "float32", "shape": [-1, 1, 1, 16]}],
+        "labels": [],
+        "preprocess": {"channels": 1, "height": 1, "width": 16, "mean": [0.0], "std": [1.0]},
+        "postprocess": {"kind": "none"},
+        "batch": {"maxBatchSize": 64, "maxQueueDelayMs": 1},
+    })
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--only", choices=["segmentation", "classification", "diffusion"])
+    p.add_argument("--only", choices=["segmentation", "classification", "diffusion", "identity"])
     p.add_argument("--seconds", type=float, default=90, help="training time per model")
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--reuse", action="store_true", help="re-export the committed weights without training")
@@ -452,7 +472,7 @@ def main():
     LOAD_WEIGHTS = dict(w.split("=", 1) for w in a.load_weights)
     torch.set_num_threads(a.threads)
     jobs = {"segmentation": export_segmentation, "classification": export_classification,
-            "diffusion": export_diffusion}
+            "diffusion": export_diffusion, "identity": export_identity}
     for name, fn in jobs.items():
         if a.only in (None, name):
             fn(a.seconds)

@@ -8,4 +8,13 @@ public sealed record InstanceSnapshot(
     DateTimeOffset Since,
     HourlyRates Rates,
     decimal AccruedUsd,
-    IReadOnlyDictionary<InstanceState, TimeSpan> TimeInState);
+    IReadOnlyDictionary<InstanceState, TimeSpan> TimeInState)
+{
+    public string? HostSiloId { get; init; }
+
+    public IReadOnlyList<string> Models { get; init; } = [];
+
+    public InstanceHealth Health { get; init; } = InstanceHealth.Ok;
+
+    public string? HealthReason { get; init; }
+}

@@ -2,23 +2,30 @@ namespace Actors.Grains.Jobs;
 
 /// <summary>One job (key: job id). Repeating the call that reached the current state (a retry
 /// after a crash) returns the snapshot unchanged; anything else illegal throws
-/// <see cref="InvalidTransitionException"/>.</summary>
+/// <see cref="InvalidTransitionException"/>. The grain is the arbiter of a job's outcome: a
+/// host whose start or completion it rejects drops its work.</summary>
 public interface IJobGrain : IGrainWithStringKey
 {
-    Task<JobSnapshot> SubmitAsync(string tenantId, string model, int tier);
+    /// <summary>Queues the job, or completes it at once from the result cache.</summary>
+    Task<JobSnapshot> SubmitAsync(JobRequest request);
 
     Task<JobSnapshot> StartAsync(string instanceId, int attempt);
 
-    /// <summary>Back to the queue (its instance died); the attempt stays counted.</summary>
+    /// <summary>Back to the queue (its lease lapsed); the attempt stays counted.</summary>
     Task<JobSnapshot> RequeueAsync(string reason);
 
-    Task<JobSnapshot> SucceedAsync(string outputRef);
+    /// <summary>Accepted only from the running attempt <paramref name="attempt"/>.</summary>
+    Task<JobSnapshot> SucceedAsync(int attempt, JobResult result);
 
-    Task<JobSnapshot> FailAsync(string reason);
+    /// <summary>Fails the job; with an attempt, only if that attempt is the one running.</summary>
+    Task<JobSnapshot> FailAsync(string reason, int? attempt);
 
     Task<JobSnapshot> CancelAsync();
 
     Task<JobSnapshot> ExpireAsync();
+
+    /// <summary>Forgets a finished job (retention); false if it is not finished.</summary>
+    Task<bool> PurgeAsync();
 
     Task<JobSnapshot> GetAsync();
 }

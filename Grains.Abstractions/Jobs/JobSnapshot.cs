@@ -7,11 +7,13 @@ public sealed record JobSnapshot
 
     public JobStatus Status { get; init; } = JobStatus.New;
 
-    public string TenantId { get; init; } = "";
+    public JobRequest? Request { get; init; }
 
-    public string Model { get; init; } = "";
+    public string TenantId => Request?.TenantId ?? "";
 
-    public int Tier { get; init; }
+    public string Model => Request?.Model ?? "";
+
+    public int Tier => Request?.Tier ?? 0;
 
     public int Attempts { get; init; }
 
@@ -19,7 +21,7 @@ public sealed record JobSnapshot
 
     public string? Reason { get; init; }
 
-    public string? OutputRef { get; init; }
+    public JobResult? Result { get; init; }
 
     public DateTimeOffset? QueuedAt { get; init; }
 

@@ -16,4 +16,7 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<bool> AuthenticateAsync(string key);
 
     Task<TenantSnapshot> GetAsync();
+
+    /// <summary>The secret that signs this tenant's webhooks; null before the tenant exists.</summary>
+    Task<string?> GetWebhookSecretAsync();
 }

@@ -46,12 +46,40 @@ public static class InstanceLifecycle
         };
     }
 
+    /// <summary>Moves through the allowed states to <paramref name="to"/> (e.g. COLD → WARM → HOT
+    /// when a host comes up), each step recorded; no move if already there.</summary>
+    public static InstanceRecord MoveTo(InstanceRecord record, InstanceState to, DateTimeOffset now)
+    {
+        while (record.State != to)
+        {
+            var next = (record.State, to) switch
+            {
+                (InstanceState.Cold, _) => InstanceState.Warm,
+                (InstanceState.Warm, InstanceState.Cold) => InstanceState.Cold,
+                (InstanceState.Warm, _) => InstanceState.Hot,
+                (InstanceState.Hot, InstanceState.Serving) => InstanceState.Serving,
+                (InstanceState.Hot, _) => InstanceState.Warm,
+                (InstanceState.Serving, _) => InstanceState.Hot,
+                _ => throw new InvalidTransitionException("instance", record.State.ToString(), to.ToString()),
+            };
+            record = Move(record, next, now);
+        }
+
+        return record;
+    }
+
     public static InstanceSnapshot Snapshot(string instanceId, InstanceRecord record, DateTimeOffset now)
     {
         var open = Close(record, now);
         return new InstanceSnapshot(instanceId, record.GpuType, record.State, record.Since == default ? now : record.Since,
             record.Rates, Math.Round(open.ClosedCostUsd, 6),
-            open.ClosedSeconds.ToDictionary(kv => kv.Key, kv => TimeSpan.FromSeconds(kv.Value)));
+            open.ClosedSeconds.ToDictionary(kv => kv.Key, kv => TimeSpan.FromSeconds(kv.Value)))
+        {
+            HostSiloId = record.HostSiloId,
+            Models = record.Models,
+            Health = record.Health,
+            HealthReason = record.HealthReason,
+        };
     }
 
     private static decimal Cost(decimal perHour, double seconds) => perHour * (decimal)seconds / 3600m;

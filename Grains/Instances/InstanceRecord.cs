@@ -16,4 +16,13 @@ public sealed record InstanceRecord
     public decimal ClosedCostUsd { get; init; }
 
     public Dictionary<InstanceState, double> ClosedSeconds { get; init; } = [];
+
+    /// <summary>The silo running this instance's GPU host; null when none does.</summary>
+    public string? HostSiloId { get; init; }
+
+    public string[] Models { get; init; } = [];
+
+    public InstanceHealth Health { get; init; } = InstanceHealth.Ok;
+
+    public string? HealthReason { get; init; }
 }

@@ -2,34 +2,89 @@ using Actors.Runtime;
 
 namespace Actors.Grains.Jobs;
 
-public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider time) : Grain, IJobGrain
+/// <summary>One job. Its state is the truth about the job: a queue row is how hosts find it, and
+/// a host whose start or completion this grain rejects drops its work, so a job is reported
+/// once however often it ran.</summary>
+public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
 {
-    public Task<JobSnapshot> SubmitAsync(string tenantId, string model, int tier) => ApplyAsync(new JobCommand.Submit(tenantId, model, tier));
+    public async Task<JobSnapshot> SubmitAsync(JobRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (Current.Status != JobStatus.New)
+        {
+            return await ApplyAsync(new JobCommand.Submit(request)); // a repeat, or rejected
+        }
+
+        var cacheKey = request.CacheKey;
+        if (await services.Cache.GetAsync(cacheKey) is { } cached)
+        {
+            await services.Cache.RecordHitAsync(cacheKey, cached);
+            return await ApplyAsync(new JobCommand.SubmitFromCache(request, cached with { CacheHit = true }));
+        }
+
+        var queued = await ApplyAsync(new JobCommand.Submit(request));
+        await services.Queue.EnqueueAsync(new Runtime.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
+        services.Signal.Notify(request.Model);
+        return queued;
+    }
 
     public Task<JobSnapshot> StartAsync(string instanceId, int attempt) => ApplyAsync(new JobCommand.Start(instanceId, attempt));
 
     public Task<JobSnapshot> RequeueAsync(string reason) => ApplyAsync(new JobCommand.Requeue(reason));
 
-    public Task<JobSnapshot> SucceedAsync(string outputRef) => ApplyAsync(new JobCommand.Succeed(outputRef));
+    public Task<JobSnapshot> SucceedAsync(int attempt, JobResult result) => ApplyAsync(new JobCommand.Succeed(attempt, result));
 
-    public Task<JobSnapshot> FailAsync(string reason) => ApplyAsync(new JobCommand.Fail(reason));
+    public Task<JobSnapshot> FailAsync(string reason, int? attempt) => ApplyAsync(new JobCommand.Fail(reason, attempt));
 
-    public Task<JobSnapshot> CancelAsync() => ApplyAsync(new JobCommand.Cancel());
+    public async Task<JobSnapshot> CancelAsync()
+    {
+        var after = await ApplyAsync(new JobCommand.Cancel());
+        await services.Queue.RemoveAsync(GrainKey);
+        return after;
+    }
 
-    public Task<JobSnapshot> ExpireAsync() => ApplyAsync(new JobCommand.Expire());
+    public async Task<JobSnapshot> ExpireAsync()
+    {
+        var after = await ApplyAsync(new JobCommand.Expire());
+        await services.Queue.RemoveAsync(GrainKey);
+        return after;
+    }
 
-    public Task<JobSnapshot> GetAsync() => Task.FromResult(state.State with { JobId = GrainKey });
+    public async Task<bool> PurgeAsync()
+    {
+        if (!Current.IsTerminal)
+        {
+            return false;
+        }
+
+        state.State = new JobSnapshot();
+        await state.WriteStateAsync();
+        await services.Index.RemoveAsync(GrainKey);
+        return true;
+    }
+
+    public Task<JobSnapshot> GetAsync() => Task.FromResult(Current);
+
+    private JobSnapshot Current => state.State with { JobId = GrainKey };
 
     private async Task<JobSnapshot> ApplyAsync(JobCommand command)
     {
-        var before = state.State with { JobId = GrainKey };
+        var before = Current;
         var after = JobLifecycle.Apply(before, command, time.GetUtcNow());
-        if (!ReferenceEquals(after, before))
+        if (ReferenceEquals(after, before))
         {
-            state.State = after;
-            await state.WriteStateAsync();
+            return after;
         }
 
+        state.State = after;
+        await state.WriteStateAsync();
+        await services.Index.UpsertAsync(after);
+        if (after.IsTerminal)
+        {
+            await services.Webhooks.EnqueueAsync(after);
+        }
+
+        services.Events.Publish(GrainKey);
         return after;
     }
 }

@@ -11,11 +11,16 @@ public static class JobLifecycle
         switch (command)
         {
             case JobCommand.Submit c when s == JobStatus.New:
-                return job with { Status = JobStatus.Queued, TenantId = c.TenantId, Model = c.Model, Tier = c.Tier, QueuedAt = now };
-            case JobCommand.Submit c when job.TenantId == c.TenantId && job.Model == c.Model && job.Tier == c.Tier:
+                return job with { Status = JobStatus.Queued, Request = c.Request, QueuedAt = now };
+            case JobCommand.Submit c when job.Request == c.Request:
                 return job;
 
-            case JobCommand.Start c when s == JobStatus.Queued && c.Attempt == job.Attempts + 1:
+            case JobCommand.SubmitFromCache c when s == JobStatus.New:
+                return job with { Status = JobStatus.Succeeded, Request = c.Request, Result = c.Result, QueuedAt = now, FinishedAt = now };
+            case JobCommand.SubmitFromCache c when job.Request == c.Request && s == JobStatus.Succeeded:
+                return job;
+
+            case JobCommand.Start c when s == JobStatus.Queued && c.Attempt > job.Attempts: // a claim whose host died before starting still counts
                 return job with { Status = JobStatus.Running, InstanceId = c.InstanceId, Attempts = c.Attempt, StartedAt = now, Reason = null };
             case JobCommand.Start c when s == JobStatus.Running && job.InstanceId == c.InstanceId && job.Attempts == c.Attempt:
                 return job;
@@ -25,13 +30,14 @@ public static class JobLifecycle
             case JobCommand.Requeue when s == JobStatus.Queued && job.Attempts > 0:
                 return job;
 
-            case JobCommand.Succeed c when s == JobStatus.Running:
-                return job with { Status = JobStatus.Succeeded, OutputRef = c.OutputRef, FinishedAt = now };
-            case JobCommand.Succeed c when s == JobStatus.Succeeded && job.OutputRef == c.OutputRef:
+            case JobCommand.Succeed c when s == JobStatus.Running && job.Attempts == c.Attempt:
+                return job with { Status = JobStatus.Succeeded, Result = c.Result, FinishedAt = now };
+            case JobCommand.Succeed c when s == JobStatus.Succeeded && job.Result == c.Result && job.Attempts == c.Attempt:
                 return job;
 
-            case JobCommand.Fail c when s is JobStatus.Queued or JobStatus.Running:
-                return job with { Status = JobStatus.Failed, Reason = c.Reason, FinishedAt = now };
+            case JobCommand.Fail c when s == JobStatus.Queued && c.Attempt is null:
+            case JobCommand.Fail c2 when s == JobStatus.Running && (c2.Attempt is null || c2.Attempt == job.Attempts):
+                return job with { Status = JobStatus.Failed, Reason = ((JobCommand.Fail)command).Reason, FinishedAt = now };
             case JobCommand.Fail when s == JobStatus.Failed:
                 return job;
 
@@ -53,9 +59,10 @@ public static class JobLifecycle
     private static string Describe(JobCommand command) => command.GetType().Name switch
     {
         "Submit" => "Queued (submit)",
+        "SubmitFromCache" => "Succeeded (from cache)",
         "Start" => "Running (start)",
         "Requeue" => "Queued (requeue)",
-        "Succeed" => "Succeeded",
+        "Succeed" => "Succeeded (attempt " + ((JobCommand.Succeed)command).Attempt + ")",
         "Fail" => "Failed",
         "Cancel" => "Canceled",
         _ => "Expired",

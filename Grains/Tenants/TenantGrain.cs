@@ -17,7 +17,13 @@ public sealed class TenantGrain(IPersistentState<TenantRecord> state) : Grain, I
             throw new InvalidOperationException($"tenant {GrainKey} already exists");
         }
 
-        state.State = state.State with { Name = name, Tier = tier, Created = true };
+        state.State = state.State with
+        {
+            Name = name,
+            Tier = tier,
+            Created = true,
+            WebhookSecret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)),
+        };
         await state.WriteStateAsync();
         return Snapshot();
     }
@@ -68,6 +74,8 @@ public sealed class TenantGrain(IPersistentState<TenantRecord> state) : Grain, I
         Task.FromResult(ApiKeyFormat.KeyIdOf(key) is { } id && state.State.KeyHashes.TryGetValue(id, out var hash) && ApiKeyFormat.Matches(key, hash));
 
     public Task<TenantSnapshot> GetAsync() => Task.FromResult(Snapshot());
+
+    public Task<string?> GetWebhookSecretAsync() => Task.FromResult(state.State.WebhookSecret);
 
     private TenantSnapshot Snapshot() =>
         new(GrainKey, state.State.Name, state.State.Tier, state.State.Created, state.State.KeyHashes.Keys.Order(StringComparer.Ordinal).ToList());

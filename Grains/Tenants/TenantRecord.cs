@@ -10,4 +10,7 @@ public sealed record TenantRecord
     public bool Created { get; init; }
 
     public Dictionary<string, string> KeyHashes { get; init; } = [];
+
+    /// <summary>Signs this tenant's webhooks (Standard Webhooks: "whsec_" + base64 key).</summary>
+    public string? WebhookSecret { get; init; }
 }

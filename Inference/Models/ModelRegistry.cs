@@ -12,7 +12,7 @@ public static class ModelRegistry
         AllowTrailingCommas = true,
     };
 
-    private static readonly string[] Tasks = ["segmentation", "classification", "diffusion"];
+    private static readonly string[] Tasks = ["segmentation", "classification", "diffusion", "tensor"];
     private static readonly string[] Dtypes = ["float32", "int64"];
 
     /// <summary>Every model folder under <paramref name="modelsPath"/>, ordered by name.</summary>

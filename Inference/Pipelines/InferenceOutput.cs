@@ -7,6 +7,7 @@ namespace Actors.Inference.Pipelines;
 [JsonDerivedType(typeof(SegmentationOutput), "segmentation")]
 [JsonDerivedType(typeof(ClassificationOutput), "classification")]
 [JsonDerivedType(typeof(DiffusionOutput), "diffusion")]
+[JsonDerivedType(typeof(TensorOutput), "tensor")]
 public abstract record InferenceOutput
 {
     public required string Model { get; init; }

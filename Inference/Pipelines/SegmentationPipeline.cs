@@ -128,7 +128,7 @@ internal static class SegmentationPipeline
         };
     }
 
-    private static void CheckSpacing(InferenceRequest r)
+    internal static void CheckSpacing(InferenceRequest r)
     {
         static bool Bad(double v) => !double.IsFinite(v) || v <= 0 || v > 1000;
         if (Bad(r.SpacingXMm) || Bad(r.SpacingYMm) || r.SliceThicknessMm is { } t && Bad(t))

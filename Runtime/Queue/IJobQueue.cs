@@ -26,4 +26,18 @@ public interface IJobQueue
 
     /// <summary>Waiting jobs of a model per tier.</summary>
     Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default);
+
+    /// <summary>Drops a job's row whatever its state (its grain already finished it); false if none.</summary>
+    Task<bool> RemoveAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes up to <paramref name="max"/> jobs still waiting that were queued before
+    /// <paramref name="cutoff"/> and returns their ids (they are to expire).</summary>
+    Task<IReadOnlyList<string>> TakeWaitingOlderThanAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default);
+
+    /// <summary>How many jobs of the same model are ahead of this one; null if it is not waiting.</summary>
+    Task<int?> PositionAsync(string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Ends every lease <paramref name="host"/> holds (its silo is dead), so the next
+    /// <see cref="RecoverLapsedAsync"/> puts those jobs back without waiting out the lease.</summary>
+    Task<int> ExpireLeasesOfAsync(string host, CancellationToken cancellationToken = default);
 }

@@ -12,8 +12,8 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         var now = time.GetUtcNow();
         await using var cmd = dataSource.CreateCommand(
             """
-            INSERT INTO job_queue (job_id, model, tier, enqueued_at, ready_at, state, max_attempts)
-            VALUES ($1, $2, $3, $4, $5, 'queued', $6) ON CONFLICT (job_id) DO NOTHING
+            INSERT INTO job_queue (job_id, model, tier, enqueued_at, ready_at, state, max_attempts, cache_key)
+            VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) ON CONFLICT (job_id) DO NOTHING
             """);
         cmd.Parameters.AddWithValue(job.JobId);
         cmd.Parameters.AddWithValue(job.Model);
@@ -21,6 +21,7 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         cmd.Parameters.AddWithValue(now);
         cmd.Parameters.AddWithValue(TierAging.ReadyAt(now, job.Tier));
         cmd.Parameters.AddWithValue(Math.Max(1, job.MaxAttempts));
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)job.CacheKey ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -33,7 +34,7 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
                 ORDER BY ready_at, job_id LIMIT $2 FOR UPDATE SKIP LOCKED)
             UPDATE job_queue q SET state = 'leased', lease_owner = $3, lease_until = $4, attempts = q.attempts + 1
             FROM picked WHERE q.job_id = picked.job_id
-            RETURNING q.job_id, q.model, q.tier, q.attempts, q.enqueued_at, q.lease_until, q.ready_at
+            RETURNING q.job_id, q.model, q.tier, q.attempts, q.enqueued_at, q.lease_until, q.ready_at, q.cache_key
             """);
         cmd.Parameters.AddWithValue(model);
         cmd.Parameters.AddWithValue(max);
@@ -44,7 +45,7 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         while (await reader.ReadAsync(cancellationToken))
         {
             leases.Add((new JobLease(reader.GetString(0), reader.GetString(1), reader.GetInt32(2), reader.GetInt32(3),
-                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5)), reader.GetDateTime(6)));
+                reader.GetFieldValue<DateTimeOffset>(4), reader.GetFieldValue<DateTimeOffset>(5), reader.IsDBNull(7) ? null : reader.GetString(7)), reader.GetDateTime(6)));
         }
 
         return leases.OrderBy(l => l.Ready).ThenBy(l => l.Lease.JobId, StringComparer.Ordinal).Select(l => l.Lease).ToList();
@@ -111,5 +112,53 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         }
 
         return depth;
+    }
+
+    public async Task<bool> RemoveAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("DELETE FROM job_queue WHERE job_id = $1");
+        cmd.Parameters.AddWithValue(jobId);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    public async Task<IReadOnlyList<string>> TakeWaitingOlderThanAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            """
+            DELETE FROM job_queue WHERE job_id IN (
+                SELECT job_id FROM job_queue WHERE state = 'queued' AND enqueued_at < $1 ORDER BY enqueued_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+            RETURNING job_id
+            """);
+        cmd.Parameters.AddWithValue(cutoff);
+        cmd.Parameters.AddWithValue(max);
+        var ids = new List<string>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    public async Task<int?> PositionAsync(string jobId, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand(
+            """
+            SELECT (SELECT count(*) FROM job_queue o WHERE o.model = j.model AND o.state = 'queued'
+                    AND (o.ready_at < j.ready_at OR (o.ready_at = j.ready_at AND o.job_id < j.job_id)))
+            FROM job_queue j WHERE j.job_id = $1 AND j.state = 'queued'
+            """);
+        cmd.Parameters.AddWithValue(jobId);
+        var result = await cmd.ExecuteScalarAsync(cancellationToken);
+        return result is long n ? (int)n : null;
+    }
+
+    public async Task<int> ExpireLeasesOfAsync(string host, CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("UPDATE job_queue SET lease_until = $2 WHERE state = 'leased' AND lease_owner = $1");
+        cmd.Parameters.AddWithValue(host);
+        cmd.Parameters.AddWithValue(DateTimeOffset.UnixEpoch);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Actors.Client.Api.Auth;
 using Actors.Inference;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
@@ -13,9 +14,12 @@ internal static class InferenceApi
 {
     public static RouteGroupBuilder MapInference(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/v1/models");
-        group.MapGet("/", ListModels);
-        group.MapPost("/{name}/infer", InferAsync);
+        // Runs on this silo's engine at once, past the queue, tenants and billing: an operator's
+        // door (the admin key), for checking a GPU host. Clients use /v1/jobs.
+        var group = app.MapGroup("/v1/models").WithTags("gpu host");
+        group.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<ApiKeyCallers>().RequireAdmin(context.HttpContext.Request) ?? await next(context));
+        group.MapPost("/{name}/infer", InferAsync).WithSummary("Run a model on this GPU host now (admin key)");
         return group;
     }
 

@@ -21,9 +21,6 @@ internal static class InferenceHosting
             .BindConfiguration(ApiOptions.Section)
             .Validate(o => o.MaxUploadBytes > 0, "Api:MaxUploadBytes must be positive")
             .ValidateOnStart();
-        // The endpoint enforces the limit itself (413 as ProblemDetails); Kestrel's own limit
-        // sits just above it as a backstop.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = builder.Configuration.GetValue("Api:MaxUploadBytes", 20L * 1024 * 1024) + 1);
         return builder;
     }
 

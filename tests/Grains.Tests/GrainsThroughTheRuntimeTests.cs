@@ -1,7 +1,10 @@
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
 using Actors.Runtime;
-using Actors.Runtime.Storage;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Cache;
+using Actors.Runtime.Queue;
+using Actors.Runtime.Reminders;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Grains.Tests;
@@ -12,14 +15,31 @@ public sealed class GrainsThroughTheRuntimeTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("actors-grains-").FullName;
     private readonly ManualClock _time = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
 
-    private async Task<GrainRuntime> SiloAsync()
+    private async Task<GrainRuntime> SiloAsync() => (await ServicesAsync()).GetRequiredService<GrainRuntime>();
+
+    /// <summary>One "silo": the runtime on the shared file with the job grain's real side tables.</summary>
+    private async Task<ServiceProvider> ServicesAsync()
     {
-        var storage = new SqliteGrainStorage(Path.Combine(_dir, "grains.db"));
-        await storage.MigrateAsync();
-        var services = new ServiceCollection().AddSingleton<TimeProvider>(_time).BuildServiceProvider();
-        var registry = new GrainTypeRegistry().Add<IInstanceGrain, InstanceGrain>().Add<IJobGrain, JobGrain>();
-        return new GrainRuntime(storage, registry, services);
+        var store = ClusterStore.Sqlite(Path.Combine(_dir, "grains.db"), _time);
+        await store.MigrateAsync();
+        var services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_time)
+            .AddSingleton(store.Grains).AddSingleton(store.Queue).AddSingleton(store.Sql)
+            .AddSingleton(new GrainTypeRegistry().Add<IInstanceGrain, InstanceGrain>().Add<IJobGrain, JobGrain>()
+                .Add<Cluster.IHousekeepingGrain, Cluster.HousekeepingGrain>())
+            .AddSingleton<GrainRuntime>()
+            .AddSingleton<ReminderTable>().AddSingleton<ReminderDelivery>()
+            .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
+            .AddSingleton<QueueSignal>().AddSingleton<JobServices>().AddSingleton<IdempotencyKeys>()
+            .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
+            .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1)))
+            .AddLogging()
+            .BuildServiceProvider();
+        return services;
     }
+
+    private static JobRequest Request(string tenant = "tenant-a", long seed = 1) =>
+        new() { TenantId = tenant, Model = "segmentation", ModelVersion = "1.0.0", Tier = 2, InputRef = new string('a', 64), Parameters = new() { Seed = seed } };
 
     [Fact]
     public async Task AnInstanceAccruesCostAcrossTurnsAndRejectsSkippingStates()
@@ -42,18 +62,69 @@ public sealed class GrainsThroughTheRuntimeTests : IDisposable
     public async Task AJobRunsRetriesAndFinishesOnce()
     {
         var job = (await SiloAsync()).GetGrain<IJobGrain>("job-1");
-        await job.SubmitAsync("tenant-a", "segmentation", 2);
+        await job.SubmitAsync(Request());
         await job.StartAsync("gpu-1", 1);
         await job.RequeueAsync("gpu-1 missed its heartbeats");
         await job.StartAsync("gpu-2", 2);
-        var done = await job.SucceedAsync("sha256:abc");
-        var again = await job.SucceedAsync("sha256:abc"); // a retried completion changes nothing
+        await Assert.ThrowsAsync<InvalidTransitionException>(() => job.SucceedAsync(1, new JobResult("stale", null, false))); // the first host, too late
+        var done = await job.SucceedAsync(2, new JobResult("sha256:abc", null, false));
+        var again = await job.SucceedAsync(2, new JobResult("sha256:abc", null, false)); // a retried completion changes nothing
 
         Assert.Equal(JobStatus.Succeeded, done.Status);
         Assert.Equal(done, again);
         Assert.Equal(("gpu-2", 2), (done.InstanceId, done.Attempts));
         await Assert.ThrowsAsync<InvalidTransitionException>(job.CancelAsync);
         Assert.Equal(JobStatus.Succeeded, (await job.GetAsync()).Status);
+    }
+
+    [Fact]
+    public async Task SubmittingQueuesOnceAndAnIdenticalRequestIsAnsweredFromTheCache()
+    {
+        var services = await ServicesAsync();
+        var grains = services.GetRequiredService<GrainRuntime>();
+        var queue = services.GetRequiredService<IJobQueue>();
+        var first = await grains.GetGrain<IJobGrain>("job-a").SubmitAsync(Request());
+        await grains.GetGrain<IJobGrain>("job-a").SubmitAsync(Request()); // a retried submit queues nothing more
+        Assert.Equal(JobStatus.Queued, first.Status);
+        var leases = await queue.ClaimAsync("segmentation", "host", 10, TimeSpan.FromMinutes(1));
+        Assert.Equal("job-a", Assert.Single(leases).JobId);
+        Assert.Equal(Request().CacheKey, leases[0].CacheKey);
+
+        await grains.GetGrain<IJobGrain>("job-a").StartAsync("gpu-1", 1);
+        var result = new JobResult(new string('b', 64), null, false, 12.5);
+        await services.GetRequiredService<ResultCache>().PutAsync(Request().CacheKey, "segmentation", result);
+        await grains.GetGrain<IJobGrain>("job-a").SucceedAsync(1, result);
+
+        var hit = await grains.GetGrain<IJobGrain>("job-b").SubmitAsync(Request());
+        var miss = await grains.GetGrain<IJobGrain>("job-c").SubmitAsync(Request(seed: 2)); // other parameters, other key
+
+        Assert.Equal((JobStatus.Succeeded, true, result.OutputRef), (hit.Status, hit.Result!.CacheHit, hit.Result.OutputRef));
+        Assert.Equal(JobStatus.Queued, miss.Status);
+        Assert.Equal("job-c", Assert.Single(await queue.ClaimAsync("segmentation", "host", 10, TimeSpan.FromMinutes(1))).JobId);
+    }
+
+    [Fact]
+    public async Task AReminderDrivesHousekeepingThatExpiresJobsWaitingTooLongAndPurgesOldOnes()
+    {
+        var services = await ServicesAsync();
+        var grains = services.GetRequiredService<GrainRuntime>();
+        var delivery = services.GetRequiredService<ReminderDelivery>();
+        await grains.GetGrain<Cluster.IHousekeepingGrain>("cluster").StartAsync(TimeSpan.FromMinutes(1));
+        await grains.GetGrain<IJobGrain>("job-old").SubmitAsync(Request());
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, await delivery.DeliverDueAsync("control-1")); // not due yet
+        await grains.GetGrain<IJobGrain>("job-new").SubmitAsync(Request(seed: 9));
+
+        _time.Advance(TimeSpan.FromMinutes(10)); // job-old has waited 10.5 min (limit 10), job-new 10
+        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        Assert.Equal(0, await delivery.DeliverDueAsync("control-1")); // moved to its next time
+        Assert.Equal(JobStatus.Expired, (await grains.GetGrain<IJobGrain>("job-old").GetAsync()).Status);
+        Assert.Equal(JobStatus.Queued, (await grains.GetGrain<IJobGrain>("job-new").GetAsync()).Status);
+
+        _time.Advance(TimeSpan.FromHours(1.1)); // past retention: the expired job is purged
+        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        Assert.Null((await grains.GetGrain<IJobGrain>("job-old").GetAsync()).Request);
+        Assert.Equal(JobStatus.Expired, (await grains.GetGrain<IJobGrain>("job-new").GetAsync()).Status);
     }
 
     public void Dispose()

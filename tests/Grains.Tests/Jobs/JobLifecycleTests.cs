@@ -8,39 +8,48 @@ public sealed class JobLifecycleTests
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 22, 9, 0, 0, TimeSpan.Zero);
 
+    private static readonly JobRequest R1 = Request("t1", 2);
+    private static readonly JobResult A = new("blob:a", null, false);
+    private static readonly JobResult B = new("blob:b", null, false);
+
     private static readonly JobCommand[] Commands =
     [
-        new JobCommand.Submit("t1", "seg", 2), new JobCommand.Submit("t2", "seg", 2),
+        new JobCommand.Submit(R1), new JobCommand.Submit(Request("t2", 2)), new JobCommand.SubmitFromCache(R1, A with { CacheHit = true }),
         new JobCommand.Start("i1", 1), new JobCommand.Start("i2", 2), new JobCommand.Start("i1", 3),
-        new JobCommand.Requeue("instance i1 down"), new JobCommand.Succeed("blob:a"), new JobCommand.Succeed("blob:b"),
-        new JobCommand.Fail("model error"), new JobCommand.Cancel(), new JobCommand.Expire(),
+        new JobCommand.Requeue("instance i1 down"), new JobCommand.Succeed(1, A), new JobCommand.Succeed(2, B),
+        new JobCommand.Fail("model error", 1), new JobCommand.Fail("out of attempts"), new JobCommand.Cancel(), new JobCommand.Expire(),
     ];
+
+    private static JobRequest Request(string tenant, int tier) => new() { TenantId = tenant, Model = "seg", ModelVersion = "1", Tier = tier };
 
     [Fact]
     public void TheHappyPathRecordsItsTimings()
     {
         var job = new JobSnapshot { JobId = "j" };
-        job = JobLifecycle.Apply(job, new JobCommand.Submit("t1", "seg", 2), T0);
+        job = JobLifecycle.Apply(job, new JobCommand.Submit(R1), T0);
         job = JobLifecycle.Apply(job, new JobCommand.Start("i1", 1), T0.AddSeconds(3));
-        job = JobLifecycle.Apply(job, new JobCommand.Succeed("blob:x"), T0.AddSeconds(5));
+        job = JobLifecycle.Apply(job, new JobCommand.Succeed(1, A), T0.AddSeconds(5));
 
         Assert.Equal(JobStatus.Succeeded, job.Status);
         Assert.Equal((T0, T0.AddSeconds(3), T0.AddSeconds(5)), (job.QueuedAt!.Value, job.StartedAt!.Value, job.FinishedAt!.Value));
-        Assert.Equal(("i1", 1, "blob:x"), (job.InstanceId, job.Attempts, job.OutputRef));
+        Assert.Equal(("i1", 1, "blob:a"), (job.InstanceId, job.Attempts, job.Result!.OutputRef));
     }
 
     [Fact]
     public void IllegalMovesAreRejectedAndRepeatsAreNoOps()
     {
-        var queued = JobLifecycle.Apply(new JobSnapshot { JobId = "j" }, new JobCommand.Submit("t1", "seg", 0), T0);
-        var e = Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Succeed("blob"), T0));
+        var queued = JobLifecycle.Apply(new JobSnapshot { JobId = "j" }, new JobCommand.Submit(R1), T0);
+        var e = Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Succeed(0, A), T0));
         Assert.Equal("Queued", e.From);
-        Assert.Same(queued, JobLifecycle.Apply(queued, new JobCommand.Submit("t1", "seg", 0), T0));
-        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Submit("t2", "seg", 0), T0));
+        Assert.Same(queued, JobLifecycle.Apply(queued, new JobCommand.Submit(R1 with { }), T0));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Submit(Request("t2", 0)), T0));
 
-        var done = JobLifecycle.Apply(JobLifecycle.Apply(queued, new JobCommand.Start("i", 1), T0), new JobCommand.Succeed("b"), T0);
-        Assert.Same(done, JobLifecycle.Apply(done, new JobCommand.Succeed("b"), T0.AddHours(1)));
-        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Succeed("other"), T0));
+        var running = JobLifecycle.Apply(queued, new JobCommand.Start("i", 1), T0);
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Succeed(2, A), T0)); // a stale or future attempt
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Fail("late", 2), T0));
+        var done = JobLifecycle.Apply(running, new JobCommand.Succeed(1, B), T0);
+        Assert.Same(done, JobLifecycle.Apply(done, new JobCommand.Succeed(1, B), T0.AddHours(1)));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Succeed(1, A), T0));
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Cancel(), T0));
     }
 
@@ -79,9 +88,15 @@ public sealed class JobLifecycleTests
                     return false;
                 }
 
-                if (job.Status == JobStatus.Succeeded && before.Status is not (JobStatus.Running or JobStatus.Succeeded))
+                if (job.Status == JobStatus.Succeeded && before.Status is not (JobStatus.Running or JobStatus.Succeeded) &&
+                    !(before.Status == JobStatus.New && job.Result is { CacheHit: true }))
                 {
-                    return false; // success only from running
+                    return false; // success only from running, or straight from the cache on submit
+                }
+
+                if (job.Status == JobStatus.Succeeded && before.Status == JobStatus.Running && job.Attempts != before.Attempts)
+                {
+                    return false; // only the running attempt completes
                 }
             }
 

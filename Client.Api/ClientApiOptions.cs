@@ -1,0 +1,23 @@
+namespace Actors.Client.Api;
+
+/// <summary>The HTTP API's settings (section "Api").</summary>
+public sealed class ClientApiOptions
+{
+    /// <summary>Largest upload accepted (413 above it).</summary>
+    public long MaxUploadBytes { get; set; } = 20 * 1024 * 1024;
+
+    /// <summary>The key for /admin/* (Authorization: Bearer &lt;admin key&gt;). Empty: admin is closed.</summary>
+    public string AdminKey { get; set; } = "";
+
+    /// <summary>Longest <c>Prefer: wait=N</c> honoured, in seconds.</summary>
+    public int MaxWaitSeconds { get; set; } = 60;
+
+    /// <summary>How long a verified API key is trusted without asking its tenant again.</summary>
+    public int AuthCacheSeconds { get; set; } = 10;
+
+    /// <summary>Largest image accepted, in pixels (413 above it).</summary>
+    public long MaxImagePixels { get; set; } = 4096L * 4096;
+
+    /// <summary>Where the model manifests are (the catalogue the API validates against).</summary>
+    public string ModelsPath { get; set; } = "models";
+}

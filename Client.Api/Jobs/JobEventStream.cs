@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Actors.Grains.Jobs;
+using Microsoft.AspNetCore.Http;
+
+namespace Actors.Client.Api.Jobs;
+
+/// <summary><c>text/event-stream</c> of one job: <c>queued</c> (position, ETA; again when the
+/// position changes), <c>running</c> (instance, attempt), then the final event
+/// (<c>succeeded</c>, <c>failed</c>, <c>canceled</c>, <c>expired</c>) and the stream ends.</summary>
+internal static class JobEventStream
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static async Task RunAsync(HttpContext context, JobReader reader, QueueEta eta, JobSnapshot job)
+    {
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        var ct = context.RequestAborted;
+        string? last = null;
+        var sequence = 0;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                var view = await reader.ViewAsync(job);
+                object data = job.Status switch
+                {
+                    JobStatus.Queued => new { id = job.JobId, status = "queued", position = view.QueuePosition ?? 0, etaSeconds = eta.EstimateSeconds(job.Model, view.QueuePosition ?? 0), attempts = job.Attempts },
+                    JobStatus.Running => new { id = job.JobId, status = "running", instance = job.InstanceId, attempt = job.Attempts },
+                    _ => view,
+                };
+                var text = JsonSerializer.Serialize(data, Json);
+                if (text != last)
+                {
+                    await response.WriteAsync($"id: {++sequence}\nevent: {view.Status}\ndata: {text}\n\n", ct);
+                    await response.Body.FlushAsync(ct);
+                    last = text;
+                }
+
+                if (job.IsTerminal)
+                {
+                    if (job.StartedAt is { } started && job.FinishedAt is { } finished)
+                    {
+                        eta.Observe(job.Model, finished - started);
+                    }
+
+                    return;
+                }
+
+                job = await reader.WaitForChangeAsync(job, TimeSpan.FromSeconds(1), ct);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the client went away
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Actors.Client.Api.Auth;
+using Actors.Grains;
+using Actors.Grains.Jobs;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Queue;
+
+namespace Actors.Client.Api.Jobs;
+
+/// <summary>Reads jobs for their tenant (another tenant's job, or a purged one, is "not found"),
+/// and waits for them to change: signalled at once on this silo, polled for others.</summary>
+public sealed class JobReader(IGrainFactory grains, BlobStore blobs, IJobQueue queue, JobEvents events)
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+
+    internal async Task<JobSnapshot?> FindAsync(TenantCaller caller, string jobId)
+    {
+        if (!JobIds.LooksValid(jobId))
+        {
+            return null;
+        }
+
+        var job = await grains.GetGrain<IJobGrain>(jobId).GetAsync();
+        return job.Request is null || job.TenantId != caller.TenantId ? null : job;
+    }
+
+    internal async Task<JobView> ViewAsync(JobSnapshot job)
+    {
+        JsonElement? output = null;
+        if (job.Status == JobStatus.Succeeded && job.Result is { } result && await blobs.GetAsync(result.OutputRef) is { } blob)
+        {
+            output = JsonSerializer.Deserialize<JsonElement>(blob.Content);
+        }
+
+        var position = job.Status == JobStatus.Queued ? await queue.PositionAsync(job.JobId) : null;
+        return JobView.From(job, output, position);
+    }
+
+    /// <summary>The job once it differs from <paramref name="seen"/> or after <paramref name="timeout"/>.</summary>
+    internal async Task<JobSnapshot> WaitForChangeAsync(JobSnapshot seen, TimeSpan timeout, CancellationToken ct)
+    {
+        var grain = grains.GetGrain<IJobGrain>(seen.JobId);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var next = events.NextChangeAsync(seen.JobId);
+            var now = await grain.GetAsync();
+            if (now.Status != seen.Status || now.Attempts != seen.Attempts)
+            {
+                return now;
+            }
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero)
+            {
+                return now;
+            }
+
+            try
+            {
+                await next.WaitAsync(left < Poll ? left : Poll, ct);
+            }
+            catch (TimeoutException)
+            {
+                // poll: the change may have happened on another silo
+            }
+        }
+    }
+}

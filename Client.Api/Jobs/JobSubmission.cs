@@ -1,0 +1,6 @@
+using Actors.Grains.Jobs;
+
+namespace Actors.Client.Api.Jobs;
+
+/// <summary>A parsed <c>POST /v1/jobs</c>: model, input bytes and their type, parameters, webhook.</summary>
+internal sealed record JobSubmission(string Model, ReadOnlyMemory<byte> Input, string ContentType, JobParameters Parameters, string? WebhookUrl);

@@ -1,0 +1,99 @@
+using System.Security.Cryptography;
+using System.Text;
+using Actors.Client.Api.Auth;
+using Actors.Client.Api.Models;
+using Actors.Grains;
+using Actors.Grains.Jobs;
+using Actors.Inference.Errors;
+using Actors.Inference.Pipelines;
+using Actors.Runtime.Blobs;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Client.Api.Jobs;
+
+/// <summary>Admits a parsed submission: the model must exist, the input and parameters must
+/// suit it (checked here, without a GPU), the input goes to the blob store, the
+/// Idempotency-Key picks the job id, and the job grain queues it (or answers from the cache).</summary>
+public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, BlobStore blobs, IdempotencyKeys idempotency,
+    IOptions<ClientApiOptions> options, TimeProvider time)
+{
+    internal async Task<(JobSnapshot Job, bool Replayed)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
+    {
+        if (catalog.Find(submission.Model) is not { } manifest)
+        {
+            throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "unknown_model",
+                $"no model named '{submission.Model}'; GET /v1/models lists them");
+        }
+
+        var parameters = submission.Parameters;
+        var inference = new InferenceRequest
+        {
+            Input = submission.Input,
+            ContentType = submission.ContentType,
+            Shape = parameters.Shape,
+            SpacingXMm = parameters.SpacingXMm,
+            SpacingYMm = parameters.SpacingYMm,
+            SliceThicknessMm = parameters.SliceThicknessMm,
+            Steps = parameters.Steps,
+            Seed = parameters.Seed,
+        };
+        try
+        {
+            RequestValidation.Check(manifest, inference, options.Value.MaxImagePixels);
+        }
+        catch (InferenceException e)
+        {
+            throw e switch
+            {
+                ImageTooLargeException => new SubmissionException(StatusCodes.Status413PayloadTooLarge, e.Code, e.Message),
+                ImageFormatException when e.Message.StartsWith("unsupported content type", StringComparison.Ordinal) =>
+                    new SubmissionException(StatusCodes.Status415UnsupportedMediaType, e.Code, e.Message),
+                ImageFormatException => new SubmissionException(StatusCodes.Status400BadRequest, e.Code, e.Message),
+                _ => new SubmissionException(StatusCodes.Status422UnprocessableEntity, e.Code, e.Message),
+            };
+        }
+
+        var inputHash = submission.Input.IsEmpty ? null : Convert.ToHexStringLower(SHA256.HashData(submission.Input.Span));
+        var request = new JobRequest
+        {
+            TenantId = caller.TenantId,
+            Model = manifest.Name,
+            ModelVersion = manifest.Version,
+            Tier = (int)caller.Tier,
+            InputRef = inputHash,
+            InputContentType = submission.Input.IsEmpty ? "" : submission.ContentType.Split(';')[0].Trim().ToLowerInvariant(),
+            Parameters = parameters,
+            IdempotencyKey = idempotencyKey,
+            WebhookUrl = submission.WebhookUrl,
+        };
+
+        var jobId = JobIds.New(time);
+        var replayed = false;
+        if (idempotencyKey is not null)
+        {
+            var fingerprint = Fingerprint(request);
+            var (claimed, firstFingerprint) = await idempotency.ClaimAsync(caller.TenantId, idempotencyKey, fingerprint, jobId);
+            if (firstFingerprint != fingerprint)
+            {
+                throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "idempotency_key_reused",
+                    $"Idempotency-Key '{idempotencyKey}' was used with a different request (job {claimed})");
+            }
+
+            replayed = claimed != jobId;
+            jobId = claimed;
+        }
+
+        if (inputHash is not null)
+        {
+            await blobs.PutAsync(submission.Input, request.InputContentType);
+        }
+
+        var job = await grains.GetGrain<IJobGrain>(jobId).SubmitAsync(request);
+        return (job, replayed);
+    }
+
+    /// <summary>What makes two requests "the same body": everything but the key itself.</summary>
+    private static string Fingerprint(JobRequest r) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{r.CacheKey}\n{r.WebhookUrl}")));
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text.Json;
+using Actors.Client.Api.Auth;
+using Actors.Grains;
+using Actors.Grains.Jobs;
+using Actors.Runtime.Blobs;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Client.Api.Jobs;
+
+/// <summary>The jobs resource: submit, read, output, events (SSE), cancel, list.</summary>
+internal static class JobsApi
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/v1/jobs").WithTags("jobs");
+        group.MapPost("/", SubmitAsync).WithSummary("Submit a job (JSON with base64 input, or multipart/form-data)")
+            .Accepts<JobRequestBody>("application/json", "multipart/form-data")
+            .Produces<JobView>(StatusCodes.Status200OK).Produces<JobView>(StatusCodes.Status202Accepted)
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
+        group.MapGet("/", ListAsync).WithSummary("This tenant's jobs, newest first").Produces<JobView[]>();
+        group.MapGet("/{id}", GetAsync).WithSummary("A job; Prefer: wait=N waits up to N s for it to finish").Produces<JobView>().ProducesProblem(404);
+        group.MapGet("/{id}/output", OutputAsync).WithSummary("The job's JSON answer, or its image with ?format=png").ProducesProblem(404).ProducesProblem(409);
+        group.MapGet("/{id}/events", EventsAsync).WithSummary("Server-sent events: queued (position, ETA), running, finished");
+        group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a job that has not finished").Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
+        return group;
+    }
+
+    internal static async Task<IResult> SubmitAsync(HttpContext context, ApiKeyCallers callers, JobSubmitter submitter, JobReader reader, IOptions<ClientApiOptions> options)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        var idempotencyKey = context.Request.Headers["Idempotency-Key"].ToString();
+        if (idempotencyKey.Length > 255)
+        {
+            return Problems.BadRequest("malformed_request", "Idempotency-Key may be at most 255 characters");
+        }
+
+        JobSnapshot job;
+        bool replayed;
+        try
+        {
+            var submission = await JobSubmissionReader.ReadAsync(context.Request, options.Value.MaxUploadBytes, context.RequestAborted);
+            (job, replayed) = await submitter.SubmitAsync(caller, submission, idempotencyKey.Length == 0 ? null : idempotencyKey);
+        }
+        catch (SubmissionException e)
+        {
+            return Problems.Of(e.Status, e.Code, e.Message);
+        }
+
+        if (replayed)
+        {
+            context.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        return await AnswerAsync(context, reader, job, options.Value);
+    }
+
+    internal static async Task<IResult> GetAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IOptions<ClientApiOptions> options)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        return await reader.FindAsync(caller, id) is { } job
+            ? await AnswerAsync(context, reader, job, options.Value)
+            : JobNotFound(id);
+    }
+
+    internal static async Task<IResult> ListAsync(HttpContext context, ApiKeyCallers callers, JobIndex index, string? status, int? limit)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        if (StatusFilter(status, out var filter) is { } bad)
+        {
+            return bad;
+        }
+
+        var jobs = await index.ListAsync(caller.TenantId, filter, Math.Clamp(limit ?? 50, 1, 500));
+        return TypedResults.Ok(jobs.Select(j => new { id = j.JobId, status = j.Status.ToString().ToLowerInvariant(), model = j.Model, createdAt = j.CreatedAt, updatedAt = j.UpdatedAt }));
+    }
+
+    internal static async Task<IResult> OutputAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, BlobStore blobs, string? format)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        if (await reader.FindAsync(caller, id) is not { } job)
+        {
+            return JobNotFound(id);
+        }
+
+        if (job.Status != JobStatus.Succeeded || job.Result is not { } result)
+        {
+            return Problems.Conflict("job_not_succeeded", $"job {id} is {job.Status.ToString().ToLowerInvariant()}; its output exists once it has succeeded");
+        }
+
+        var wantsPng = format == "png" || context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType == "image/png");
+        if (format is not (null or "png" or "json"))
+        {
+            return Problems.BadRequest("bad_parameter", $"format must be json or png; got '{format}'");
+        }
+
+        var reference = wantsPng ? result.ImageRef : result.OutputRef;
+        if (reference is null)
+        {
+            return Problems.Of(StatusCodes.Status406NotAcceptable, "no_image", $"model '{job.Model}' returns no image");
+        }
+
+        return await blobs.GetAsync(reference) is { } blob
+            ? TypedResults.File(blob.Content, blob.ContentType)
+            : Problems.Of(StatusCodes.Status410Gone, "output_gone", $"the output of job {id} is no longer kept");
+    }
+
+    internal static async Task EventsAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, QueueEta eta)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            await problem!.ExecuteAsync(context);
+            return;
+        }
+
+        if (await reader.FindAsync(caller, id) is not { } job)
+        {
+            await JobNotFound(id).ExecuteAsync(context);
+            return;
+        }
+
+        await JobEventStream.RunAsync(context, reader, eta, job);
+    }
+
+    internal static async Task<IResult> CancelAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IGrainFactory grains)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        if (await reader.FindAsync(caller, id) is not { } job)
+        {
+            return JobNotFound(id);
+        }
+
+        try
+        {
+            var canceled = await grains.GetGrain<IJobGrain>(id).CancelAsync();
+            return TypedResults.Ok(await reader.ViewAsync(canceled));
+        }
+        catch (InvalidTransitionException)
+        {
+            return Problems.Conflict("job_finished", $"job {id} already {job.Status.ToString().ToLowerInvariant()}; only unfinished jobs can be canceled");
+        }
+    }
+
+    /// <summary>200 with the job when it has finished (or after waiting for it), else 202 with its location.</summary>
+    private static async Task<IResult> AnswerAsync(HttpContext context, JobReader reader, JobSnapshot job, ClientApiOptions options)
+    {
+        if (!job.IsTerminal && PreferredWait(context.Request, options.MaxWaitSeconds) is { } wait)
+        {
+            context.Response.Headers["Preference-Applied"] = $"wait={(int)wait.TotalSeconds}";
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            while (!job.IsTerminal && clock.Elapsed < wait && !context.RequestAborted.IsCancellationRequested)
+            {
+                job = await reader.WaitForChangeAsync(job, wait - clock.Elapsed, context.RequestAborted);
+            }
+        }
+
+        var view = await reader.ViewAsync(job);
+        if (job.IsTerminal)
+        {
+            return TypedResults.Ok(view);
+        }
+
+        context.Response.Headers.RetryAfter = "1";
+        return TypedResults.Accepted($"/v1/jobs/{job.JobId}", view);
+    }
+
+    private static TimeSpan? PreferredWait(HttpRequest request, int max)
+    {
+        foreach (var preference in request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
+        {
+            var parts = preference.Trim().Split('=', 2);
+            if (parts.Length == 2 && parts[0].Trim().Equals("wait", StringComparison.OrdinalIgnoreCase) &&
+                int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return TimeSpan.FromSeconds(Math.Clamp(seconds, 0, max));
+            }
+        }
+
+        return null;
+    }
+
+    private static IResult? StatusFilter(string? status, out string? filter)
+    {
+        filter = null;
+        if (status is null)
+        {
+            return null;
+        }
+
+        if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) || parsed == JobStatus.New)
+        {
+            return Problems.BadRequest("bad_parameter", $"status must be queued, running, succeeded, failed, canceled or expired; got '{status}'");
+        }
+
+        filter = parsed.ToString();
+        return null;
+    }
+
+    internal static IResult JobNotFound(string id) => Problems.NotFound("job_not_found", $"no job '{id}' for this API key");
+
+    /// <summary>The JSON body's shape, for the OpenAPI document.</summary>
+    internal sealed record JobRequestBody(string Model, string? Input, string? ContentType, JobParameters? Parameters, string? WebhookUrl);
+}

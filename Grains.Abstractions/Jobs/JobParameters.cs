@@ -1,0 +1,36 @@
+using System.Globalization;
+using System.Text;
+
+namespace Actors.Grains.Jobs;
+
+/// <summary>A job's model parameters, as the client gave them (validated by the API against the
+/// model's task). <see cref="Canonical"/> is their stable text for the result-cache key.</summary>
+public sealed record JobParameters
+{
+    /// <summary>Raw float32 input: its shape.</summary>
+    public IReadOnlyList<long>? Shape { get; init; }
+
+    public double SpacingXMm { get; init; } = 1.0;
+
+    public double SpacingYMm { get; init; } = 1.0;
+
+    public double? SliceThicknessMm { get; init; }
+
+    public int? Steps { get; init; }
+
+    public long Seed { get; init; }
+
+    public string Canonical()
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"shape={(Shape is null ? "" : string.Join(',', Shape))};");
+        text.Append(CultureInfo.InvariantCulture, $"sx={SpacingXMm:R};sy={SpacingYMm:R};st={SliceThicknessMm?.ToString("R", CultureInfo.InvariantCulture)};");
+        text.Append(CultureInfo.InvariantCulture, $"steps={Steps};seed={Seed}");
+        return text.ToString();
+    }
+
+    public bool Equals(JobParameters? other) =>
+        other is not null && Canonical() == other.Canonical();
+
+    public override int GetHashCode() => Canonical().GetHashCode(StringComparison.Ordinal);
+}

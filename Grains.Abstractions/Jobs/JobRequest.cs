@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Actors.Grains.Jobs;
+
+/// <summary>What a client asked for: whose, which model (and version), the input (a blob, by
+/// its SHA-256) and parameters, and where to call back.</summary>
+public sealed record JobRequest
+{
+    public required string TenantId { get; init; }
+
+    public required string Model { get; init; }
+
+    public required string ModelVersion { get; init; }
+
+    /// <summary>0 = Free … 3 = Enterprise: the queue priority.</summary>
+    public int Tier { get; init; }
+
+    /// <summary>SHA-256 (hex) of the input blob; null for a model that takes no input (diffusion).</summary>
+    public string? InputRef { get; init; }
+
+    public string InputContentType { get; init; } = "";
+
+    public JobParameters Parameters { get; init; } = new();
+
+    public string? IdempotencyKey { get; init; }
+
+    public string? WebhookUrl { get; init; }
+
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>Model + version + parameters + input hash: equal requests have equal keys.</summary>
+    public string CacheKey
+    {
+        get
+        {
+            var text = $"{Model}\n{ModelVersion}\n{Parameters.Canonical()}\n{InputContentType}\n{InputRef}";
+            return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+        }
+    }
+}

@@ -1,0 +1,57 @@
+using Actors.Grains.Jobs;
+using Actors.Runtime;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Cache;
+using Actors.Runtime.Queue;
+
+namespace Actors.Grains.Cluster;
+
+public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCache cache, BlobStore blobs, IdempotencyKeys idempotency,
+    RetentionPolicy policy, TimeProvider time) : Grain, IHousekeepingGrain
+{
+    public const string Key = "cluster";
+    private const string ReminderName = "sweep";
+    private const int BatchSize = 500;
+
+    public Task StartAsync(TimeSpan period) => RegisterOrUpdateReminderAsync(ReminderName, period, period);
+
+    public async Task ReceiveReminderAsync(string name)
+    {
+        if (name == ReminderName)
+        {
+            await SweepAsync();
+        }
+    }
+
+    public async Task<HousekeepingReport> SweepAsync()
+    {
+        var now = time.GetUtcNow();
+        var expired = 0;
+        foreach (var jobId in await queue.TakeWaitingOlderThanAsync(now - policy.MaxQueueTime, BatchSize))
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IJobGrain>(jobId).ExpireAsync();
+                expired++;
+            }
+            catch (InvalidTransitionException)
+            {
+                // started or finished meanwhile: its grain decides
+            }
+        }
+
+        var purged = 0;
+        foreach (var jobId in await index.FinishedBeforeAsync(now - policy.Retention, BatchSize))
+        {
+            if (await GrainFactory.GetGrain<IJobGrain>(jobId).PurgeAsync())
+            {
+                purged++;
+            }
+        }
+
+        var dropped = await cache.SweepAsync(now - policy.Retention);
+        var deleted = await blobs.SweepAsync(now - policy.Retention);
+        var keys = await idempotency.SweepAsync(now - policy.Retention);
+        return new HousekeepingReport(expired, purged, dropped, deleted, keys);
+    }
+}

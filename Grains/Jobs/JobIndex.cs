@@ -1,0 +1,42 @@
+using Actors.Grains.Jobs;
+using Actors.Runtime.Sql;
+using Dapper;
+
+namespace Actors.Grains.Jobs;
+
+/// <summary>A row per job (tenant, model, status, times) kept by its grain, so jobs can be listed
+/// and swept without a turn per job. The grain's state is the truth; this is its index.</summary>
+public sealed class JobIndex(SqlStore store, TimeProvider time)
+{
+    public Task UpsertAsync(JobSnapshot job) =>
+        store.WriteAsync(c => c.ExecuteAsync(
+            """
+            INSERT INTO jobs (job_id, tenant_id, model, tier, status, created_ms, updated_ms) VALUES (@Id, @Tenant, @Model, @Tier, @Status, @Now, @Now)
+            ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms
+            """, new { Id = job.JobId, Tenant = job.TenantId, Model = job.Model, job.Tier, Status = job.Status.ToString(), Now = time.GetUtcNow().ToUnixTimeMilliseconds() }));
+
+    public Task RemoveAsync(string jobId) =>
+        store.WriteAsync(c => c.ExecuteAsync("DELETE FROM jobs WHERE job_id = @Id", new { Id = jobId }));
+
+    /// <summary>Newest first; all tenants when <paramref name="tenantId"/> is null.</summary>
+    public Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, string? status, int limit, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<JobListing>>(async c => (await c.QueryAsync<(string Id, string Tenant, string Model, int Tier, string Status, long Created, long Updated)>(
+            """
+            SELECT job_id, tenant_id, model, tier, status, created_ms, updated_ms FROM jobs
+            WHERE (@Tenant IS NULL OR tenant_id = @Tenant) AND (@Status IS NULL OR status = @Status)
+            ORDER BY created_ms DESC, job_id DESC LIMIT @Limit
+            """, new { Tenant = tenantId, Status = status, Limit = limit }))
+            .Select(r => new JobListing(r.Id, r.Tenant, r.Model, r.Tier, Enum.Parse<JobStatus>(r.Status),
+                DateTimeOffset.FromUnixTimeMilliseconds(r.Created), DateTimeOffset.FromUnixTimeMilliseconds(r.Updated))).ToList(), cancellationToken);
+
+    /// <summary>Finished jobs last changed before <paramref name="cutoff"/> (to purge).</summary>
+    public Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
+            "SELECT job_id FROM jobs WHERE status IN ('Succeeded', 'Failed', 'Canceled', 'Expired') AND updated_ms < @Cut ORDER BY updated_ms LIMIT @Max",
+            new { Cut = cutoff.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
+
+    /// <summary>Jobs per status (for the operators' view).</summary>
+    public Task<IReadOnlyDictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyDictionary<string, long>>(async c => (await c.QueryAsync<(string Status, long Count)>(
+            "SELECT status, count(*) FROM jobs GROUP BY status")).ToDictionary(r => r.Status, r => r.Count), cancellationToken);
+}

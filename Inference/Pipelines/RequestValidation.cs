@@ -1,0 +1,32 @@
+using Actors.Inference.Errors;
+using Actors.Inference.Models;
+
+namespace Actors.Inference.Pipelines;
+
+/// <summary>Checks a request against a model's manifest without running it (no libtorch): the
+/// API answers bad uploads and parameters at once instead of failing the job on a GPU host.
+/// Throws the same typed errors the pipelines would.</summary>
+public static class RequestValidation
+{
+    public static void Check(ModelManifest manifest, InferenceRequest request, long maxPixels)
+    {
+        switch (manifest.Task)
+        {
+            case "diffusion":
+                var schedule = manifest.Postprocess;
+                var steps = request.Steps ?? schedule.DefaultSteps;
+                if (steps < 1 || steps > schedule.MaxSteps || steps > schedule.Timesteps)
+                {
+                    throw new InvalidInputException($"steps must be between 1 and {Math.Min(schedule.MaxSteps, schedule.Timesteps)}; got {steps}");
+                }
+
+                return;
+            case "segmentation":
+                SegmentationPipeline.CheckSpacing(request);
+                break;
+        }
+
+        var (tensor, _) = ImageInput.ToTensor(request, manifest, maxPixels); // decodes and checks shape, channels, values
+        tensor.Recycle();
+    }
+}

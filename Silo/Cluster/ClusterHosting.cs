@@ -1,0 +1,91 @@
+using Actors.Grains;
+using Actors.Grains.Cluster;
+using Actors.Grains.Diagnostics;
+using Actors.Grains.Instances;
+using Actors.Grains.Jobs;
+using Actors.Grains.Tenants;
+using Actors.Runtime;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Cache;
+using Actors.Runtime.Queue;
+using Actors.Runtime.Reminders;
+using Actors.Runtime.Sql;
+using Actors.Runtime.Timers;
+using Actors.Silo.Gpu;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>Registers the cluster: the store (SQLite embedded or PostgreSQL), the grain runtime
+/// and grains, and the hosted services of this silo's roles.</summary>
+internal static class ClusterHosting
+{
+    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section)
+            .PostConfigure(o => o.DataPath = Path.GetFullPath(o.DataPath, builder.Environment.ContentRootPath))
+            .Validate(o => o.IsPostgres ? o.ConnectionString.Length > 0 : o.Store.Equals("sqlite", StringComparison.OrdinalIgnoreCase),
+                "Cluster:Store must be sqlite, or postgres with Cluster:ConnectionString")
+            .Validate(o => o.RoleSet.Count > 0 && o.RoleSet.All(r => r is "api" or "control" or "gpu"), "Cluster:Roles must be some of api, control, gpu")
+            .Validate(o => o.HeartbeatSeconds > 0 && o.DeadAfterBeats > 1 && o.LeaseSeconds > 0 && o.InFlightBatches > 0, "Cluster timings out of range")
+            .ValidateOnStart();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<SiloIdentity>();
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var time = sp.GetRequiredService<TimeProvider>();
+            return o.IsPostgres ? ClusterStore.Postgres(o.ConnectionString, time) : ClusterStore.Sqlite(Path.Combine(o.DataPath, "actors.db"), time);
+        });
+        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Grains);
+        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Queue);
+        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Membership);
+        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Sql);
+        services.AddSingleton(new GrainTypeRegistry()
+            .Add<IJobGrain, JobGrain>()
+            .Add<IInstanceGrain, InstanceGrain>()
+            .Add<ITenantGrain, TenantGrain>()
+            .Add<IApiKeyIndexGrain, ApiKeyIndexGrain>()
+            .Add<IHousekeepingGrain, HousekeepingGrain>()
+            .Add<IProbeGrain, ProbeGrain>());
+        services.AddSingleton<GrainRuntime>();
+        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
+        services.AddSingleton<ReminderTable>();
+        services.AddSingleton<ReminderDelivery>();
+        services.AddSingleton<GrainTimers>();
+        services.AddSingleton(sp => new BlobStore(
+            sp.GetRequiredService<IOptions<ClusterOptions>>().Value is var o && o.BlobPath is { Length: > 0 } b ? b : Path.Combine(o.DataPath, "blobs"),
+            sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ResultCache>();
+        services.AddSingleton<JobIndex>();
+        services.AddSingleton<WebhookOutbox>();
+        services.AddSingleton<IdempotencyKeys>();
+        services.AddSingleton<JobEvents>();
+        services.AddSingleton<QueueSignal>();
+        services.AddSingleton<JobServices>();
+        services.AddSingleton<InstanceDirectory>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value is var o
+            ? new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours))
+            : null!);
+
+        // Order matters: the store is migrated before anything else starts, the GPU host stops
+        // (drains) before membership leaves.
+        services.AddHostedService<ClusterStartup>();
+        services.AddHostedService<SiloHeartbeat>();
+        var roles = builder.Configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
+        if (roles.Has("control"))
+        {
+            services.AddHostedService<ControlLoop>();
+        }
+
+        if (roles.Has("gpu"))
+        {
+            services.AddSingleton<GpuHost>();
+            services.AddHostedService(sp => sp.GetRequiredService<GpuHost>());
+        }
+
+        return builder;
+    }
+}

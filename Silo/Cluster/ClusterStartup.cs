@@ -1,0 +1,91 @@
+using Actors.Grains;
+using Actors.Grains.Cluster;
+using Actors.Grains.Tenants;
+using Actors.Runtime;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>Runs first: applies the store's migrations, starts the housekeeping reminder (control
+/// role) and, embedded, creates the demo tenant; once the server listens, prints how to use it.</summary>
+internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory grains, SiloIdentity silo, IOptions<ClusterOptions> options,
+    IHostApplicationLifetime lifetime, IServer server, ILogger<ClusterStartup> logger) : IHostedService
+{
+    public const string DemoTenantId = "demo";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var o = options.Value;
+        await store.MigrateAsync(cancellationToken);
+        LogJoined(logger, silo.SiloId, silo.Roles, store.Description);
+        if (o.Has("control"))
+        {
+            await grains.GetGrain<IHousekeepingGrain>(HousekeepingGrain.Key).StartAsync(TimeSpan.FromSeconds(o.HousekeepingSeconds));
+        }
+
+        string? demoKey = null;
+        if (!o.IsPostgres && o.CreateDemoTenant && o.Has("api"))
+        {
+            demoKey = await EnsureDemoTenantAsync(o.DataPath);
+        }
+
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            silo.Address = addresses.FirstOrDefault() ?? "";
+            if (demoKey is not null)
+            {
+                PrintBanner(silo.Address, demoKey, Path.Combine(o.DataPath, "admin-key"));
+            }
+        });
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task<string> EnsureDemoTenantAsync(string dataPath)
+    {
+        var keyFile = Path.Combine(dataPath, "demo-api-key");
+        var tenant = grains.GetGrain<ITenantGrain>(DemoTenantId);
+        if ((await tenant.GetAsync()).Exists && File.Exists(keyFile))
+        {
+            return (await File.ReadAllTextAsync(keyFile)).Trim();
+        }
+
+        if (!(await tenant.GetAsync()).Exists)
+        {
+            await tenant.CreateAsync("Demo tenant", Tier.Pro);
+        }
+
+        var key = await tenant.IssueApiKeyAsync();
+        await SecretFiles.WriteAsync(keyFile, key.Key);
+        LogDemoTenantCreated(logger, DemoTenantId, keyFile);
+        return key.Key;
+    }
+
+    private static void PrintBanner(string address, string key, string adminKeyFile)
+    {
+        var url = address.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal);
+        Console.WriteLine($"""
+
+            Actors silo is up (embedded: SQLite, all roles)
+              API:        {url}/v1/models   OpenAPI: {url}/openapi/v1.json
+              Health:     {url}/health/ready
+              Demo key:   {key}   (tenant '{DemoTenantId}', tier Pro)
+              Admin key:  in {adminKeyFile}
+
+            Try it:
+              curl -s -H "Authorization: Bearer {key}" {url}/v1/models
+              curl -s -H "Authorization: Bearer {key}" -H "Prefer: wait=30" \
+                   -F model=segmentation -F spacingX=0.8 -F input=@models/segmentation/sample.png {url}/v1/jobs
+
+            """);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo {SiloId} ({Roles}) joined the cluster on {Store}")]
+    private static partial void LogJoined(ILogger logger, string siloId, string roles, string store);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created tenant {Tenant}; its API key is in {KeyFile}")]
+    private static partial void LogDemoTenantCreated(ILogger logger, string tenant, string keyFile);
+}

@@ -1,0 +1,38 @@
+using Actors.Runtime;
+using Actors.Silo.Inference;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>/health/live (the process answers) and /health/ready (the store answers and, on a
+/// gpu silo, the models are loaded).</summary>
+internal static class HealthApi
+{
+    public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/health/live", () => TypedResults.Ok(new { status = "live" })).WithTags("health");
+        app.MapGet("/health/ready", ReadyAsync).WithTags("health");
+        return app;
+    }
+
+    private static async Task<IResult> ReadyAsync(IServiceProvider services, ClusterStore store, SiloIdentity silo, IOptions<ClusterOptions> options, CancellationToken ct)
+    {
+        if (!await store.PingAsync(ct))
+        {
+            return Results.Problem(title: "not ready", detail: $"the store ({store.Description}) does not answer", statusCode: StatusCodes.Status503ServiceUnavailable, type: "store_unreachable");
+        }
+
+        if (options.Value.Has("gpu"))
+        {
+            var engine = services.GetRequiredService<EngineHost>();
+            if (!engine.Ready)
+            {
+                return Results.Problem(title: "not ready", detail: "models are still loading", statusCode: StatusCodes.Status503ServiceUnavailable, type: "models_loading");
+            }
+
+            return Results.Ok(new { status = "ready", silo = silo.SiloId, roles = silo.Roles, store = store.Description, device = engine.Engine.Device, models = engine.Engine.Models.Select(m => m.Name).ToArray() });
+        }
+
+        return Results.Ok(new { status = "ready", silo = silo.SiloId, roles = silo.Roles, store = store.Description });
+    }
+}

@@ -1,0 +1,21 @@
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>This process in the cluster: its id (new each start), roles and the instance it serves.</summary>
+public sealed class SiloIdentity(IOptions<ClusterOptions> options)
+{
+    public string SiloId { get; } = options.Value.SiloId is { Length: > 0 } id
+        ? id
+        : $"silo-{Environment.MachineName.ToLowerInvariant()}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+
+    public string InstanceId { get; } = options.Value.InstanceId is { Length: > 0 } instance
+        ? instance
+        : $"local-{Environment.MachineName.ToLowerInvariant()}";
+
+    public string Roles { get; } = string.Join(',', options.Value.RoleSet.Order(StringComparer.Ordinal));
+
+    /// <summary>The address other silos and operators see (set once the server listens).</summary>
+    public string Address { get; set; } = "";
+}

@@ -1,0 +1,326 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text.Json;
+using Actors.Grains;
+using Actors.Grains.Instances;
+using Actors.Grains.Jobs;
+using Actors.Inference;
+using Actors.Inference.Errors;
+using Actors.Inference.Pipelines;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Cache;
+using Actors.Runtime.Queue;
+using Actors.Silo.Cluster;
+using Actors.Silo.Inference;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Gpu;
+
+/// <summary>The gpu role: registers this silo's instance (HOT once the models are loaded,
+/// SERVING while it holds jobs), claims jobs per model from the queue in batches (up to
+/// <see cref="ClusterOptions.InFlightBatches"/> × the model's batch size at once, so the dynamic
+/// batcher can fill its batches), runs them, stores outputs as blobs, fills the result cache and
+/// completes the jobs. Identical jobs it holds run once. Leases are renewed while jobs run. On
+/// shutdown it drains: stops claiming, finishes what it holds, then the instance goes to WARM.</summary>
+internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IGrainFactory grains, BlobStore blobs, ResultCache cache,
+    QueueSignal signal, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<GpuHost> logger) : IHostedService, IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private readonly ConcurrentDictionary<string, JobLease> _held = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopClaiming = new();
+    private readonly CancellationTokenSource _stopAll = new();
+    private readonly List<Task> _loops = [];
+    private IInstanceGrain? _instance;
+    private long _completed;
+
+    public long Completed => Interlocked.Read(ref _completed);
+
+    public int Holding => _held.Count;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var engine = engineHost.Engine;
+        _instance = grains.GetGrain<IInstanceGrain>(silo.InstanceId);
+        var snapshot = await _instance.GetAsync();
+        if (snapshot.GpuType != options.Value.GpuType)
+        {
+            await _instance.ConfigureAsync(options.Value.GpuType, snapshot.Rates);
+        }
+
+        await _instance.HostReadyAsync(silo.SiloId, [.. engine.Models.Select(m => m.Name)]);
+        foreach (var model in engine.Models)
+        {
+            var capacity = Math.Max(1, model.Manifest.Batch.MaxBatchSize * options.Value.InFlightBatches);
+            _loops.Add(Task.Run(() => ClaimLoopAsync(engine, model.Name, capacity), CancellationToken.None));
+        }
+
+        _loops.Add(Task.Run(RenewLoopAsync, CancellationToken.None));
+        _loops.Add(Task.Run(ReportBusyLoopAsync, CancellationToken.None));
+        LogStarted(logger, silo.InstanceId, engine.Device, engine.Models.Count);
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopClaiming.CancelAsync();
+        var drain = Task.WhenAll(_running.Values);
+        var drained = await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(options.Value.DrainSeconds), cancellationToken)) == drain;
+        LogDrained(logger, drained, _held.Count);
+        await _stopAll.CancelAsync();
+        await Task.WhenAll(_loops).ContinueWith(_ => { }, TaskScheduler.Default);
+        if (_instance is not null)
+        {
+            try
+            {
+                await _instance.HostStoppedAsync(silo.SiloId, null);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogJobError(logger, "-", e);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopClaiming.Dispose();
+        _stopAll.Dispose();
+    }
+
+    private async Task ClaimLoopAsync(InferenceEngine engine, string model, int capacity)
+    {
+        var slots = new SemaphoreSlim(capacity, capacity);
+        var leaseTime = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        var poll = TimeSpan.FromMilliseconds(options.Value.PollMilliseconds);
+        var ct = _stopClaiming.Token;
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                await slots.WaitAsync(ct);
+                var free = 1;
+                while (slots.Wait(0))
+                {
+                    free++;
+                }
+
+                IReadOnlyList<JobLease> leases;
+                try
+                {
+                    leases = await queue.ClaimAsync(model, silo.SiloId, free, leaseTime, ct);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogJobError(logger, model, e);
+                    leases = [];
+                    await Task.Delay(poll * 5, ct);
+                }
+
+                if (leases.Count < free)
+                {
+                    slots.Release(free - leases.Count);
+                }
+
+                var shared = new Dictionary<string, Task<JobResult?>>(StringComparer.Ordinal);
+                foreach (var lease in leases)
+                {
+                    _held[lease.JobId] = lease;
+                    Task<JobResult?>? leader = null;
+                    if (lease.CacheKey is { } key && !shared.TryGetValue(key, out leader))
+                    {
+                        var own = new TaskCompletionSource<JobResult?>(TaskCreationOptions.RunContinuationsAsynchronously);
+                        shared[key] = own.Task;
+                        Track(lease.JobId, RunAsync(engine, lease, null, own, slots));
+                        continue;
+                    }
+
+                    Track(lease.JobId, RunAsync(engine, lease, leader, null, slots));
+                }
+
+                if (leases.Count == 0)
+                {
+                    await signal.WaitAsync(model, poll, ct);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // draining: stop claiming
+        }
+    }
+
+    /// <summary>One claimed job, start to finish. <paramref name="leader"/>: an identical job this
+    /// host is already running (its result is reused); <paramref name="publish"/>: where this
+    /// job's result goes for its followers.</summary>
+    private async Task RunAsync(InferenceEngine engine, JobLease lease, Task<JobResult?>? leader, TaskCompletionSource<JobResult?>? publish, SemaphoreSlim slots)
+    {
+        JobResult? result = null;
+        var grain = grains.GetGrain<IJobGrain>(lease.JobId);
+        try
+        {
+            JobSnapshot job;
+            try
+            {
+                job = await grain.StartAsync(silo.InstanceId, lease.Attempt);
+            }
+            catch (InvalidTransitionException)
+            {
+                var now = await grain.GetAsync();
+                if (now.IsTerminal || now.Request is null)
+                {
+                    await queue.CompleteAsync(lease.JobId, silo.SiloId); // canceled or finished elsewhere: drop it
+                }
+
+                return;
+            }
+
+            try
+            {
+                result = (leader is null ? null : await leader) ?? await ComputeAsync(engine, job.Request!);
+            }
+            catch (InferenceException e) when (e is not BatchQueueFullException)
+            {
+                LogJobFailed(logger, lease.JobId, e.Code, e.Message);
+                await FinishAsync(grain, lease, () => grain.FailAsync($"{e.Code}: {e.Message}", lease.Attempt));
+                return;
+            }
+
+            await FinishAsync(grain, lease, () => grain.SucceedAsync(lease.Attempt, result));
+        }
+        catch (Exception e)
+        {
+            // Transient (store down, queue full, shutting down): keep no result; the lease lapses
+            // and the job runs again, within its attempts.
+            LogJobError(logger, lease.JobId, e);
+        }
+        finally
+        {
+            publish?.TrySetResult(result);
+            _held.TryRemove(lease.JobId, out _);
+            slots.Release();
+        }
+    }
+
+    private void Track(string jobId, Task run)
+    {
+        _running[jobId] = run;
+        _ = run.ContinueWith(t => _running.TryRemove(KeyValuePair.Create(jobId, t)), TaskScheduler.Default);
+    }
+
+    private async Task FinishAsync(IJobGrain grain, JobLease lease, Func<Task<JobSnapshot>> report)
+    {
+        try
+        {
+            await report();
+            Interlocked.Increment(ref _completed);
+        }
+        catch (InvalidTransitionException)
+        {
+            // canceled, or the lease lapsed and the job was taken over: its grain keeps the other outcome
+        }
+
+        await queue.CompleteAsync(lease.JobId, silo.SiloId);
+    }
+
+    private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request)
+    {
+        if (await cache.GetAsync(request.CacheKey) is { } cached)
+        {
+            await cache.RecordHitAsync(request.CacheKey, cached);
+            return cached with { CacheHit = true };
+        }
+
+        ReadOnlyMemory<byte> input = default;
+        if (request.InputRef is { } inputRef)
+        {
+            input = (await blobs.GetAsync(inputRef) ?? throw new InvalidInputException($"the input blob {inputRef} is gone (past retention?)")).Content;
+        }
+
+        var p = request.Parameters;
+        var clock = Stopwatch.StartNew();
+        var output = await engine.RunAsync(request.Model, new InferenceRequest
+        {
+            Input = input,
+            ContentType = request.InputContentType,
+            Shape = p.Shape,
+            SpacingXMm = p.SpacingXMm,
+            SpacingYMm = p.SpacingYMm,
+            SliceThicknessMm = p.SliceThicknessMm,
+            Steps = p.Steps,
+            Seed = p.Seed,
+        });
+        var runMs = clock.Elapsed.TotalMilliseconds;
+        var outputRef = await blobs.PutAsync(JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json), "application/json");
+        var imageRef = output.Png is { } png ? await blobs.PutAsync(png, "image/png") : null;
+        var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3));
+        await cache.PutAsync(request.CacheKey, request.Model, result);
+        return result;
+    }
+
+    private async Task RenewLoopAsync()
+    {
+        var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
+        using var timer = new PeriodicTimer(lease / 3);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopAll.Token))
+            {
+                if (!_held.IsEmpty)
+                {
+                    try
+                    {
+                        await queue.RenewAsync(silo.SiloId, [.. _held.Keys], lease, _stopAll.Token);
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogJobError(logger, "renew", e);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>HOT ⇄ SERVING as the host holds jobs or not, checked every 250 ms (not per job).</summary>
+    private async Task ReportBusyLoopAsync()
+    {
+        var reported = false;
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopAll.Token))
+            {
+                var busy = !_held.IsEmpty;
+                if (busy != reported && _instance is not null)
+                {
+                    try
+                    {
+                        await _instance.ReportBusyAsync(silo.SiloId, busy);
+                        reported = busy;
+                    }
+                    catch (Exception e) when (e is not OperationCanceledException)
+                    {
+                        LogJobError(logger, "instance", e);
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "GPU host for instance {InstanceId} on {Device}: claiming jobs for {Models} models")]
+    private static partial void LogStarted(ILogger logger, string instanceId, string device, int models);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "GPU host drained: {Drained} ({Held} jobs still held)")]
+    private static partial void LogDrained(ILogger logger, bool drained, int held);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} failed: {Code}: {Reason}")]
+    private static partial void LogJobFailed(ILogger logger, string jobId, string code, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "GPU host error ({Context})")]
+    private static partial void LogJobError(ILogger logger, string context, Exception error);
+}
