@@ -20,7 +20,6 @@ internal static class JobsApi
     {
         var group = app.MapGroup("/v1/jobs").WithTags("jobs");
         group.MapPost("/", SubmitAsync).WithSummary("Submit a job (JSON with base64 input, or multipart/form-data)")
-            .Accepts<JobRequestBody>("application/json", "multipart/form-data")
             .Produces<JobView>(StatusCodes.Status200OK).Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
         group.MapGet("/", ListAsync).WithSummary("This tenant's jobs, newest first").Produces<JobView[]>();
@@ -228,7 +227,4 @@ internal static class JobsApi
     }
 
     internal static IResult JobNotFound(string id) => Problems.NotFound("job_not_found", $"no job '{id}' for this API key");
-
-    /// <summary>The JSON body's shape, for the OpenAPI document.</summary>
-    internal sealed record JobRequestBody(string Model, string? Input, string? ContentType, JobParameters? Parameters, string? WebhookUrl);
 }

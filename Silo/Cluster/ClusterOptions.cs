@@ -42,6 +42,9 @@ public sealed class ClusterOptions
     /// <summary>Jobs a GPU host holds per model, as a multiple of the model's batch size.</summary>
     public int InFlightBatches { get; set; } = 2;
 
+    /// <summary>A fixed number of jobs held per model instead (0: derived from the batch size).</summary>
+    public int MaxInFlightPerModel { get; set; }
+
     public double DrainSeconds { get; set; } = 30;
 
     public double MaxQueueMinutes { get; set; } = 60;

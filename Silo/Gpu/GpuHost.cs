@@ -28,6 +28,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, JobLease> _held = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task<JobResult?>> _computing = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopClaiming = new();
     private readonly CancellationTokenSource _stopAll = new();
     private readonly List<Task> _loops = [];
@@ -51,7 +52,9 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         await _instance.HostReadyAsync(silo.SiloId, [.. engine.Models.Select(m => m.Name)]);
         foreach (var model in engine.Models)
         {
-            var capacity = Math.Max(1, model.Manifest.Batch.MaxBatchSize * options.Value.InFlightBatches);
+            var capacity = options.Value.MaxInFlightPerModel > 0
+                ? options.Value.MaxInFlightPerModel
+                : Math.Max(1, model.Manifest.Batch.MaxBatchSize * options.Value.InFlightBatches);
             _loops.Add(Task.Run(() => ClaimLoopAsync(engine, model.Name, capacity), CancellationToken.None));
         }
 
@@ -121,20 +124,25 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
                     slots.Release(free - leases.Count);
                 }
 
-                var shared = new Dictionary<string, Task<JobResult?>>(StringComparer.Ordinal);
                 foreach (var lease in leases)
                 {
                     _held[lease.JobId] = lease;
-                    Task<JobResult?>? leader = null;
-                    if (lease.CacheKey is { } key && !shared.TryGetValue(key, out leader))
+                    if (lease.CacheKey is { } key)
                     {
+                        // Identical jobs this host holds run once: the first computes, the rest wait for it.
                         var own = new TaskCompletionSource<JobResult?>(TaskCreationOptions.RunContinuationsAsynchronously);
-                        shared[key] = own.Task;
-                        Track(lease.JobId, RunAsync(engine, lease, null, own, slots));
+                        var leader = _computing.GetOrAdd(key, own.Task);
+                        if (leader == own.Task)
+                        {
+                            Track(lease.JobId, RunAsync(engine, lease, null, own, slots));
+                            continue;
+                        }
+
+                        Track(lease.JobId, RunAsync(engine, lease, leader, null, slots));
                         continue;
                     }
 
-                    Track(lease.JobId, RunAsync(engine, lease, leader, null, slots));
+                    Track(lease.JobId, RunAsync(engine, lease, null, null, slots));
                 }
 
                 if (leases.Count == 0)
@@ -176,7 +184,8 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
 
             try
             {
-                result = (leader is null ? null : await leader) ?? await ComputeAsync(engine, job.Request!);
+                var shared = leader is null ? null : await leader;
+                result = shared is not null ? shared with { CacheHit = true } : await ComputeAsync(engine, job.Request!);
             }
             catch (InferenceException e) when (e is not BatchQueueFullException)
             {
@@ -195,7 +204,15 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         }
         finally
         {
-            publish?.TrySetResult(result);
+            if (publish is not null)
+            {
+                publish.TrySetResult(result);
+                if (lease.CacheKey is { } key)
+                {
+                    _computing.TryRemove(KeyValuePair.Create(key, publish.Task));
+                }
+            }
+
             _held.TryRemove(lease.JobId, out _);
             slots.Release();
         }

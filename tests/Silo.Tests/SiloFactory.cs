@@ -3,12 +3,40 @@ using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Actors.Silo.Tests;
 
-/// <summary>The silo in-process over HTTP, models on INFERENCE_DEVICE (cpu by default).</summary>
-public sealed class SiloFactory : WebApplicationFactory<Program>
+/// <summary>The embedded silo (all roles, SQLite in a temp folder) in-process over HTTP, models
+/// on INFERENCE_DEVICE (cpu by default). Subclasses change the store or settings.</summary>
+public class SiloFactory : WebApplicationFactory<Program>
 {
+    public const string AdminKey = "adm_test_0123456789";
+
+    public string DataPath { get; } = Directory.CreateTempSubdirectory("actors-silo-").FullName;
+
+    protected virtual IEnumerable<(string Key, string Value)> Settings() => [];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Inference:Device", Environment.GetEnvironmentVariable("INFERENCE_DEVICE") is { Length: > 0 } d ? d : "cpu");
         builder.UseSetting("Api:MaxUploadBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        builder.UseSetting("Api:AdminKey", AdminKey);
+        builder.UseSetting("Api:ModelsPath", Path.Combine(TestPaths.Repo, "models"));
+        builder.UseSetting("Cluster:DataPath", DataPath);
+        builder.UseSetting("Cluster:PollMilliseconds", "20");
+        foreach (var (key, value) in Settings())
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }

@@ -7,14 +7,22 @@ namespace Actors.Silo.Tests.Inference;
 
 public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloFactory>
 {
-    private static readonly string Samples = Path.Combine(FindRepo(), "models", "classification", "samples");
+    private static readonly string Samples = Path.Combine(TestPaths.Repo, "models", "classification", "samples");
 
     [Fact]
     public async Task ModelsAreListedWithTheirTasks()
     {
         var models = await factory.CreateClient().GetFromJsonAsync<JsonElement[]>("/v1/models");
-        Assert.Equal(["classification", "diffusion", "segmentation"], models!.Select(m => m.GetProperty("name").GetString()));
-        Assert.Equal("segmentation", models![2].GetProperty("task").GetString());
+        Assert.Equal(["classification", "diffusion", "identity", "segmentation"], models!.Select(m => m.GetProperty("name").GetString()));
+        Assert.Equal("segmentation", models![3].GetProperty("task").GetString());
+        Assert.Equal("tensor", models![2].GetProperty("task").GetString());
+    }
+
+    [Fact]
+    public async Task TheDirectDoorNeedsTheAdminKey()
+    {
+        var response = await factory.CreateClient().PostAsync("/v1/models/diffusion/infer?seed=1&steps=2", new ByteArrayContent([]));
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
 
     [Fact]
@@ -90,19 +98,8 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
             content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
         }
 
-        return await factory.CreateClient().PostAsync(url, content);
-    }
-
-    private static string FindRepo()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Actors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Actors.sln not found above " + AppContext.BaseDirectory);
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        return await client.PostAsync(url, content);
     }
 }
