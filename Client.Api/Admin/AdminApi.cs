@@ -5,7 +5,10 @@ using Actors.Grains.Diagnostics;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
+using Actors.Client.Api.Webhooks;
 using Actors.Runtime;
+using Actors.Runtime.Sql;
+using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -30,6 +33,7 @@ internal static class AdminApi
         group.MapGet("/instances", ListInstancesAsync);
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilosAsync);
+        group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");
         group.MapPost("/probe/{key}/increment", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).IncrementAsync() }));
         group.MapGet("/probe/{key}", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).GetAsync() }));
         return group;
@@ -142,6 +146,14 @@ internal static class AdminApi
 
     internal static async Task<IResult> ListSilosAsync(ClusterStore store) =>
         TypedResults.Ok(await store.Membership.ListAsync());
+
+    internal static async Task<IResult> ListWebhooksAsync(SqlStore store, string? job, int? limit) =>
+        TypedResults.Ok(await store.ReadAsync(async c => (await c.QueryAsync<(string Id, string Job, string Url, string Status, long Attempts, long? LastStatus, string? LastError)>(
+            """
+            SELECT delivery_id, job_id, url, status, attempts, last_status, last_error
+            FROM webhook_deliveries WHERE (@Job IS NULL OR job_id = @Job) ORDER BY created_ms DESC LIMIT @Limit
+            """, new { Job = job, Limit = Math.Clamp(limit ?? 100, 1, 1000) }))
+            .Select(d => new WebhookDelivery(d.Id, d.Job, d.Url, d.Status, (int)d.Attempts, (int?)d.LastStatus, d.LastError)).ToList()));
 
     private static Tier? ParseTier(string? text) =>
         Enum.TryParse<Tier>(text, ignoreCase: true, out var tier) && Enum.IsDefined(tier) && !int.TryParse(text, out _) ? tier : null;
