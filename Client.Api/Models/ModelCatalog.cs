@@ -1,4 +1,5 @@
 using Actors.Inference.Models;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace Actors.Client.Api.Models;
@@ -9,9 +10,9 @@ public sealed class ModelCatalog
 {
     private readonly Dictionary<string, ModelManifest> _models;
 
-    public ModelCatalog(IOptions<ClientApiOptions> options)
+    public ModelCatalog(IOptions<ClientApiOptions> options, IHostEnvironment environment)
     {
-        var path = options.Value.ModelsPath;
+        var path = Resolve(options.Value.ModelsPath, environment.ContentRootPath);
         _models = Directory.Exists(path)
             ? ModelRegistry.Scan(path).ToDictionary(d => d.Name, d => d.Manifest, StringComparer.Ordinal)
             : [];
@@ -20,4 +21,24 @@ public sealed class ModelCatalog
     public IReadOnlyCollection<ModelManifest> All => _models.Values;
 
     public ModelManifest? Find(string name) => _models.GetValueOrDefault(name);
+
+    /// <summary>A relative path is looked for from the content root upwards (as the engine does).</summary>
+    private static string Resolve(string configured, string contentRoot)
+    {
+        if (Path.IsPathRooted(configured))
+        {
+            return configured;
+        }
+
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, configured);
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.GetFullPath(configured, contentRoot);
+    }
 }

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Actors.Silo.Tests.Cluster;
+
+/// <summary>Several silo processes on one PostgreSQL, as in production.</summary>
+public sealed class ClusterProcessTests
+{
+    [Fact]
+    public async Task TwoThousandConcurrentIncrementsOfOneGrainOverTwoSilosAreAllCounted()
+    {
+        var database = TestDatabases.Create("two");
+        using var a = await SiloProcess.StartAsync(Settings(database, "api,control"));
+        using var b = await SiloProcess.StartAsync(Settings(database, "api"));
+        var silos = new[] { a, b };
+        var seen = new ConcurrentBag<long>();
+
+        await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 48 }, async (i, ct) =>
+        {
+            using var request = Admin(HttpMethod.Post, "/admin/probe/counter-1/increment");
+            using var response = await silos[i % 2].Http.SendAsync(request, ct);
+            response.EnsureSuccessStatusCode();
+            seen.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("count").GetInt64());
+        });
+
+        using var get = Admin(HttpMethod.Get, "/admin/probe/counter-1");
+        var final = (await (await b.Http.SendAsync(get)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("count").GetInt64();
+        Assert.Equal(2000, final);
+        Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), seen.Order()); // every turn saw the one before it
+    }
+
+    [Fact]
+    public async Task KillingAGpuHostMidJobLosesNoJobAndReportsNoneTwice()
+    {
+        var database = TestDatabases.Create("kill");
+        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        using var receiver = new WebhookReceiver();
+        using var control = await SiloProcess.StartAsync(Settings(database, "api,control", blobs));
+        using var gpu1 = await SiloProcess.StartAsync(Gpu(Settings(database, "gpu", blobs), "gpu-1"));
+        using var gpu2 = await SiloProcess.StartAsync(Gpu(Settings(database, "gpu", blobs), "gpu-2"));
+        var api = new ApiClient(control.Http);
+        var (_, key, _) = await api.CreateTenantAsync("pro");
+
+        const int N = 48;
+        var ids = new List<string>();
+        for (var i = 0; i < N; i++)
+        {
+            var job = await api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 80, seed = 10_000 + i }, webhookUrl = receiver.Url });
+            ids.Add(job.GetProperty("id").GetString()!);
+        }
+
+        // Wait until gpu-1 is running jobs, then kill it mid-job.
+        var running = new List<string>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (running.Count == 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), "gpu-1 never ran a job");
+            foreach (var id in ids)
+            {
+                var job = await (await api.GetAsync(key, $"/v1/jobs/{id}")).Content.ReadFromJsonAsync<JsonElement>();
+                if (job.GetProperty("status").GetString() == "running" && job.GetProperty("instance").GetString() == "gpu-1")
+                {
+                    running.Add(id);
+                }
+            }
+        }
+
+        gpu1.Kill();
+        var killedAt = DateTimeOffset.UtcNow;
+
+        var finished = new List<JsonElement>();
+        foreach (var id in ids)
+        {
+            finished.Add(await api.WaitAsync(key, id, seconds: 180));
+        }
+
+        Assert.All(finished, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+        // Jobs caught mid-run on gpu-1 ran again on gpu-2; whatever gpu-1 finished, it finished before it died.
+        var rerun = running.Select(id => finished[ids.IndexOf(id)]).Where(j => j.GetProperty("instance").GetString() == "gpu-2").ToList();
+        Assert.NotEmpty(rerun);
+        Assert.All(rerun, j => Assert.True(j.GetProperty("attempts").GetInt32() >= 2));
+        Assert.All(finished.Where(j => j.GetProperty("instance").GetString() == "gpu-1"),
+            j => Assert.True(j.GetProperty("finishedAt").GetDateTimeOffset() < killedAt));
+
+        clock.Restart();
+        while (receiver.Received.Count < N && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            await Task.Delay(100);
+        }
+
+        await Task.Delay(1500); // room for any duplicate to arrive
+        var reported = receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("id").GetString()).ToList();
+        Assert.Equal(ids.Order(), reported.Order()); // every job reported, none twice
+
+        using var instances = Admin(HttpMethod.Get, "/admin/instances");
+        var fleet = await (await control.Http.SendAsync(instances)).Content.ReadFromJsonAsync<JsonElement>();
+        var dead = fleet.EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-1");
+        Assert.Equal(("WARM", "down"), (dead.GetProperty("state").GetString(), dead.GetProperty("health").GetString()));
+    }
+
+    private static Dictionary<string, string> Settings(string database, string roles, string? blobs = null)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Cluster:Store"] = "postgres",
+            ["Cluster:ConnectionString"] = database,
+            ["Cluster:Roles"] = roles,
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
+            ["Cluster:HeartbeatSeconds"] = "0.5",
+            ["Cluster:DeadAfterBeats"] = "4",
+            ["Cluster:LeaseSeconds"] = "60", // recovery must come from the death, not the lease
+            ["Cluster:PollMilliseconds"] = "50",
+        };
+        if (blobs is not null)
+        {
+            settings["Cluster:BlobPath"] = blobs;
+        }
+
+        return settings;
+    }
+
+    private static Dictionary<string, string> Gpu(Dictionary<string, string> settings, string instance)
+    {
+        settings["Cluster:InstanceId"] = instance;
+        settings["Cluster:MaxInFlightPerModel"] = "4";
+        settings["Inference:Threads"] = "1";
+        return settings;
+    }
+
+    private static HttpRequestMessage Admin(HttpMethod method, string url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        return request;
+    }
+}
