@@ -78,8 +78,9 @@ static string CreateDatabase(string server, string prefix)
 static string CreateDatabaseMigrated(string server, string prefix)
 {
     var cs = CreateDatabase(server, prefix);
-    using var storage = Actors.Runtime.Storage.PostgresGrainStorage.Create(cs);
+    var storage = Actors.Runtime.Storage.PostgresGrainStorage.Create(cs);
     storage.MigrateAsync().GetAwaiter().GetResult();
+    storage.DisposeAsync().AsTask().GetAwaiter().GetResult();
     return cs;
 }
 

@@ -70,10 +70,10 @@ internal static class RawQueueBench
     {
         while (!stop.IsCancellationRequested)
         {
-            var leases = await queue.ClaimAsync("bench", "raw-host", 64, TimeSpan.FromMinutes(1));
+            var leases = await queue.ClaimAsync("bench", "raw-host", 64, TimeSpan.FromMinutes(1), CancellationToken.None);
             if (leases.Count == 0)
             {
-                await Task.Delay(1);
+                await Task.Delay(1, CancellationToken.None);
                 continue;
             }
 
