@@ -19,6 +19,20 @@ public abstract class Grain
 
     internal ReminderTable? Reminders { get; set; }
 
+    private List<Action>? _afterCommit;
+
+    /// <summary>Runs <paramref name="action"/> once this turn's state is committed (not if the
+    /// turn fails): for telling others about a change they can then read.</summary>
+    protected void AfterCommit(Action action) => (_afterCommit ??= []).Add(action);
+
+    internal void RunAfterCommit()
+    {
+        foreach (var action in _afterCommit ?? [])
+        {
+            action();
+        }
+    }
+
     /// <summary>A durable reminder: <see cref="IRemindable.ReceiveReminderAsync"/> runs as a turn
     /// after <paramref name="dueIn"/>, then every <paramref name="period"/> (zero: once). The row
     /// is written at once, outside this turn's transaction, so a turn that fails afterwards can

@@ -34,6 +34,14 @@ internal class GrainReference : DispatchProxy
             });
         }
 
+        var readOnly = method.IsDefined(typeof(Grains.ReadOnlyAttribute), inherit: false);
+        if (readOnly && type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
+        {
+            var typedReadOnly = typeof(GrainReference).GetMethod(nameof(InvokeReadOnly), BindingFlags.NonPublic | BindingFlags.Static)!
+                .MakeGenericMethod(type.GetGenericArguments()[0]);
+            return (r, m, a) => typedReadOnly.Invoke(null, [r, m, a])!;
+        }
+
         if (type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Task<>))
         {
             var typed = typeof(GrainReference).GetMethod(nameof(InvokeTyped), BindingFlags.NonPublic | BindingFlags.Static)!
@@ -43,6 +51,9 @@ internal class GrainReference : DispatchProxy
 
         throw new NotSupportedException($"grain method {method.DeclaringType?.Name}.{method.Name} must return Task or Task<T>");
     }
+
+    private static Task<T> InvokeReadOnly<T>(GrainReference r, MethodInfo m, object?[] a) =>
+        r.Runtime.RunReadOnlyAsync(r.Id, r.Interface, g => (Task<T>)m.Invoke(g, a)!);
 
     private static Task<T> InvokeTyped<T>(GrainReference r, MethodInfo m, object?[] a) =>
         r.Runtime.RunTurnAsync(r.Id, r.Interface, g => (Task<T>)m.Invoke(g, a)!);

@@ -56,7 +56,28 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
         }
 
         await turn.CommitAsync();
+        grain.RunAfterCommit();
         return result;
+    }
+
+    /// <summary>A [ReadOnly] call: the grain on its last committed state, no hold, no write.</summary>
+    internal async Task<T> RunReadOnlyAsync<T>(GrainId id, Type grainInterface, Func<object, Task<T>> call)
+    {
+        var (grain, state) = Activate(grainInterface, id, await storage.ReadAsync(id));
+        T result;
+        try
+        {
+            result = await call(grain);
+        }
+        catch (TargetInvocationException e) when (e.InnerException is not null)
+        {
+            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+
+        return state?.Staged is null
+            ? result
+            : throw new InvalidOperationException($"{grainInterface.Name} wrote its state in a [ReadOnly] call");
     }
 
     private (Grain Grain, IStagedState? State) Activate(Type grainInterface, GrainId id, StoredState? stored)

@@ -6,5 +6,6 @@ public interface IProbeGrain : IGrainWithStringKey
 {
     Task<long> IncrementAsync();
 
+    [ReadOnly]
     Task<long> GetAsync();
 }

@@ -20,5 +20,6 @@ public interface IInstanceGrain : IGrainWithStringKey
     /// instance goes back to WARM — still rented, nothing running — and a lost one is marked down.</summary>
     Task<InstanceSnapshot> HostStoppedAsync(string siloId, string? lostReason);
 
+    [ReadOnly]
     Task<InstanceSnapshot> GetAsync();
 }

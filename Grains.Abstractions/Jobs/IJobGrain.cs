@@ -27,5 +27,6 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Forgets a finished job (retention); false if it is not finished.</summary>
     Task<bool> PurgeAsync();
 
+    [ReadOnly]
     Task<JobSnapshot> GetAsync();
 }

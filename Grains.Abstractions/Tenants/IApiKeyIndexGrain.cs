@@ -6,5 +6,6 @@ public interface IApiKeyIndexGrain : IGrainWithStringKey
 {
     Task SetTenantAsync(string tenantId);
 
+    [ReadOnly]
     Task<string?> GetTenantAsync();
 }

@@ -13,10 +13,13 @@ public interface ITenantGrain : IGrainWithStringKey
     Task<bool> RevokeApiKeyAsync(string keyId);
 
     /// <summary>True if <paramref name="key"/> is one of this tenant's live keys.</summary>
+    [ReadOnly]
     Task<bool> AuthenticateAsync(string key);
 
+    [ReadOnly]
     Task<TenantSnapshot> GetAsync();
 
     /// <summary>The secret that signs this tenant's webhooks; null before the tenant exists.</summary>
+    [ReadOnly]
     Task<string?> GetWebhookSecretAsync();
 }

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 
 namespace Actors.Grains.Jobs;
 
-/// <summary>In-process "this job changed" signals, raised by its grain during the turn that
-/// changes it. A waiter re-reads the grain, whose next turn waits for that commit, so it never
-/// sees the old state after a signal. Other silos' changes are found by polling.</summary>
+/// <summary>In-process "this job changed" signals, raised by its grain once the turn that
+/// changed it has committed, so a waiter that re-reads sees the change. Other silos' changes
+/// are found by polling.</summary>
 public sealed class JobEvents
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);

@@ -24,7 +24,7 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));
         await services.Queue.EnqueueAsync(new Runtime.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
-        services.Signal.Notify(request.Model);
+        AfterCommit(() => services.Signal.Notify(request.Model));
         return queued;
     }
 
@@ -84,7 +84,8 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
             await services.Webhooks.EnqueueAsync(after);
         }
 
-        services.Events.Publish(GrainKey);
+        var key = GrainKey;
+        AfterCommit(() => services.Events.Publish(key));
         return after;
     }
 }

@@ -9,4 +9,7 @@ public interface IGrainStorage : IAsyncDisposable
     Task MigrateAsync(CancellationToken cancellationToken = default);
 
     Task<IGrainTurn> BeginTurnAsync(GrainId id, CancellationToken cancellationToken = default);
+
+    /// <summary>The last committed state, without taking the grain (for [ReadOnly] calls).</summary>
+    Task<StoredState?> ReadAsync(GrainId id, CancellationToken cancellationToken = default);
 }

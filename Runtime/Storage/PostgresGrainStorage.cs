@@ -4,7 +4,8 @@ using NpgsqlTypes;
 namespace Actors.Runtime.Storage;
 
 /// <summary>Grain state in PostgreSQL. A turn is a transaction holding the grain's row lock
-/// (SELECT … FOR UPDATE), so two silos can never run the same grain at once.</summary>
+/// (taken by an upsert that also reads the state), so two silos can never run the same grain
+/// at once.</summary>
 public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainStorage
 {
     private const long MigrationLockId = 0x4163746F7273; // "Actors"
@@ -45,22 +46,24 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
         try
         {
             var tx = await connection.BeginTransactionAsync(cancellationToken);
-            var stored = await LockAsync(connection, tx, id, cancellationToken);
-            if (stored is null)
+            // One round trip: create the row if it is new, and either way lock it (an upsert's
+            // DO UPDATE takes the row lock) and read its state. Racing silos queue on the lock.
+            await using var cmd = new NpgsqlCommand(
+                """
+                INSERT INTO grain_state (grain_type, grain_key) VALUES ($1, $2)
+                ON CONFLICT (grain_type, grain_key) DO UPDATE SET grain_type = excluded.grain_type
+                RETURNING state::text, version
+                """, connection, tx);
+            cmd.Parameters.AddWithValue(id.Type);
+            cmd.Parameters.AddWithValue(id.Key);
+            StoredState? stored;
+            await using (var reader = await cmd.ExecuteReaderAsync(cancellationToken))
             {
-                // No row to lock yet: create it (racing silos both succeed), then lock it.
-                await using (var insert = new NpgsqlCommand(
-                    "INSERT INTO grain_state (grain_type, grain_key) VALUES ($1, $2) ON CONFLICT DO NOTHING", connection, tx))
-                {
-                    insert.Parameters.AddWithValue(id.Type);
-                    insert.Parameters.AddWithValue(id.Key);
-                    await insert.ExecuteNonQueryAsync(cancellationToken);
-                }
-
-                stored = await LockAsync(connection, tx, id, cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                stored = reader.IsDBNull(0) ? null : new StoredState(reader.GetString(0), reader.GetInt64(1));
             }
 
-            return new Turn(connection, tx, id, stored!.Value.State);
+            return new Turn(connection, tx, id, stored);
         }
         catch
         {
@@ -69,22 +72,16 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
         }
     }
 
-    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
-
-    private static async Task<(StoredState? State, bool Exists)?> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, CancellationToken ct)
+    public async Task<StoredState?> ReadAsync(GrainId id, CancellationToken cancellationToken = default)
     {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT state::text, version FROM grain_state WHERE grain_type = $1 AND grain_key = $2 FOR UPDATE", connection, tx);
+        await using var cmd = dataSource.CreateCommand("SELECT state::text, version FROM grain_state WHERE grain_type = $1 AND grain_key = $2");
         cmd.Parameters.AddWithValue(id.Type);
         cmd.Parameters.AddWithValue(id.Key);
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        if (!await reader.ReadAsync(ct))
-        {
-            return null;
-        }
-
-        return (reader.IsDBNull(0) ? null : new StoredState(reader.GetString(0), reader.GetInt64(1)), true);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? new StoredState(reader.GetString(0), reader.GetInt64(1)) : null;
     }
+
+    public ValueTask DisposeAsync() => dataSource.DisposeAsync();
 
     private static async Task Execute(NpgsqlConnection connection, NpgsqlTransaction tx, string sql, CancellationToken ct)
     {

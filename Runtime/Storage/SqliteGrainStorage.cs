@@ -51,24 +51,23 @@ public sealed class SqliteGrainStorage : IGrainStorage
         var hold = await _file.Locks.Grains.AcquireAsync(id, cancellationToken);
         try
         {
-            await using var connection = await OpenAsync(cancellationToken);
-            await using var cmd = new SqliteCommand("SELECT state, version FROM grain_state WHERE grain_type = $t AND grain_key = $k", connection);
-            cmd.Parameters.AddWithValue("$t", id.Type);
-            cmd.Parameters.AddWithValue("$k", id.Key);
-            await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-            StoredState? stored = null;
-            if (await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0))
-            {
-                stored = new StoredState(reader.GetString(0), reader.GetInt64(1));
-            }
-
-            return new Turn(this, id, stored, hold);
+            return new Turn(this, id, await ReadAsync(id, cancellationToken), hold);
         }
         catch
         {
             hold.Dispose();
             throw;
         }
+    }
+
+    public async Task<StoredState?> ReadAsync(GrainId id, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var cmd = new SqliteCommand("SELECT state, version FROM grain_state WHERE grain_type = $t AND grain_key = $k", connection);
+        cmd.Parameters.AddWithValue("$t", id.Type);
+        cmd.Parameters.AddWithValue("$k", id.Key);
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) && !reader.IsDBNull(0) ? new StoredState(reader.GetString(0), reader.GetInt64(1)) : null;
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;

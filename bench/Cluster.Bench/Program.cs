@@ -33,6 +33,8 @@ var e2eSaturated = await e2e.SaturatedAsync(clients, seconds);
 Console.WriteLine($"phase 2/4: end to end at {rate}/s ...");
 var e2eRate = await e2e.AtRateAsync(rate, seconds);
 silo.Kill(entireProcessTree: true);
+Console.WriteLine("warming up the raw queue (3 s) ...");
+await RawQueueBench.AtRateAsync(CreateDatabaseMigrated(server, "bench_raw0"), rate, TimeSpan.FromSeconds(3));
 Console.WriteLine("phase 3/4: raw queue, saturated ...");
 var rawSaturated = await RawQueueBench.SaturatedAsync(CreateDatabaseMigrated(server, "bench_raw1"), clients, seconds);
 Console.WriteLine($"phase 4/4: raw queue at {rate}/s ...");

@@ -17,6 +17,16 @@ public interface ICounterGrain : IGrainWithStringKey
 
     /// <summary>Increments another counter (a separate turn) and returns what it said.</summary>
     Task<long> IncrementOtherAsync(string key);
+
+    /// <summary>Increments and stages, tells <paramref name="started"/>, then keeps the turn open until <paramref name="release"/>.</summary>
+    Task HoldAsync(TaskCompletionSource started, Task release);
+
+    [ReadOnly]
+    Task<long> PeekAsync();
+
+    /// <summary>Breaks the rule: writes in a read-only call.</summary>
+    [ReadOnly]
+    Task<long> WriteWhileReadOnlyAsync();
 }
 
 public sealed class CounterGrain(IPersistentState<CounterGrain.State> state) : Grain, ICounterGrain
@@ -42,6 +52,22 @@ public sealed class CounterGrain(IPersistentState<CounterGrain.State> state) : G
     }
 
     public Task<long> IncrementOtherAsync(string key) => GrainFactory.GetGrain<ICounterGrain>(key).IncrementAsync(1);
+
+    public async Task HoldAsync(TaskCompletionSource started, Task release)
+    {
+        state.State = state.State with { Count = state.State.Count + 1 };
+        await state.WriteStateAsync();
+        started.SetResult();
+        await release;
+    }
+
+    public Task<long> PeekAsync() => Task.FromResult(state.State.Count);
+
+    public async Task<long> WriteWhileReadOnlyAsync()
+    {
+        await state.WriteStateAsync();
+        return state.State.Count;
+    }
 
     public sealed record State
     {

@@ -82,6 +82,24 @@ public abstract class GrainRuntimeConformance
     }
 
     [Fact]
+    public async Task AReadOnlyCallSeesTheCommittedStateWithoutWaitingForATurnAndMayNotWrite()
+    {
+        var counter = (await NewSiloAsync()).GetGrain<ICounterGrain>("read-only");
+        await counter.IncrementAsync(5);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource();
+        var holding = counter.HoldAsync(started, release.Task);
+        await started.Task;
+
+        Assert.Equal(5, await counter.PeekAsync().WaitAsync(TimeSpan.FromSeconds(5))); // not blocked, not the staged 6
+        release.SetResult();
+        await holding;
+        Assert.Equal(6, await counter.PeekAsync());
+        await Assert.ThrowsAsync<InvalidOperationException>(counter.WriteWhileReadOnlyAsync);
+        Assert.Equal(6, await counter.GetAsync());
+    }
+
+    [Fact]
     public async Task MigratingTwiceIsHarmless()
     {
         var storage = await NewStorageAsync();
