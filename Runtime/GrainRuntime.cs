@@ -39,16 +39,7 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
     {
         await using var turn = await storage.BeginTurnAsync(id);
         var (grain, state) = Activate(grainInterface, id, turn.Stored);
-        T result;
-        try
-        {
-            result = await call(grain);
-        }
-        catch (TargetInvocationException e) when (e.InnerException is not null)
-        {
-            ExceptionDispatchInfo.Capture(e.InnerException).Throw();
-            throw;
-        }
+        var result = await InvokeAsync(grain, call);
 
         if (state?.Staged is { } json)
         {
@@ -64,20 +55,25 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
     internal async Task<T> RunReadOnlyAsync<T>(GrainId id, Type grainInterface, Func<object, Task<T>> call)
     {
         var (grain, state) = Activate(grainInterface, id, await storage.ReadAsync(id));
-        T result;
+        var result = await InvokeAsync(grain, call);
+
+        return state?.Staged is null
+            ? result
+            : throw new InvalidOperationException($"{grainInterface.Name} wrote its state in a [ReadOnly] call");
+    }
+
+    /// <summary>Runs the call, rethrowing the grain's own exception rather than reflection's wrapper.</summary>
+    private static async Task<T> InvokeAsync<T>(Grain grain, Func<object, Task<T>> call)
+    {
         try
         {
-            result = await call(grain);
+            return await call(grain);
         }
         catch (TargetInvocationException e) when (e.InnerException is not null)
         {
             ExceptionDispatchInfo.Capture(e.InnerException).Throw();
             throw;
         }
-
-        return state?.Staged is null
-            ? result
-            : throw new InvalidOperationException($"{grainInterface.Name} wrote its state in a [ReadOnly] call");
     }
 
     private (Grain Grain, IStagedState? State) Activate(Type grainInterface, GrainId id, StoredState? stored)

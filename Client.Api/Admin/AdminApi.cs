@@ -23,8 +23,7 @@ internal static class AdminApi
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/admin").WithTags("admin");
-        group.AddEndpointFilter(async (context, next) =>
-            context.HttpContext.RequestServices.GetRequiredService<ApiKeyCallers>().RequireAdmin(context.HttpContext.Request) ?? await next(context));
+        group.RequireAdminKey();
         group.MapPost("/tenants", CreateTenantAsync).WithSummary("Create a tenant and its first API key");
         group.MapGet("/tenants/{id}", GetTenantAsync);
         group.MapPut("/tenants/{id}/tier", SetTierAsync);

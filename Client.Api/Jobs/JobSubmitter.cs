@@ -27,17 +27,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         }
 
         var parameters = submission.Parameters;
-        var inference = new InferenceRequest
-        {
-            Input = submission.Input,
-            ContentType = submission.ContentType,
-            Shape = parameters.Shape,
-            SpacingXMm = parameters.SpacingXMm,
-            SpacingYMm = parameters.SpacingYMm,
-            SliceThicknessMm = parameters.SliceThicknessMm,
-            Steps = parameters.Steps,
-            Seed = parameters.Seed,
-        };
+        var inference = parameters.ToInferenceRequest(submission.Input, submission.ContentType);
         try
         {
             RequestValidation.Check(manifest, inference, options.Value.MaxImagePixels);

@@ -12,7 +12,7 @@ public sealed class ModelCatalog
 
     public ModelCatalog(IOptions<ClientApiOptions> options, IHostEnvironment environment)
     {
-        var path = Resolve(options.Value.ModelsPath, environment.ContentRootPath);
+        var path = ModelRegistry.ResolvePath(options.Value.ModelsPath, environment.ContentRootPath);
         _models = Directory.Exists(path)
             ? ModelRegistry.Scan(path).ToDictionary(d => d.Name, d => d.Manifest, StringComparer.Ordinal)
             : [];
@@ -21,24 +21,4 @@ public sealed class ModelCatalog
     public IReadOnlyCollection<ModelManifest> All => _models.Values;
 
     public ModelManifest? Find(string name) => _models.GetValueOrDefault(name);
-
-    /// <summary>A relative path is looked for from the content root upwards (as the engine does).</summary>
-    private static string Resolve(string configured, string contentRoot)
-    {
-        if (Path.IsPathRooted(configured))
-        {
-            return configured;
-        }
-
-        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, configured);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return Path.GetFullPath(configured, contentRoot);
-    }
 }

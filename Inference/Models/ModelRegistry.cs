@@ -16,6 +16,27 @@ public static class ModelRegistry
     private static readonly string[] Dtypes = ["float32", "int64"];
 
     /// <summary>Every model folder under <paramref name="modelsPath"/>, ordered by name.</summary>
+    /// <summary>A relative models path is looked for from <paramref name="contentRoot"/> upwards,
+    /// so a silo finds the repository's models/ wherever it is started from.</summary>
+    public static string ResolvePath(string configured, string contentRoot)
+    {
+        if (Path.IsPathRooted(configured))
+        {
+            return configured;
+        }
+
+        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, configured);
+            if (Directory.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+
+        return Path.GetFullPath(configured, contentRoot);
+    }
+
     public static IReadOnlyList<ModelDefinition> Scan(string modelsPath)
     {
         if (!Directory.Exists(modelsPath))

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Client.Api.Jobs;
 using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
@@ -253,19 +254,8 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
             input = (await blobs.GetAsync(inputRef) ?? throw new InvalidInputException($"the input blob {inputRef} is gone (past retention?)")).Content;
         }
 
-        var p = request.Parameters;
         var clock = Stopwatch.StartNew();
-        var output = await engine.RunAsync(request.Model, new InferenceRequest
-        {
-            Input = input,
-            ContentType = request.InputContentType,
-            Shape = p.Shape,
-            SpacingXMm = p.SpacingXMm,
-            SpacingYMm = p.SpacingYMm,
-            SliceThicknessMm = p.SliceThicknessMm,
-            Steps = p.Steps,
-            Seed = p.Seed,
-        });
+        var output = await engine.RunAsync(request.Model, request.Parameters.ToInferenceRequest(input, request.InputContentType));
         var runMs = clock.Elapsed.TotalMilliseconds;
         var outputRef = await blobs.PutAsync(JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json), "application/json");
         var imageRef = output.Png is { } png ? await blobs.PutAsync(png, "image/png") : null;

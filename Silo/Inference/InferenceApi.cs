@@ -17,8 +17,7 @@ internal static class InferenceApi
         // Runs on this silo's engine at once, past the queue, tenants and billing: an operator's
         // door (the admin key), for checking a GPU host. Clients use /v1/jobs.
         var group = app.MapGroup("/v1/models").WithTags("gpu host");
-        group.AddEndpointFilter(async (context, next) =>
-            context.HttpContext.RequestServices.GetRequiredService<ApiKeyCallers>().RequireAdmin(context.HttpContext.Request) ?? await next(context));
+        group.RequireAdminKey();
         group.MapPost("/{name}/infer", InferAsync).WithSummary("Run a model on this GPU host now (admin key)");
         return group;
     }

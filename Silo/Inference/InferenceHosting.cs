@@ -1,3 +1,4 @@
+using Actors.Inference.Models;
 using Actors.Inference;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -11,7 +12,7 @@ internal static class InferenceHosting
     {
         builder.Services.AddOptions<InferenceOptions>()
             .BindConfiguration(InferenceOptions.Section)
-            .PostConfigure(o => o.ModelsPath = ResolveModels(o.ModelsPath, builder.Environment.ContentRootPath))
+            .PostConfigure(o => o.ModelsPath = ModelRegistry.ResolvePath(o.ModelsPath, builder.Environment.ContentRootPath))
             .Validate(o => o.MaxImagePixels > 0 && o.MaxQueuedPerModel > 0 && o.Threads >= 0, "Inference options out of range")
             .ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
@@ -22,26 +23,5 @@ internal static class InferenceHosting
             .Validate(o => o.MaxUploadBytes > 0, "Api:MaxUploadBytes must be positive")
             .ValidateOnStart();
         return builder;
-    }
-
-    /// <summary>A relative models path is looked for from the content root upwards, so the
-    /// silo finds the repository's models/ wherever it is started from.</summary>
-    private static string ResolveModels(string configured, string contentRoot)
-    {
-        if (Path.IsPathRooted(configured))
-        {
-            return configured;
-        }
-
-        for (var dir = new DirectoryInfo(contentRoot); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, configured);
-            if (Directory.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return Path.GetFullPath(configured, contentRoot);
     }
 }
