@@ -9,7 +9,7 @@ if (roles.Has("gpu"))
     builder.AddInferenceEngine();
 }
 
-builder.AddCluster();
+builder.AddCluster(roles);
 builder.Services.AddClientApi();
 builder.Services.AddProblemDetails();
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Jobs;
@@ -14,8 +13,6 @@ namespace Actors.Client.Api.Jobs;
 /// <summary>The jobs resource: submit, read, output, events (SSE), cancel, list.</summary>
 internal static class JobsApi
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static RouteGroupBuilder MapJobs(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/v1/jobs").WithTags("jobs");

@@ -21,7 +21,7 @@ namespace Actors.Silo.Cluster;
 /// and grains, and the hosted services of this silo's roles.</summary>
 internal static class ClusterHosting
 {
-    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder)
+    public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder, ClusterOptions roles)
     {
         var services = builder.Services;
         services.AddOptions<ClusterOptions>().BindConfiguration(ClusterOptions.Section)
@@ -55,9 +55,12 @@ internal static class ClusterHosting
         services.AddSingleton<ReminderTable>();
         services.AddSingleton<ReminderDelivery>();
         services.AddSingleton<GrainTimers>();
-        services.AddSingleton(sp => new BlobStore(
-            sp.GetRequiredService<IOptions<ClusterOptions>>().Value is var o && o.BlobPath is { Length: > 0 } b ? b : Path.Combine(o.DataPath, "blobs"),
-            sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            var root = o.BlobPath is { Length: > 0 } blobs ? blobs : Path.Combine(o.DataPath, "blobs");
+            return new BlobStore(root, sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>());
+        });
         services.AddSingleton<ResultCache>();
         services.AddSingleton<JobIndex>();
         services.AddSingleton<WebhookOutbox>();
@@ -66,15 +69,16 @@ internal static class ClusterHosting
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<JobServices>();
         services.AddSingleton<InstanceDirectory>();
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ClusterOptions>>().Value is var o
-            ? new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours))
-            : null!);
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours));
+        });
 
         // Order matters: the store is migrated before anything else starts, the GPU host stops
         // (drains) before membership leaves.
         services.AddHostedService<ClusterStartup>();
         services.AddHostedService<SiloHeartbeat>();
-        var roles = builder.Configuration.GetSection(ClusterOptions.Section).Get<ClusterOptions>() ?? new ClusterOptions();
         if (roles.Has("control"))
         {
             services.AddHostedService<ControlLoop>();

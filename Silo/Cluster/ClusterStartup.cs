@@ -48,12 +48,13 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
     {
         var keyFile = Path.Combine(dataPath, "demo-api-key");
         var tenant = grains.GetGrain<ITenantGrain>(DemoTenantId);
-        if ((await tenant.GetAsync()).Exists && File.Exists(keyFile))
+        var exists = (await tenant.GetAsync()).Exists;
+        if (exists && File.Exists(keyFile))
         {
             return (await File.ReadAllTextAsync(keyFile)).Trim();
         }
 
-        if (!(await tenant.GetAsync()).Exists)
+        if (!exists)
         {
             await tenant.CreateAsync("Demo tenant", Tier.Pro);
         }
