@@ -20,6 +20,13 @@ public abstract class Grain
     internal ReminderTable? Reminders { get; set; }
 
     private List<Action>? _afterCommit;
+    private List<StagedWrite>? _staged;
+
+    /// <summary>Runs <paramref name="sql"/> in this turn's commit, in the same transaction as the
+    /// state: both land or neither does (a ledger row and the balance it changes).</summary>
+    protected void WriteWithState(string sql, object? param) => (_staged ??= []).Add(new StagedWrite(sql, param));
+
+    internal IReadOnlyList<StagedWrite> StagedWrites => _staged ?? [];
 
     /// <summary>Runs <paramref name="action"/> once this turn's state is committed (not if the
     /// turn fails): for telling others about a change they can then read.</summary>

@@ -46,6 +46,11 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
             turn.Write(json);
         }
 
+        foreach (var write in grain.StagedWrites)
+        {
+            turn.Stage(write);
+        }
+
         await turn.CommitAsync();
         grain.RunAfterCommit();
         return result;
@@ -57,7 +62,7 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
         var (grain, state) = Activate(grainInterface, id, await storage.ReadAsync(id));
         var result = await InvokeAsync(grain, call);
 
-        return state?.Staged is null
+        return state?.Staged is null && grain.StagedWrites.Count == 0
             ? result
             : throw new InvalidOperationException($"{grainInterface.Name} wrote its state in a [ReadOnly] call");
     }

@@ -1,9 +1,12 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Actors.Client.Api.Auth;
 using Actors.Client.Api.Models;
 using Actors.Grains;
+using Actors.Grains.Billing;
 using Actors.Grains.Jobs;
+using Actors.Grains.Tenants;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
 using Actors.Runtime.Blobs;
@@ -18,7 +21,7 @@ namespace Actors.Client.Api.Jobs;
 public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, BlobStore blobs, IdempotencyKeys idempotency,
     IOptions<ClientApiOptions> options, TimeProvider time)
 {
-    internal async Task<(JobSnapshot Job, bool Replayed)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
+    internal async Task<(JobSnapshot Job, bool Replayed, Admission? Admission)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
     {
         if (catalog.Find(submission.Model) is not { } manifest)
         {
@@ -74,13 +77,63 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
             jobId = claimed;
         }
 
+        var jobGrain = grains.GetGrain<IJobGrain>(jobId);
+        if (replayed && await jobGrain.GetAsync() is { Status: not JobStatus.New } existing)
+        {
+            return (existing, true, null);
+        }
+
+        // The tenant decides (plan, rate limit, quotas, credits) and reserves the price; a job
+        // that then never reaches its grain has its reservation released by the tenant's reminder.
+        var admission = await grains.GetGrain<ITenantGrain>(caller.TenantId).AdmitAsync(jobId, manifest.Name, mayRepeat: idempotencyKey is not null);
+        if (!admission.Admitted)
+        {
+            throw Refusal(admission);
+        }
+
+        request = request with
+        {
+            Tier = admission.Priority, Billed = true, Watermark = admission.Watermark, MaxWaitSeconds = admission.MaxWaitSeconds,
+        };
         if (inputHash is not null)
         {
             await blobs.PutAsync(submission.Input, request.InputContentType);
         }
 
-        var job = await grains.GetGrain<IJobGrain>(jobId).SubmitAsync(request);
-        return (job, replayed);
+        var job = await jobGrain.SubmitAsync(request);
+        return (job, replayed, admission);
+    }
+
+    private static SubmissionException Refusal(Admission a)
+    {
+        var status = a.Code switch
+        {
+            "payment_required" => StatusCodes.Status402PaymentRequired,
+            "rate_limited" or "daily_quota_exceeded" or "monthly_quota_exceeded" => StatusCodes.Status429TooManyRequests,
+            _ => StatusCodes.Status403Forbidden,
+        };
+        var refusal = new SubmissionException(status, a.Code ?? "refused", a.Detail ?? "the tenant refused the job");
+        if (a.RetryAfterSeconds is { } retry)
+        {
+            refusal.Headers["Retry-After"] = retry.ToString(CultureInfo.InvariantCulture);
+            refusal.Extensions["retryAfterSeconds"] = retry;
+        }
+
+        if (a.RateLimit is { } rate)
+        {
+            foreach (var (name, value) in RateLimitHeaders.Of(rate))
+            {
+                refusal.Headers[name] = value;
+            }
+        }
+
+        if (status == StatusCodes.Status402PaymentRequired)
+        {
+            refusal.Extensions["buyCredits"] = "/v1/billing/checkout";
+            refusal.Extensions["usage"] = "/v1/usage";
+        }
+
+        return refusal;
     }
 
     /// <summary>What makes two requests "the same body": everything but the key itself.</summary>

@@ -18,7 +18,8 @@ internal static class JobsApi
         var group = app.MapGroup("/v1/jobs").WithTags("jobs");
         group.MapPost("/", SubmitAsync).WithSummary("Submit a job (JSON with base64 input, or multipart/form-data)")
             .Produces<JobView>(StatusCodes.Status200OK).Produces<JobView>(StatusCodes.Status202Accepted)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(413).ProducesProblem(415).ProducesProblem(422);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(402).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
+            .ProducesProblem(422).ProducesProblem(429);
         group.MapGet("/", ListAsync).WithSummary("This tenant's jobs, newest first").Produces<JobView[]>();
         group.MapGet("/{id}", GetAsync).WithSummary("A job; Prefer: wait=N waits up to N s for it to finish").Produces<JobView>().ProducesProblem(404);
         group.MapGet("/{id}/output", OutputAsync).WithSummary("The job's JSON answer, or its image with ?format=png").ProducesProblem(404).ProducesProblem(409);
@@ -46,11 +47,21 @@ internal static class JobsApi
         try
         {
             var submission = await JobSubmissionReader.ReadAsync(context.Request, options.Value.MaxUploadBytes, context.RequestAborted);
-            (job, replayed) = await submitter.SubmitAsync(caller, submission, idempotencyKey.Length == 0 ? null : idempotencyKey);
+            Grains.Billing.Admission? admission;
+            (job, replayed, admission) = await submitter.SubmitAsync(caller, submission, idempotencyKey.Length == 0 ? null : idempotencyKey);
+            foreach (var (name, value) in admission?.RateLimit is { } rate ? RateLimitHeaders.Of(rate) : [])
+            {
+                context.Response.Headers[name] = value;
+            }
         }
         catch (SubmissionException e)
         {
-            return Problems.Of(e.Status, e.Code, e.Message);
+            foreach (var (name, value) in e.Headers)
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            return Problems.Of(e.Status, e.Code, e.Message, e.Extensions.Count > 0 ? e.Extensions : null);
         }
 
         if (replayed)

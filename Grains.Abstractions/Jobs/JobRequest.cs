@@ -29,6 +29,15 @@ public sealed record JobRequest
 
     public int MaxAttempts { get; init; } = 3;
 
+    /// <summary>Admitted by the tenant with credits reserved: its end settles or refunds them.</summary>
+    public bool Billed { get; init; }
+
+    /// <summary>The plan marks this job's outputs for a watermark (Free).</summary>
+    public bool Watermark { get; init; }
+
+    /// <summary>The plan's queue-wait limit (Free: 5 min); past it a job is expired, not run.</summary>
+    public int? MaxWaitSeconds { get; init; }
+
     /// <summary>Model + version + parameters + input hash: equal requests have equal keys.</summary>
     public string CacheKey
     {

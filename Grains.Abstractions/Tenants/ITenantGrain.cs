@@ -1,10 +1,15 @@
+using Actors.Grains.Billing;
+
 namespace Actors.Grains.Tenants;
 
-/// <summary>A tenant (key: tenant id): tier and API keys (hashed).</summary>
-public interface ITenantGrain : IGrainWithStringKey
+/// <summary>A tenant (key: tenant id): API keys (hashed), plan, admission (quotas, rate limits,
+/// credits), the credit ledger's balances and the Stripe subscription. One writer per tenant,
+/// cluster-wide, so counters and balances need no other locking.</summary>
+public interface ITenantGrain : IGrainWithStringKey, IRemindable
 {
     Task<TenantSnapshot> CreateAsync(string name, Tier tier);
 
+    /// <summary>Moves the tenant to the tier's plan (see <see cref="SetPlanAsync"/>).</summary>
     Task<TenantSnapshot> SetTierAsync(Tier tier);
 
     Task<IssuedApiKey> IssueApiKeyAsync();
@@ -22,4 +27,29 @@ public interface ITenantGrain : IGrainWithStringKey
     /// <summary>The secret that signs this tenant's webhooks; null before the tenant exists.</summary>
     [ReadOnly]
     Task<string?> GetWebhookSecretAsync();
+
+    /// <summary>Checks, in order: the plan allows the model, rate limits, daily and period
+    /// quotas, credits (reserving the model's price). <paramref name="mayRepeat"/>: the job id
+    /// may have been admitted before (an idempotent retry); the ledger is asked.</summary>
+    Task<Admission> AdmitAsync(string jobId, string model, bool mayRepeat);
+
+    /// <summary>Settles (succeeded: charged once, cache hits at the plan's cache price) or
+    /// releases (failed, canceled, expired) a job's reservation, reading the job's committed
+    /// state. False if the job holds no reservation (already finished) or is still running.</summary>
+    Task<bool> FinishJobAsync(string jobId);
+
+    /// <summary>Changes the plan; the period's included credits become the new plan's.</summary>
+    Task<UsageSnapshot> SetPlanAsync(string planId);
+
+    /// <summary>Adds (or, negative, takes back) credits once per <paramref name="grantId"/>.</summary>
+    Task<UsageSnapshot> GrantCreditsAsync(string grantId, long credits, string? reason);
+
+    /// <summary>Applies a verified Stripe event once (by event id); returns what it did.</summary>
+    Task<string> ApplyStripeAsync(StripeUpdate update);
+
+    /// <summary>Records the tenant's Stripe customer; the first one recorded stays.</summary>
+    Task<string> LinkStripeCustomerAsync(string customerId);
+
+    [ReadOnly]
+    Task<UsageSnapshot> GetUsageAsync();
 }

@@ -1,4 +1,4 @@
 namespace Actors.Grains.Tenants;
 
 /// <summary>A tenant as callers see it: never any key material, only key ids.</summary>
-public sealed record TenantSnapshot(string TenantId, string Name, Tier Tier, bool Exists, IReadOnlyList<string> ApiKeyIds);
+public sealed record TenantSnapshot(string TenantId, string Name, Tier Tier, bool Exists, IReadOnlyList<string> ApiKeyIds, string PlanId = "");

@@ -79,12 +79,16 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         state.State = after;
         await state.WriteStateAsync();
         await services.Index.UpsertAsync(after);
+        var key = GrainKey;
         if (after.IsTerminal)
         {
             await services.Webhooks.EnqueueAsync(after);
+            if (after.Request is { Billed: true } billed)
+            {
+                AfterCommit(() => services.Settlement.Finished(billed.TenantId, key));
+            }
         }
 
-        var key = GrainKey;
         AfterCommit(() => services.Events.Publish(key));
         return after;
     }

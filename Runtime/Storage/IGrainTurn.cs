@@ -10,5 +10,8 @@ public interface IGrainTurn : IAsyncDisposable
     /// <summary>Stages the new state; it becomes visible at <see cref="CommitAsync"/>.</summary>
     void Write(string json);
 
+    /// <summary>Adds a statement to run in the commit's transaction, before the state write.</summary>
+    void Stage(StagedWrite write);
+
     Task CommitAsync(CancellationToken cancellationToken = default);
 }

@@ -1,3 +1,4 @@
+using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -92,13 +93,21 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
     private sealed class Turn(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, StoredState? stored) : IGrainTurn
     {
         private string? _pending;
+        private List<StagedWrite>? _staged;
 
         public StoredState? Stored { get; } = stored;
 
         public void Write(string json) => _pending = json;
 
+        public void Stage(StagedWrite write) => (_staged ??= []).Add(write);
+
         public async Task CommitAsync(CancellationToken cancellationToken = default)
         {
+            foreach (var write in _staged ?? [])
+            {
+                await connection.ExecuteAsync(new CommandDefinition(write.Sql, write.Param, tx, cancellationToken: cancellationToken));
+            }
+
             if (_pending is not null)
             {
                 await using var update = new NpgsqlCommand(

@@ -1,3 +1,4 @@
+using Dapper;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -80,43 +81,56 @@ public sealed class SqliteGrainStorage : IGrainStorage
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private Task<bool> WriteAsync(GrainId id, string json, long expectedVersion, CancellationToken ct) =>
+    private Task<bool> CommitAsync(GrainId id, string? json, long expectedVersion, IReadOnlyList<StagedWrite> staged, CancellationToken ct) =>
         _file.WriteAsync(async connection =>
         {
-            await using var cmd = new SqliteCommand(
-                """
-                INSERT INTO grain_state (grain_type, grain_key, state, version, updated_at) VALUES ($t, $k, $s, 1, $u)
-                ON CONFLICT (grain_type, grain_key) DO UPDATE SET state = excluded.state, version = grain_state.version + 1, updated_at = excluded.updated_at
-                WHERE grain_state.version = $v
-                """, connection);
-            cmd.Parameters.AddWithValue("$t", id.Type);
-            cmd.Parameters.AddWithValue("$k", id.Key);
-            cmd.Parameters.AddWithValue("$s", json);
-            cmd.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
-            cmd.Parameters.AddWithValue("$v", expectedVersion);
-            if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct);
+            foreach (var write in staged)
             {
-                // The per-grain lock makes this unreachable within one process; another
-                // process writing the same file would land here instead of losing an update.
-                throw new InvalidOperationException($"grain {id} was changed by someone else during the turn (version {expectedVersion})");
+                await connection.ExecuteAsync(new CommandDefinition(write.Sql, write.Param, tx, cancellationToken: ct));
             }
 
+            if (json is not null)
+            {
+                await using var cmd = new SqliteCommand(
+                    """
+                    INSERT INTO grain_state (grain_type, grain_key, state, version, updated_at) VALUES ($t, $k, $s, 1, $u)
+                    ON CONFLICT (grain_type, grain_key) DO UPDATE SET state = excluded.state, version = grain_state.version + 1, updated_at = excluded.updated_at
+                    WHERE grain_state.version = $v
+                    """, connection, tx);
+                cmd.Parameters.AddWithValue("$t", id.Type);
+                cmd.Parameters.AddWithValue("$k", id.Key);
+                cmd.Parameters.AddWithValue("$s", json);
+                cmd.Parameters.AddWithValue("$u", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+                cmd.Parameters.AddWithValue("$v", expectedVersion);
+                if (await cmd.ExecuteNonQueryAsync(ct) != 1)
+                {
+                    // The per-grain lock makes this unreachable within one process; another
+                    // process writing the same file would land here instead of losing an update.
+                    throw new InvalidOperationException($"grain {id} was changed by someone else during the turn (version {expectedVersion})");
+                }
+            }
+
+            await tx.CommitAsync(ct);
             return true;
         }, ct);
 
     private sealed class Turn(SqliteGrainStorage owner, GrainId id, StoredState? stored, IDisposable hold) : IGrainTurn
     {
         private string? _pending;
+        private List<StagedWrite>? _staged;
 
         public StoredState? Stored { get; } = stored;
 
         public void Write(string json) => _pending = json;
 
+        public void Stage(StagedWrite write) => (_staged ??= []).Add(write);
+
         public async Task CommitAsync(CancellationToken cancellationToken = default)
         {
-            if (_pending is not null)
+            if (_pending is not null || _staged is not null)
             {
-                await owner.WriteAsync(id, _pending, Stored?.Version ?? 0, cancellationToken);
+                await owner.CommitAsync(id, _pending, Stored?.Version ?? 0, _staged ?? [], cancellationToken);
             }
         }
 

@@ -1,4 +1,5 @@
 using Actors.Grains;
+using Actors.Grains.Billing;
 using Actors.Grains.Cluster;
 using Actors.Grains.Diagnostics;
 using Actors.Grains.Instances;
@@ -21,6 +22,8 @@ namespace Actors.Silo.Cluster;
 /// and grains, and the hosted services of this silo's roles.</summary>
 internal static class ClusterHosting
 {
+    private static readonly string[] RequiredPlans = ["free", "premium", "pro", "enterprise"];
+
     public static WebApplicationBuilder AddCluster(this WebApplicationBuilder builder, ClusterOptions roles)
     {
         var services = builder.Services;
@@ -67,7 +70,17 @@ internal static class ClusterHosting
         services.AddSingleton<IdempotencyKeys>();
         services.AddSingleton<JobEvents>();
         services.AddSingleton<QueueSignal>();
+        services.AddSingleton<JobSettlement>();
         services.AddSingleton<JobServices>();
+        services.AddOptions<BillingOptions>().BindConfiguration(BillingOptions.Section)
+            .Validate(o => o.Plans.ContainsKey(o.DowngradePlan) && RequiredPlans.All(o.Plans.ContainsKey),
+                "Billing:Plans must keep free, premium, pro and enterprise (and the DowngradePlan)")
+            .Validate(o => o.Plans.Values.All(p => p.IncludedCredits >= 0 && p.CacheHitPriceFactor >= 0 && (p.RateLimit is null || (p.RateLimit.Jobs > 0 && p.RateLimit.PerSeconds > 0))),
+                "Billing:Plans: credits, cache factor and rate limits must be positive")
+            .Validate(o => o.ModelPrices.Values.All(p => p >= 0) && o.DefaultModelPrice >= 0 && o.ReservationCheckSeconds > 0, "Billing prices and timings out of range")
+            .ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<BillingOptions>>().Value);
+        services.AddSingleton<CreditLedger>();
         services.AddSingleton<InstanceDirectory>();
         services.AddSingleton(sp =>
         {

@@ -13,6 +13,16 @@ public class SiloFactory : WebApplicationFactory<Program>
 
     protected virtual IEnumerable<(string Key, string Value)> Settings() => [];
 
+    /// <summary>The job tests' Free plan: priority low as configured, but without the limits that
+    /// would refuse their bursts of jobs (billing tests keep the real plans).</summary>
+    protected virtual IEnumerable<(string Key, string Value)> PlanSettings() =>
+    [
+        ("Billing:Plans:free:RateLimit:Jobs", "100000"),
+        ("Billing:Plans:free:ModelRateLimits:diffusion:Jobs", "100000"),
+        ("Billing:Plans:free:DailyJobs", "100000"),
+        ("Billing:Plans:free:IncludedCredits", "100000"),
+    ];
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting("Inference:Device", Environment.GetEnvironmentVariable("INFERENCE_DEVICE") is { Length: > 0 } d ? d : "cpu");
@@ -21,7 +31,7 @@ public class SiloFactory : WebApplicationFactory<Program>
         builder.UseSetting("Api:ModelsPath", Path.Combine(TestPaths.Repo, "models"));
         builder.UseSetting("Cluster:DataPath", DataPath);
         builder.UseSetting("Cluster:PollMilliseconds", "20");
-        foreach (var (key, value) in Settings())
+        foreach (var (key, value) in PlanSettings().Concat(Settings()))
         {
             builder.UseSetting(key, value);
         }

@@ -1,0 +1,62 @@
+using Actors.Grains.Tenants;
+
+namespace Actors.Grains.Billing;
+
+/// <summary>A plan as configuration (section <c>Billing:Plans:{id}</c>): price, priority,
+/// quotas, rate limits and credits. Defaults: <see cref="BillingOptions.DefaultPlans"/>.</summary>
+public sealed record Plan
+{
+    /// <summary>The key it is configured under (set when the options are read).</summary>
+    public string Id { get; set; } = "";
+
+    public string Name { get; init; } = "";
+
+    /// <summary>Queue priority of this plan's jobs.</summary>
+    public Tier Tier { get; init; } = Tier.Free;
+
+    /// <summary>Null: custom (no self-serve checkout).</summary>
+    public decimal? MonthlyPriceUsd { get; init; }
+
+    /// <summary>The Stripe price a Checkout Session subscribes to; null: not sold through Checkout.</summary>
+    public string? StripePriceId { get; init; }
+
+    /// <summary>Jobs admitted per UTC day; null: no daily quota.</summary>
+    public int? DailyJobs { get; init; }
+
+    /// <summary>Jobs admitted per billing period; null: no hard monthly quota.</summary>
+    public int? MonthlyJobs { get; init; }
+
+    /// <summary>"Unlimited*": past this many jobs in a period, jobs still run, at Free priority.</summary>
+    public int? FairUseJobsPerPeriod { get; init; }
+
+    /// <summary>Credits included each billing period (unused ones lapse at the period's end).</summary>
+    public long IncludedCredits { get; init; }
+
+    /// <summary>Price of a credit beyond the balance; null: no overage (out of credits → 402).
+    /// Zero: jobs beyond the credits run free (the "unlimited" plans).</summary>
+    public decimal? OverageUsdPerCredit { get; init; }
+
+    /// <summary>A cache hit costs the model's price times this (rounded up).</summary>
+    public decimal CacheHitPriceFactor { get; init; } = 1m;
+
+    /// <summary>Models this plan may use; null or empty: all.</summary>
+    public List<string>? Models { get; init; }
+
+    /// <summary>Jobs per window for the whole tenant.</summary>
+    public RateLimitRule? RateLimit { get; init; }
+
+    /// <summary>Stricter limits for some models (a slow model: 1 job per 30 s).</summary>
+    public Dictionary<string, RateLimitRule> ModelRateLimits { get; init; } = [];
+
+    /// <summary>Outputs of this plan's jobs carry a watermark.</summary>
+    public bool Watermark { get; init; }
+
+    /// <summary>A job queued longer than this expires (refunded); null: the cluster default.</summary>
+    public int? MaxWaitSeconds { get; init; }
+
+    public bool ApiAccess { get; init; } = true;
+
+    public bool DedicatedCapacity { get; init; }
+
+    public bool AllowsModel(string model) => Models is not { Count: > 0 } || Models.Contains(model, StringComparer.Ordinal);
+}

@@ -1,0 +1,9 @@
+namespace Actors.Grains.Billing;
+
+/// <summary>A token bucket: up to <see cref="Jobs"/> at once, refilled at Jobs per <see cref="PerSeconds"/>.</summary>
+public sealed record RateLimitRule
+{
+    public int Jobs { get; init; } = 10;
+
+    public double PerSeconds { get; init; } = 60;
+}

@@ -1,0 +1,4 @@
+namespace Actors.Grains.Billing;
+
+/// <summary>A bucket as the RateLimit-Limit / -Remaining / -Reset headers show it.</summary>
+public sealed record RateLimitStatus(int Limit, int Remaining, int ResetSeconds);

@@ -1,0 +1,68 @@
+using Actors.Runtime.Sql;
+using Dapper;
+
+namespace Actors.Grains.Billing;
+
+/// <summary>The credit ledger table: rows are written by the tenant grain with its state (see
+/// <see cref="Row"/>); this reads them back, sums them, and checks a key.</summary>
+public sealed class CreditLedger(SqlStore store)
+{
+    internal const string InsertSql =
+        """
+        INSERT INTO credit_ledger (tenant_id, entry_key, kind, included, purchased, overage, job_id, reference, created_ms)
+        VALUES (@TenantId, @Key, @Kind, @Included, @Purchased, @Overage, @JobId, @Reference, @Now)
+        """;
+
+    internal const string EventSql =
+        """
+        INSERT INTO stripe_events (event_id, type, tenant_id, created_s, received_ms, outcome)
+        VALUES (@EventId, @Type, @TenantId, @Created, @Now, @Outcome)
+        """;
+
+    internal const string CustomerSql =
+        "INSERT INTO stripe_customers (customer_id, tenant_id) VALUES (@CustomerId, @TenantId) ON CONFLICT (customer_id) DO NOTHING";
+
+    internal const string MeterSql =
+        """
+        INSERT INTO stripe_outbox (outbox_id, tenant_id, path, form, status, next_attempt_ms, created_ms)
+        VALUES (@Id, @TenantId, @Path, @Form, 'pending', @Now, @Now)
+        """;
+
+    internal static object Row(string tenantId, LedgerEntry e, long nowMs) => new
+    {
+        TenantId = tenantId, e.Key, e.Kind, e.Included, e.Purchased, e.Overage, e.JobId, e.Reference, Now = nowMs,
+    };
+
+    public Task<bool> HasAsync(string tenantId, string key) =>
+        store.ReadAsync(async c => await c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(*) FROM credit_ledger WHERE tenant_id = @TenantId AND entry_key = @Key", new { TenantId = tenantId, Key = key }) > 0);
+
+    public Task<bool> EventSeenAsync(string eventId) =>
+        store.ReadAsync(async c => await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM stripe_events WHERE event_id = @EventId", new { EventId = eventId }) > 0);
+
+    /// <summary>Records an event no tenant takes (unknown customer): seen once, answered 200.</summary>
+    public Task RecordUnclaimedEventAsync(string eventId, string type, long created, long nowMs, string outcome) =>
+        store.WriteAsync(c => c.ExecuteAsync(EventSql + " ON CONFLICT (event_id) DO NOTHING",
+            new { EventId = eventId, Type = type, TenantId = (string?)null, Created = created, Now = nowMs, Outcome = outcome }));
+
+    public Task<string?> TenantOfCustomerAsync(string customerId) =>
+        store.ReadAsync(c => c.QueryFirstOrDefaultAsync<string?>("SELECT tenant_id FROM stripe_customers WHERE customer_id = @CustomerId", new { CustomerId = customerId }));
+
+    /// <summary>The ledger's sums for a tenant: included, purchased, overage.</summary>
+    public Task<(long Included, long Purchased, long Overage, long Rows)> SumAsync(string tenantId) =>
+        store.ReadAsync(c => c.QuerySingleAsync<(long, long, long, long)>(
+            "SELECT COALESCE(SUM(included), 0), COALESCE(SUM(purchased), 0), COALESCE(SUM(overage), 0), COUNT(*) FROM credit_ledger WHERE tenant_id = @TenantId",
+            new { TenantId = tenantId }));
+
+    public Task<List<LedgerRow>> ListAsync(string tenantId, int limit) =>
+        store.ReadAsync(async c => (await c.QueryAsync<(long Id, string Key, string Kind, long Included, long Purchased, long Overage, string? JobId, string? Reference, long At)>(
+            """
+            SELECT entry_id, entry_key, kind, included, purchased, overage, job_id, reference, created_ms FROM credit_ledger
+            WHERE tenant_id = @TenantId ORDER BY entry_id DESC LIMIT @Limit
+            """, new { TenantId = tenantId, Limit = limit }))
+            .Select(r => new LedgerRow(r.Id, new LedgerEntry(r.Key, r.Kind, r.Included, r.Purchased, r.Overage, r.JobId, r.Reference), DateTimeOffset.FromUnixTimeMilliseconds(r.At)))
+            .ToList());
+}
+
+/// <summary>A ledger row as stored: its sequence number, the entry and when.</summary>
+public sealed record LedgerRow(long Id, LedgerEntry Entry, DateTimeOffset At);
