@@ -1,5 +1,6 @@
 using Actors.Client.Api.Admin;
 using Actors.Client.Api.Auth;
+using Actors.Client.Api.Billing;
 using Actors.Client.Api.Jobs;
 using Actors.Client.Api.Models;
 using Actors.Client.Api.Webhooks;
@@ -24,6 +25,12 @@ public static class ClientApiHosting
         services.AddSingleton<QueueEta>();
         services.AddSingleton<WebhookDispatcher>();
         services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section)
+            .Validate(o => Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _) && o.ToleranceSeconds > 0 && o.MaxRetries >= 0 && o.TimeoutSeconds > 0,
+                "Billing:Stripe: BaseUrl must be an absolute URL, tolerance and timeouts positive")
+            .ValidateOnStart();
+        services.AddHttpClient<StripeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<StripeOutboxDispatcher>();
         services.AddOpenApi();
         return services;
     }
@@ -33,6 +40,8 @@ public static class ClientApiHosting
         app.MapJobs();
         app.MapModels();
         app.MapAdmin();
+        app.MapBilling();
+        app.MapStripeWebhook();
         app.MapOpenApi("/openapi/{documentName}.json");
         return app;
     }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Actors.Client.Api.Auth;
+using Actors.Client.Api.Billing;
 using Actors.Grains;
 using Actors.Grains.Diagnostics;
 using Actors.Grains.Instances;
@@ -29,6 +30,7 @@ internal static class AdminApi
         group.MapPut("/tenants/{id}/tier", SetTierAsync);
         group.MapPost("/tenants/{id}/keys", IssueKeyAsync);
         group.MapDelete("/tenants/{id}/keys/{keyId}", RevokeKeyAsync);
+        group.MapAdminBilling();
         group.MapGet("/instances", ListInstancesAsync);
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilosAsync);
@@ -77,7 +79,7 @@ internal static class AdminApi
 
     internal static async Task<IResult> GetTenantAsync(string id, IGrainFactory grains) =>
         await grains.GetGrain<ITenantGrain>(id).GetAsync() is { Exists: true } t
-            ? TypedResults.Ok(new { tenantId = t.TenantId, name = t.Name, tier = t.Tier.ToString(), apiKeyIds = t.ApiKeyIds })
+            ? TypedResults.Ok(new { tenantId = t.TenantId, name = t.Name, tier = t.Tier.ToString(), plan = t.PlanId, apiKeyIds = t.ApiKeyIds })
             : Problems.NotFound("tenant_not_found", $"no tenant '{id}'");
 
     internal static async Task<IResult> SetTierAsync(string id, SetTier body, IGrainFactory grains)

@@ -1,3 +1,4 @@
+using Actors.Client.Api.Billing;
 using Actors.Client.Api.Webhooks;
 using Actors.Grains;
 using Actors.Grains.Instances;
@@ -14,7 +15,7 @@ namespace Actors.Silo.Cluster;
 /// put lapsed jobs back or fail them; deliver due reminders and webhooks. Any number of control
 /// silos may run this at once: each step hands every item to one of them only.</summary>
 internal sealed partial class ControlLoop(IMembershipTable membership, IJobQueue queue, IGrainFactory grains, ReminderDelivery reminders,
-    WebhookDispatcher webhooks, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<ControlLoop> logger) : BackgroundService
+    WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<ControlLoop> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -27,6 +28,7 @@ internal sealed partial class ControlLoop(IMembershipTable membership, IJobQueue
             await Step("leases", RecoverLapsedJobsAsync);
             await Step("reminders", () => reminders.DeliverDueAsync(silo.SiloId, cancellationToken: stoppingToken));
             await Step("webhooks", () => webhooks.DeliverDueAsync(stoppingToken));
+            await Step("stripe", () => stripeOutbox.SendDueAsync(stoppingToken));
         }
     }
 
