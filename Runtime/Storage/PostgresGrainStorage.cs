@@ -41,9 +41,25 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
         await tx.CommitAsync(cancellationToken);
     }
 
+    // Turns on one grain queue here, in memory, before taking a connection: only one turn per
+    // grain per silo waits on the row lock. Otherwise a hot grain's waiting turns could hold every
+    // pooled connection while the turn that holds the lock needs one more for its side tables.
+    private readonly KeyedLock<GrainId> _local = new();
+
     public async Task<IGrainTurn> BeginTurnAsync(GrainId id, CancellationToken cancellationToken = default)
     {
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        var hold = await _local.AcquireAsync(id, cancellationToken);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        }
+        catch
+        {
+            hold.Dispose();
+            throw;
+        }
+
         try
         {
             var tx = await connection.BeginTransactionAsync(cancellationToken);
@@ -64,11 +80,12 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
                 stored = reader.IsDBNull(0) ? null : new StoredState(reader.GetString(0), reader.GetInt64(1));
             }
 
-            return new Turn(connection, tx, id, stored);
+            return new Turn(connection, tx, id, stored, hold);
         }
         catch
         {
             await connection.DisposeAsync();
+            hold.Dispose();
             throw;
         }
     }
@@ -90,7 +107,7 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private sealed class Turn(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, StoredState? stored) : IGrainTurn
+    private sealed class Turn(NpgsqlConnection connection, NpgsqlTransaction tx, GrainId id, StoredState? stored, IDisposable hold) : IGrainTurn
     {
         private string? _pending;
         private List<StagedWrite>? _staged;
@@ -126,6 +143,7 @@ public sealed class PostgresGrainStorage(NpgsqlDataSource dataSource) : IGrainSt
         {
             await tx.DisposeAsync(); // rolls back unless committed
             await connection.DisposeAsync();
+            hold.Dispose();
         }
     }
 }

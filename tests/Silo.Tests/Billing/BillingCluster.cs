@@ -1,0 +1,65 @@
+namespace Actors.Silo.Tests.Billing;
+
+/// <summary>A silo with the real plans (no relaxed Free plan) on a PostgreSQL database, talking to
+/// <see cref="FakeStripe"/>; prices, packs and short billing timings for tests.</summary>
+public sealed class BillingSiloFactory(string connectionString, FakeStripe stripe, string roles) : SiloFactory
+{
+    protected override IEnumerable<(string Key, string Value)> PlanSettings() => [];
+
+    protected override IEnumerable<(string Key, string Value)> Settings() =>
+    [
+        ("Cluster:Store", "postgres"),
+        ("Cluster:ConnectionString", connectionString),
+        ("Cluster:Roles", roles),
+        ("Billing:Stripe:SecretKey", FakeStripe.SecretKey),
+        ("Billing:Stripe:BaseUrl", stripe.Url),
+        ("Billing:Stripe:WebhookSecrets:0", FakeStripe.WebhookSecret),
+        ("Billing:Stripe:WebhookSecrets:1", FakeStripe.OldWebhookSecret),
+        ("Billing:Stripe:RetryBaseMilliseconds", "20"),
+        ("Billing:Plans:premium:StripePriceId", "price_premium_monthly"),
+        ("Billing:Plans:pro:StripePriceId", "price_pro_monthly"),
+        ("Billing:Plans:starter:StripePriceId", "price_starter_monthly"),
+        ("Billing:Packs:credits_1000:StripePriceId", "price_pack_1000"),
+        ("Billing:Plans:quota50:Name", "Quota 50"),
+        ("Billing:Plans:quota50:Tier", "Premium"),
+        ("Billing:Plans:quota50:DailyJobs", "50"),
+        ("Billing:Plans:quota50:IncludedCredits", "1000"),
+        ("Billing:Plans:quota50:RateLimit:Jobs", "100000"),
+        ("Billing:Plans:textonly:Name", "Classification only"),
+        ("Billing:Plans:textonly:IncludedCredits", "10"),
+        ("Billing:Plans:textonly:Models:0", "classification"),
+        ("Billing:ReservationCheckSeconds", "1"),
+        ("Billing:ReservationGraceSeconds", "2"),
+    ];
+}
+
+/// <summary>Two silos on one PostgreSQL database (A: every role; B: api only) and one fake Stripe.</summary>
+public sealed class BillingCluster : IDisposable
+{
+    public BillingCluster()
+    {
+        Stripe = new FakeStripe();
+        var database = TestDatabases.Create("billing");
+        A = new BillingSiloFactory(database, Stripe, "api,control,gpu");
+        B = new BillingSiloFactory(database, Stripe, "api");
+        ApiA = new ApiClient(A.CreateClient());
+        ApiB = new ApiClient(B.CreateClient());
+    }
+
+    public FakeStripe Stripe { get; }
+
+    public BillingSiloFactory A { get; }
+
+    public BillingSiloFactory B { get; }
+
+    public ApiClient ApiA { get; }
+
+    public ApiClient ApiB { get; }
+
+    public void Dispose()
+    {
+        A.Dispose();
+        B.Dispose();
+        Stripe.Dispose();
+    }
+}

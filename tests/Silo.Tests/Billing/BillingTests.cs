@@ -1,0 +1,392 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Actors.Silo.Tests.Billing;
+
+/// <summary>Plans, admission, the credit ledger and Stripe, through HTTP on two silos sharing one
+/// PostgreSQL database, with Stripe faked in its own wire format.</summary>
+public sealed class BillingTests(BillingCluster cluster) : IClassFixture<BillingCluster>
+{
+    private ApiClient Api => cluster.ApiA;
+
+    private static object IdentityJob(int seed) => new
+    {
+        model = "identity", input = Convert.ToBase64String(new byte[64]), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed },
+    };
+
+    [Fact]
+    public async Task TwoHundredConcurrentSubmitsOverTwoSilosAdmitExactlyTheDailyQuota()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("premium");
+        await AdminAsync(HttpMethod.Put, $"/admin/tenants/{tenant}/plan", new { plan = "quota50" });
+
+        var submits = Enumerable.Range(0, 200).Select(async i =>
+        {
+            var api = i % 2 == 0 ? cluster.ApiA : cluster.ApiB;
+            using var response = await api.SubmitAsync(key, IdentityJob(1000 + i));
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        });
+        var results = await Task.WhenAll(submits);
+
+        var outcomes = string.Join("; ", results.GroupBy(r => (int)r.StatusCode).Select(g => $"{g.Key} ×{g.Count()}: {g.First().Item2}"));
+        Assert.True(results.Count(r => r.StatusCode == HttpStatusCode.Accepted || r.StatusCode == HttpStatusCode.OK) == 50, outcomes);
+        var refused = results.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        Assert.Equal(150, refused.Count);
+        Assert.All(refused, r => Assert.Contains("daily_quota_exceeded", r.Item2, StringComparison.Ordinal));
+        var usage = await UsageAsync(key);
+        Assert.Equal(50, usage.GetProperty("jobsToday").GetInt32());
+    }
+
+    [Fact]
+    public async Task RefusalsSayWhichCheckFailedWithTheRightStatusAndHeaders()
+    {
+        // Free: 10 jobs a minute, diffusion 1 per 30 s, 20 a day, 50 included credits, no overage.
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+
+        using (var first = await Api.SubmitAsync(key, IdentityJob(-1)))
+        {
+            Assert.True(first.IsSuccessStatusCode, await first.Content.ReadAsStringAsync());
+            Assert.Equal("10", first.Headers.GetValues("RateLimit-Limit").Single());
+            Assert.Equal("9", first.Headers.GetValues("RateLimit-Remaining").Single());
+        }
+
+        using (var diffusion = await Api.SubmitAsync(key, new { model = "diffusion", parameters = new { steps = 2, seed = 1 } }))
+        {
+            Assert.True(diffusion.IsSuccessStatusCode, await diffusion.Content.ReadAsStringAsync());
+            Assert.Equal(("1", "0"), (diffusion.Headers.GetValues("RateLimit-Limit").Single(), diffusion.Headers.GetValues("RateLimit-Remaining").Single())); // the stricter bucket
+        }
+
+        using (var slow = await Api.SubmitAsync(key, new { model = "diffusion", parameters = new { steps = 2, seed = 2 } }))
+        {
+            var problem = await ProblemAsync(slow, HttpStatusCode.TooManyRequests, "rate_limited");
+            Assert.Contains("diffusion", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            var retry = int.Parse(slow.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.InRange(retry, 25, 30);
+        }
+
+        for (var i = 0; i < 8; i++)
+        {
+            using var ok = await Api.SubmitAsync(key, IdentityJob(i));
+            Assert.True(ok.IsSuccessStatusCode, await ok.Content.ReadAsStringAsync());
+        }
+
+        using (var limited = await Api.SubmitAsync(key, IdentityJob(99)))
+        {
+            await ProblemAsync(limited, HttpStatusCode.TooManyRequests, "rate_limited");
+            Assert.Equal("0", limited.Headers.GetValues("RateLimit-Remaining").Single());
+            Assert.True(limited.Headers.Contains("Retry-After"));
+        }
+
+        // Out of credits: take the rest away; the next job needs credits the plan can't overdraw.
+        var usage = await UsageAsync(key);
+        await AdminAsync(HttpMethod.Post, $"/admin/tenants/{tenant}/credits", new { credits = -usage.GetProperty("balance").GetInt64(), grantId = "drain-" + tenant });
+        var before = await UsageAsync(key);
+        Assert.Equal(0, before.GetProperty("balance").GetInt64());
+
+        // (the tenant bucket is empty now; wait for one token: 6 s at 10/min)
+        await Task.Delay(TimeSpan.FromSeconds(6.5));
+        using (var broke = await Api.SubmitAsync(key, IdentityJob(500)))
+        {
+            var problem = await ProblemAsync(broke, HttpStatusCode.PaymentRequired, "payment_required");
+            Assert.Equal("/v1/billing/checkout", problem.GetProperty("buyCredits").GetString());
+        }
+
+        Assert.Equal(before.GetProperty("jobsToday").GetInt32(), (await UsageAsync(key)).GetProperty("jobsToday").GetInt32()); // a refusal changes nothing
+
+        var (other, otherKey, _) = await Api.CreateTenantAsync("free");
+        await AdminAsync(HttpMethod.Put, $"/admin/tenants/{other}/plan", new { plan = "textonly" });
+        using var notInPlan = await Api.SubmitAsync(otherKey, IdentityJob(1));
+        await ProblemAsync(notInPlan, HttpStatusCode.Forbidden, "model_not_in_plan");
+    }
+
+    [Fact]
+    public async Task TheDailyQuotaRefusesUntilMidnightWithRetryAfter()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("premium");
+        await AdminAsync(HttpMethod.Put, $"/admin/tenants/{tenant}/plan", new { plan = "quota50" });
+        for (var i = 0; i < 50; i++)
+        {
+            using var ok = await cluster.ApiB.SubmitAsync(key, IdentityJob(20_000 + i));
+            Assert.True(ok.IsSuccessStatusCode, await ok.Content.ReadAsStringAsync());
+        }
+
+        using var refused = await Api.SubmitAsync(key, IdentityJob(20_100));
+        await ProblemAsync(refused, HttpStatusCode.TooManyRequests, "daily_quota_exceeded");
+        var retry = int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        var midnight = DateTimeOffset.UtcNow.Date.AddDays(1);
+        Assert.InRange(retry, (midnight - DateTimeOffset.UtcNow).TotalSeconds - 5, (midnight - DateTimeOffset.UtcNow).TotalSeconds + 5);
+    }
+
+    [Fact]
+    public async Task DuplicateAndReorderedStripeEventsLeaveExactlyTheRightPlanAndBalance()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+        using var checkout = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { plan = "pro" }) }, key);
+        Assert.Equal(HttpStatusCode.Created, checkout.StatusCode);
+        var session = await checkout.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("https://checkout.stripe.com/", session.GetProperty("url").GetString(), StringComparison.Ordinal);
+        var customerRequest = cluster.Stripe.To("/v1/customers").Last(r => r.Form.GetValueOrDefault("metadata[tenant_id]") == tenant);
+        var customer = (await UsageAsync(key)).GetProperty("stripeCustomerId").GetString()!;
+        Assert.StartsWith("cus_", customer, StringComparison.Ordinal);
+        var sessionRequest = cluster.Stripe.To("/v1/checkout/sessions").Last(r => r.Form.GetValueOrDefault("client_reference_id") == tenant);
+        Assert.Equal(("subscription", "price_pro_monthly", customer, "pro"),
+            (sessionRequest.Form["mode"], sessionRequest.Form["line_items[0][price]"], sessionRequest.Form["customer"], sessionRequest.Form["metadata[plan]"]));
+        Assert.All(new[] { customerRequest, sessionRequest }, r =>
+        {
+            Assert.False(string.IsNullOrEmpty(r.IdempotencyKey));
+            Assert.Equal("2026-02-25.clover", r.Version);
+        });
+
+        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 100;
+        var periodStart = t;
+        var sub = "sub_" + tenant;
+        string Subscription(string type, string price, string status, long created) => FakeStripe.Event(type, new
+        {
+            id = sub, @object = "subscription", customer, status, metadata = new { tenant_id = tenant },
+            items = new { @object = "list", data = new[] { new { id = "si_1", price = new { id = price }, current_period_start = periodStart, current_period_end = periodStart + (30 * 86400) } } },
+        }, created);
+        var completed = FakeStripe.Event("checkout.session.completed", new
+        {
+            id = session.GetProperty("id").GetString(), @object = "checkout.session", mode = "subscription", customer, subscription = sub,
+            client_reference_id = tenant, payment_status = "paid", metadata = new { tenant_id = tenant, plan = "pro" },
+        }, t);
+        var created = Subscription("customer.subscription.created", "price_pro_monthly", "active", t + 1);
+        var invoice = FakeStripe.Event("invoice.paid", new
+        {
+            id = "in_" + tenant, @object = "invoice", customer, status = "paid",
+            parent = new { subscription_details = new { subscription = sub, metadata = new { tenant_id = tenant } } },
+            lines = new { @object = "list", data = new[] { new { period = new { start = periodStart, end = periodStart + (30 * 86400) }, pricing = new { price_details = new { price = "price_pro_monthly" } } } } },
+        }, t + 2);
+        var downgraded = Subscription("customer.subscription.updated", "price_premium_monthly", "active", t + 20);
+        var pack = FakeStripe.Event("checkout.session.completed", new
+        {
+            id = "cs_pack_" + tenant, @object = "checkout.session", mode = "payment", customer, client_reference_id = tenant, payment_status = "paid",
+            metadata = new { tenant_id = tenant, pack = "credits_1000" },
+        }, t + 3);
+
+        // Out of order (newest first), and every event three times.
+        foreach (var payload in new[] { downgraded, invoice, pack, created, completed, downgraded, pack, invoice, completed, created, pack, invoice, completed, created, downgraded })
+        {
+            using var response = await FakeStripe.SendAsync(cluster.B.CreateClient(), payload);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var usage = await UsageAsync(key);
+        Assert.Equal("premium", usage.GetProperty("planId").GetString()); // the newest subscription event wins
+        Assert.Equal(5_000, usage.GetProperty("includedCredits").GetInt64()); // the paid invoice's period, once
+        Assert.Equal(1_000, usage.GetProperty("purchasedCredits").GetInt64()); // the pack, once
+        Assert.Equal(sub, usage.GetProperty("subscriptionId").GetString());
+        Assert.Equal(periodStart, usage.GetProperty("periodStart").GetDateTimeOffset().ToUnixTimeSeconds());
+
+        // Canceled, then a late "updated" from before the cancel: stays canceled on the free plan.
+        using (var deleted = await FakeStripe.SendAsync(Api.Http, Subscription("customer.subscription.deleted", "price_premium_monthly", "canceled", t + 40)))
+        {
+            Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
+        }
+
+        using (var late = await FakeStripe.SendAsync(Api.Http, Subscription("customer.subscription.updated", "price_pro_monthly", "active", t + 30)))
+        {
+            Assert.Contains("stale", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        usage = await UsageAsync(key);
+        Assert.Equal(("free", "canceled"), (usage.GetProperty("planId").GetString(), usage.GetProperty("subscriptionStatus").GetString()));
+        Assert.Equal(50, usage.GetProperty("includedCredits").GetInt64()); // capped at Free's included credits
+        Assert.Equal(1_000, usage.GetProperty("purchasedCredits").GetInt64()); // purchased credits stay
+        await AssertLedgerConsistentAsync(tenant);
+    }
+
+    [Fact]
+    public async Task BadSignaturesStaleTimestampsAndMalformedBodiesAre400AndChangeNothing()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+        var before = await UsageAsync(key);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var payload = FakeStripe.Event("checkout.session.completed", new
+        {
+            id = "cs_forged_" + tenant, @object = "checkout.session", mode = "payment", client_reference_id = tenant, payment_status = "paid",
+            metadata = new { tenant_id = tenant, pack = "credits_1000" },
+        }, now);
+
+        var cases = new (string Payload, string? Signature, string Code)[]
+        {
+            (payload, FakeStripe.Signature(payload, now, "whsec_someone_else"), "invalid_signature"),
+            (payload.Replace("credits_1000", "credits_10000", StringComparison.Ordinal), FakeStripe.Signature(payload, now), "invalid_signature"),
+            (payload, FakeStripe.Signature(payload, now - 301), "stale_signature"),
+            (payload, FakeStripe.Signature(payload, now + 400), "stale_signature"),
+            (payload, "", "missing_signature"),
+            (payload, "v1=abc", "malformed_signature"),
+            (payload, $"t=notanumber,v1={new string('0', 64)}", "malformed_signature"),
+            (payload, $"t={now}", "malformed_signature"),
+            ("{not json", FakeStripe.Signature("{not json", now), "malformed_event"),
+            ("""{"id":"evt_x","type":"invoice.paid"}""", FakeStripe.Signature("""{"id":"evt_x","type":"invoice.paid"}""", now), "malformed_event"),
+        };
+        foreach (var (body, signature, code) in cases)
+        {
+            using var response = await FakeStripe.SendAsync(Api.Http, body, signature);
+            await ProblemAsync(response, HttpStatusCode.BadRequest, code);
+        }
+
+        Assert.Equal(before.GetProperty("balance").GetInt64(), (await UsageAsync(key)).GetProperty("balance").GetInt64());
+
+        // A header with several v1 (one from the old secret during a rotation) is accepted; so is an unknown type.
+        var rotated = $"{FakeStripe.Signature(payload, now, "whsec_wrong")},v1={FakeStripe.Signature(payload, now, FakeStripe.OldWebhookSecret).Split("v1=")[1]}";
+        using (var ok = await FakeStripe.SendAsync(Api.Http, payload, rotated))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        Assert.Equal(before.GetProperty("balance").GetInt64() + 1000, (await UsageAsync(key)).GetProperty("balance").GetInt64());
+        using var unknown = await FakeStripe.SendAsync(Api.Http, FakeStripe.Event("customer.tax_id.created", new { id = "txi_1", customer = "cus_nobody" }, now));
+        Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
+    }
+
+    [Fact]
+    public async Task CheckoutRetriesStripeWithTheSameIdempotencyKeyAndThePortalNeedsACustomer()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+        using (var portal = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/portal"), key))
+        {
+            await ProblemAsync(portal, HttpStatusCode.Conflict, "no_billing_account");
+        }
+
+        cluster.Stripe.FailNext.Enqueue(500);
+        cluster.Stripe.FailNext.Enqueue(429);
+        using (var checkout = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { pack = "credits_1000" }) }, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, checkout.StatusCode);
+        }
+
+        var customerCalls = cluster.Stripe.To("/v1/customers").Where(r => r.Form.GetValueOrDefault("metadata[tenant_id]") == tenant).ToList();
+        Assert.Equal([500, 429, 200], customerCalls.Select(c => c.Status)); // retried on 5xx and 429…
+        Assert.Single(customerCalls.Select(c => c.IdempotencyKey).Distinct()); // …with the same key each time
+        var sessionRequest = cluster.Stripe.To("/v1/checkout/sessions").Single(r => r.Form.GetValueOrDefault("client_reference_id") == tenant);
+        Assert.Equal(("payment", "price_pack_1000", "credits_1000"), (sessionRequest.Form["mode"], sessionRequest.Form["line_items[0][price]"], sessionRequest.Form["metadata[pack]"]));
+
+        using (var portal = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/portal"), key))
+        {
+            Assert.Equal(HttpStatusCode.Created, portal.StatusCode);
+            Assert.StartsWith("https://billing.stripe.com/", (await portal.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("url").GetString(), StringComparison.Ordinal);
+        }
+
+        foreach (var (body, status, code) in new (object Body, HttpStatusCode Status, string Code)[]
+        {
+            (new { plan = "gold" }, HttpStatusCode.UnprocessableEntity, "unknown_plan"),
+            (new { plan = "enterprise" }, HttpStatusCode.UnprocessableEntity, "not_purchasable"),
+            (new { plan = "pro", pack = "credits_1000" }, HttpStatusCode.BadRequest, "malformed_request"),
+        })
+        {
+            using var bad = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(body) }, key);
+            await ProblemAsync(bad, status, code);
+        }
+    }
+
+    [Fact]
+    public async Task CanceledJobsAreRefundedSucceededOnesChargedOnceAndOverageIsMetered()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+        await AdminAsync(HttpMethod.Put, $"/admin/tenants/{tenant}/plan", new { plan = "starter" }); // 500 included, overage $0.025
+        using (var checkout = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { pack = "credits_1000" }) }, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, checkout.StatusCode); // creates the Stripe customer
+        }
+
+        var start = await UsageAsync(key);
+        Assert.Equal(500, start.GetProperty("balance").GetInt64());
+
+        // A long diffusion job holds the GPU host; a second one waits in the queue and is canceled.
+        var slow = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 150, seed = 5 } });
+        var queued = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 150, seed = 6 } });
+        Assert.Equal(492, (await UsageAsync(key)).GetProperty("balance").GetInt64()); // 2 × 4 reserved
+        using (var cancel = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Delete, $"/v1/jobs/{queued.GetProperty("id").GetString()}"), key))
+        {
+            Assert.Equal(HttpStatusCode.OK, cancel.StatusCode);
+        }
+
+        await Api.WaitAsync(key, slow.GetProperty("id").GetString()!);
+        var settled = await SettledAsync(key);
+        Assert.Equal(496, settled.GetProperty("balance").GetInt64()); // one charged, one refunded
+
+        // The same input again is a cache hit: Starter charges the full price for it.
+        var again = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 150, seed = 5 } }, wait: 30);
+        Assert.True(again.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(492, (await SettledAsync(key)).GetProperty("balance").GetInt64());
+
+        // Spend down to 1 credit, then a 4-credit job: 1 from the balance, 3 as overage, metered once.
+        await AdminAsync(HttpMethod.Post, $"/admin/tenants/{tenant}/credits", new { credits = -491, grantId = "spend-" + tenant });
+        var over = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 2, seed = 7 } });
+        var overId = over.GetProperty("id").GetString()!;
+        await Api.WaitAsync(key, overId);
+        var final = await SettledAsync(key);
+        Assert.Equal(0, final.GetProperty("balance").GetInt64());
+        Assert.Equal(3, final.GetProperty("overageThisPeriod").GetInt64());
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!cluster.Stripe.To("/v1/billing/meter_events").Any(r => r.Form.GetValueOrDefault("identifier") == "meter_" + overId) && clock.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(100);
+        }
+
+        var meter = cluster.Stripe.To("/v1/billing/meter_events").Where(r => r.Form.GetValueOrDefault("identifier") == "meter_" + overId).ToList();
+        Assert.Single(meter);
+        Assert.Equal(("3", final.GetProperty("stripeCustomerId").GetString(), "inference_overage_credits", "meter_" + overId),
+            (meter[0].Form["payload[value]"], meter[0].Form["payload[stripe_customer_id]"], meter[0].Form["event_name"], meter[0].IdempotencyKey));
+
+        var ledger = await AssertLedgerConsistentAsync(tenant);
+        var entries = ledger.GetProperty("entries").EnumerateArray().ToList();
+        Assert.Equal(1, entries.Count(e => e.GetProperty("key").GetString() == "settle:" + slow.GetProperty("id").GetString()));
+        Assert.Equal(1, entries.Count(e => e.GetProperty("key").GetString() == "release:" + queued.GetProperty("id").GetString()));
+        Assert.Equal(0, entries.Count(e => e.GetProperty("key").GetString() == "settle:" + queued.GetProperty("id").GetString()));
+    }
+
+    /// <summary>Usage once every reservation is settled or released.</summary>
+    private async Task<JsonElement> SettledAsync(string key)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var usage = await UsageAsync(key);
+            if (usage.GetProperty("reservations").GetInt32() == 0 || clock.Elapsed > TimeSpan.FromSeconds(30))
+            {
+                return usage;
+            }
+
+            await Task.Delay(50);
+        }
+    }
+
+    private async Task<JsonElement> AssertLedgerConsistentAsync(string tenant)
+    {
+        var ledger = await AdminAsync(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000", null);
+        Assert.True(ledger.GetProperty("consistent").GetBoolean(), ledger.ToString());
+        return ledger;
+    }
+
+    private async Task<JsonElement> UsageAsync(string key)
+    {
+        using var response = await Api.GetAsync(key, "/v1/usage");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private async Task<JsonElement> AdminAsync(HttpMethod method, string url, object? body)
+    {
+        using var request = new HttpRequestMessage(method, url) { Content = body is null ? null : JsonContent.Create(body) };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        using var response = await Api.Http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {text}");
+        return JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    private static async Task<JsonElement> ProblemAsync(HttpResponseMessage response, HttpStatusCode status, string code)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {(int)status} {code}, got {(int)response.StatusCode}: {text}");
+        var problem = JsonDocument.Parse(text).RootElement.Clone();
+        Assert.Equal(code, problem.GetProperty("type").GetString());
+        return problem;
+    }
+}
