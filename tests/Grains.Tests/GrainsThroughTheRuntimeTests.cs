@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Actors.Grains.Tests;
 
 /// <summary>The grains on the real runtime (SQLite file), with a clock the test moves.</summary>
-public sealed class GrainsThroughTheRuntimeTests : IDisposable
+public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actors-grains-").FullName;
     private readonly ManualClock _time = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
@@ -32,7 +32,7 @@ public sealed class GrainsThroughTheRuntimeTests : IDisposable
             .AddSingleton<ReminderTable>().AddSingleton<ReminderDelivery>()
             .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>().AddSingleton<IdempotencyKeys>()
-            .AddSingleton<Billing.JobSettlement>().AddSingleton<Billing.CreditLedger>().AddSingleton(new Billing.BillingOptions())
+            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton<Actors.Grains.Billing.CreditLedger>().AddSingleton(new Actors.Grains.Billing.BillingOptions())
             .AddSingleton(sp => (IGrainFactory)sp.GetRequiredService<GrainRuntime>())
             .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
             .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1)))

@@ -12,10 +12,12 @@ public sealed class TenantGrainTests : IDisposable
 
     private async Task<GrainRuntime> SiloAsync()
     {
-        var storage = new SqliteGrainStorage(_db);
-        await storage.MigrateAsync();
+        var store = ClusterStore.Sqlite(_db, TimeProvider.System);
+        await store.MigrateAsync();
         var registry = new GrainTypeRegistry().Add<ITenantGrain, TenantGrain>().Add<IApiKeyIndexGrain, ApiKeyIndexGrain>();
-        return new GrainRuntime(storage, registry, new ServiceCollection().BuildServiceProvider());
+        var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddSingleton(new Actors.Grains.Billing.BillingOptions())
+            .AddSingleton(new Actors.Grains.Billing.CreditLedger(store.Sql)).BuildServiceProvider();
+        return new GrainRuntime(store.Grains, registry, services);
     }
 
     [Fact]

@@ -1,0 +1,123 @@
+using Actors.Grains.Billing;
+using Actors.Grains.Jobs;
+using Actors.Grains.Tenants;
+using Actors.Runtime;
+using Actors.Runtime.Reminders;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>Admission and settlement through the real runtime (SQLite): the job grain's end
+/// settles or refunds the tenant's reservation, reading the job's committed state.</summary>
+public sealed partial class GrainsThroughTheRuntimeTests
+{
+    [Fact]
+    public async Task AJobsEndSettlesOrRefundsItsReservationExactlyOnce()
+    {
+        var services = await ServicesAsync();
+        var silo = services.GetRequiredService<GrainRuntime>();
+        var ledger = services.GetRequiredService<CreditLedger>();
+        var tenant = silo.GetGrain<ITenantGrain>("t-settle");
+        await tenant.CreateAsync("Settle", Tier.Free); // 50 included credits
+        Assert.Equal(50, (await tenant.GetUsageAsync()).Balance);
+
+        async Task<string> AdmitAndSubmitAsync(string id, long seed)
+        {
+            var admission = await tenant.AdmitAsync(id, "segmentation", mayRepeat: false);
+            Assert.True(admission.Admitted, admission.Detail);
+            await silo.GetGrain<IJobGrain>(id).SubmitAsync(Request("t-settle", seed) with { Billed = true });
+            return id;
+        }
+
+        var succeeded = await AdmitAndSubmitAsync("job-ok", 1);
+        var failed = await AdmitAndSubmitAsync("job-fail", 2);
+        var canceled = await AdmitAndSubmitAsync("job-cancel", 3);
+        var expired = await AdmitAndSubmitAsync("job-expire", 4);
+        Assert.Equal(46, (await tenant.GetUsageAsync()).Balance);
+
+        await silo.GetGrain<IJobGrain>(succeeded).StartAsync("gpu-1", 1);
+        await silo.GetGrain<IJobGrain>(succeeded).SucceedAsync(1, new JobResult("out", null, false, 5));
+        await silo.GetGrain<IJobGrain>(failed).StartAsync("gpu-1", 1);
+        await silo.GetGrain<IJobGrain>(failed).FailAsync("model crashed", 1);
+        await silo.GetGrain<IJobGrain>(canceled).CancelAsync();
+        await silo.GetGrain<IJobGrain>(expired).ExpireAsync();
+
+        // Settlement follows each commit; the same finish again (a retry, the reminder) changes nothing.
+        var usage = await EventuallyAsync(tenant, u => u.Reservations == 0);
+        Assert.Equal(49, usage.Balance);
+        Assert.Equal(1, usage.JobsToday); // refunded jobs give their quota back
+        foreach (var id in new[] { succeeded, failed, canceled, expired })
+        {
+            Assert.False(await tenant.FinishJobAsync(id));
+        }
+
+        Assert.True(await ledger.HasAsync("t-settle", "settle:" + succeeded));
+        Assert.False(await ledger.HasAsync("t-settle", "release:" + succeeded));
+        Assert.All(new[] { failed, canceled, expired }, id => Assert.True(ledger.HasAsync("t-settle", "release:" + id).Result));
+        var sums = await ledger.SumAsync("t-settle");
+        Assert.Equal((usage.IncludedCredits, usage.PurchasedCredits), (sums.Included, sums.Purchased));
+    }
+
+    [Fact]
+    public async Task AReservationWhoseJobNeverAppearsIsReleasedByTheReminder()
+    {
+        var services = await ServicesAsync();
+        var silo = services.GetRequiredService<GrainRuntime>();
+        var delivery = services.GetRequiredService<ReminderDelivery>();
+        var tenant = silo.GetGrain<ITenantGrain>("t-ghost");
+        await tenant.CreateAsync("Ghost", Tier.Free);
+        Assert.True((await tenant.AdmitAsync("job-never-submitted", "diffusion", mayRepeat: false)).Admitted);
+        Assert.Equal(46, (await tenant.GetUsageAsync()).Balance);
+
+        _time.Advance(TimeSpan.FromSeconds(61)); // first check: the job is younger than the grace period
+        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        Assert.Equal(1, (await tenant.GetUsageAsync()).Reservations);
+
+        _time.Advance(TimeSpan.FromSeconds(61)); // past the 120 s grace: released
+        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        var usage = await tenant.GetUsageAsync();
+        Assert.Equal((0, 50L), (usage.Reservations, usage.Balance));
+        Assert.True(await services.GetRequiredService<CreditLedger>().HasAsync("t-ghost", "release:job-never-submitted"));
+    }
+
+    [Fact]
+    public async Task ACacheHitIsChargedAtThePlansCachePrice()
+    {
+        var services = await ServicesAsync();
+        var silo = services.GetRequiredService<GrainRuntime>();
+        var tenant = silo.GetGrain<ITenantGrain>("t-cache");
+        await tenant.CreateAsync("Cache", Tier.Premium); // cache hits at half price, rounded up
+        await tenant.SetPlanAsync("premium");
+        var start = (await tenant.GetUsageAsync()).Balance;
+
+        Assert.True((await tenant.AdmitAsync("first", "diffusion", false)).Admitted);
+        var first = silo.GetGrain<IJobGrain>("first");
+        var request = Request("t-cache", 9) with { Model = "diffusion", Billed = true };
+        await first.SubmitAsync(request);
+        await first.StartAsync("gpu-1", 1);
+        await first.SucceedAsync(1, new JobResult("out", null, false, 5));
+        await services.GetRequiredService<Runtime.Cache.ResultCache>().PutAsync(request.CacheKey, "diffusion", new JobResult("out", null, false, 5));
+
+        Assert.True((await tenant.AdmitAsync("second", "diffusion", false)).Admitted);
+        var second = await silo.GetGrain<IJobGrain>("second").SubmitAsync(request);
+        Assert.True(second.Result!.CacheHit);
+
+        var usage = await EventuallyAsync(tenant, u => u.Reservations == 0);
+        Assert.Equal(start - 4 - 2, usage.Balance);
+    }
+
+    private static async Task<UsageSnapshot> EventuallyAsync(ITenantGrain tenant, Func<UsageSnapshot, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var usage = await tenant.GetUsageAsync();
+            if (done(usage) || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return usage;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}
