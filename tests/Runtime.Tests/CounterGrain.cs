@@ -21,6 +21,10 @@ public interface ICounterGrain : IGrainWithStringKey
     /// <summary>Increments and stages, tells <paramref name="started"/>, then keeps the turn open until <paramref name="release"/>.</summary>
     Task HoldAsync(TaskCompletionSource started, Task release);
 
+    /// <summary>Increments and stages a row keyed <paramref name="entry"/> (unique per grain)
+    /// to commit with the state; then throws if <paramref name="fail"/>.</summary>
+    Task<long> IncrementLoggedAsync(string entry, bool fail);
+
     [ReadOnly]
     Task<long> PeekAsync();
 
@@ -59,6 +63,16 @@ public sealed class CounterGrain(IPersistentState<CounterGrain.State> state) : G
         await state.WriteStateAsync();
         started.SetResult();
         await release;
+    }
+
+    public async Task<long> IncrementLoggedAsync(string entry, bool fail)
+    {
+        state.State = state.State with { Count = state.State.Count + 1 };
+        await state.WriteStateAsync();
+        WriteWithState(
+            "INSERT INTO credit_ledger (tenant_id, entry_key, kind, included, purchased, overage, created_ms) VALUES (@Key, @Entry, 'test', 0, 0, 0, 0)",
+            new { Key = GrainKey, Entry = entry });
+        return fail ? throw new InvalidOperationException("boom") : state.State.Count;
     }
 
     public Task<long> PeekAsync() => Task.FromResult(state.State.Count);

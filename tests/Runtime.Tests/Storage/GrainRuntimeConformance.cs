@@ -50,6 +50,21 @@ public abstract class GrainRuntimeConformance
     }
 
     [Fact]
+    public async Task StagedRowsCommitWithTheStateOrNotAtAll()
+    {
+        var counter = (await NewSiloAsync()).GetGrain<ICounterGrain>(Key());
+        Assert.Equal(1, await counter.IncrementLoggedAsync("a", fail: false));
+
+        // The row's key is taken: the insert fails at commit, so the state is not written either.
+        await Assert.ThrowsAnyAsync<Exception>(() => counter.IncrementLoggedAsync("a", fail: false));
+        Assert.Equal(1, await counter.GetAsync());
+
+        // A turn that throws leaves no row: the same key commits later.
+        await Assert.ThrowsAsync<InvalidOperationException>(() => counter.IncrementLoggedAsync("b", fail: true));
+        Assert.Equal(2, await counter.IncrementLoggedAsync("b", fail: false));
+    }
+
+    [Fact]
     public async Task TheEtagChangesWithEveryWrite()
     {
         var counter = (await NewSiloAsync()).GetGrain<ICounterGrain>(Key());

@@ -41,7 +41,7 @@ public sealed class ClusterProcessTests
         using var gpu1 = await SiloProcess.StartAsync(Gpu(Settings(database, "gpu", blobs), "gpu-1"));
         using var gpu2 = await SiloProcess.StartAsync(Gpu(Settings(database, "gpu", blobs), "gpu-2"));
         var api = new ApiClient(control.Http);
-        var (_, key, _) = await api.CreateTenantAsync("pro");
+        var (tenant, key, _) = await api.CreateTenantAsync("pro");
 
         const int N = 48;
         var ids = new List<string>();
@@ -98,6 +98,23 @@ public sealed class ClusterProcessTests
         var fleet = await (await control.Http.SendAsync(instances)).Content.ReadFromJsonAsync<JsonElement>();
         var dead = fleet.EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-1");
         Assert.Equal(("WARM", "down"), (dead.GetProperty("state").GetString(), dead.GetProperty("health").GetString()));
+
+        // Money: every job charged exactly once (diffusion: 4 credits), the reruns included.
+        clock.Restart();
+        var usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
+        while (usage.GetProperty("reservations").GetInt32() > 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+            usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
+        }
+
+        Assert.Equal(0, usage.GetProperty("reservations").GetInt32());
+        Assert.Equal(5_000 - (N * 4), usage.GetProperty("balance").GetInt64());
+        using var ledgerRequest = Admin(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
+        var ledger = await (await control.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(ledger.GetProperty("consistent").GetBoolean());
+        var settled = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()).ToList();
+        Assert.Equal(ids.Order(), settled.Order());
     }
 
     private static Dictionary<string, string> Settings(string database, string roles, string? blobs = null)
