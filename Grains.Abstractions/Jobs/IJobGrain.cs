@@ -9,6 +9,8 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Queues the job, or completes it at once from the result cache.</summary>
     Task<JobSnapshot> SubmitAsync(JobRequest request);
 
+    /// <summary>Starts the attempt, or, for a job past its plan's max wait, expires it (the
+    /// returned snapshot says which).</summary>
     Task<JobSnapshot> StartAsync(string instanceId, int attempt);
 
     /// <summary>Back to the queue (its lease lapsed); the attempt stays counted.</summary>

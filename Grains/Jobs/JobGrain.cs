@@ -28,7 +28,20 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         return queued;
     }
 
-    public Task<JobSnapshot> StartAsync(string instanceId, int attempt) => ApplyAsync(new JobCommand.Start(instanceId, attempt));
+    /// <summary>Starts the attempt; a job that has waited past its plan's max wait (Free: 5 min)
+    /// expires instead (refunded), and the caller gets the expired snapshot back.</summary>
+    public async Task<JobSnapshot> StartAsync(string instanceId, int attempt)
+    {
+        if (Current is { Status: JobStatus.Queued, Request.MaxWaitSeconds: { } max, QueuedAt: { } queuedAt }
+            && time.GetUtcNow() - queuedAt > TimeSpan.FromSeconds(max))
+        {
+            var expired = await ApplyAsync(new JobCommand.Expire());
+            await services.Queue.RemoveAsync(GrainKey);
+            return expired;
+        }
+
+        return await ApplyAsync(new JobCommand.Start(instanceId, attempt));
+    }
 
     public Task<JobSnapshot> RequeueAsync(string reason) => ApplyAsync(new JobCommand.Requeue(reason));
 

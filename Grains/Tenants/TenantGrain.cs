@@ -444,7 +444,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         string? release = job.Status switch
         {
             JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired => "job " + job.Status.ToString().ToLowerInvariant(),
-            JobStatus.New when now - held.AtMs > billing.ReservationGraceSeconds * 1000L => "job never appeared",
+            JobStatus.New when now - held.AtMs >= billing.ReservationGraceSeconds * 1000L => "job never appeared",
             _ => null,
         };
         if (release is not null)

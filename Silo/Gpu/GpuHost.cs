@@ -171,6 +171,11 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
             try
             {
                 job = await grain.StartAsync(silo.InstanceId, lease.Attempt);
+                if (job.Status != JobStatus.Running)
+                {
+                    await queue.CompleteAsync(lease.JobId, silo.SiloId); // waited past its plan's max wait: expired
+                    return;
+                }
             }
             catch (InvalidTransitionException)
             {

@@ -81,6 +81,25 @@ public sealed partial class GrainsThroughTheRuntimeTests
     }
 
     [Fact]
+    public async Task AJobPastItsPlansMaxWaitExpiresInsteadOfStartingAndIsRefunded()
+    {
+        var services = await ServicesAsync();
+        var silo = services.GetRequiredService<GrainRuntime>();
+        var tenant = silo.GetGrain<ITenantGrain>("t-wait");
+        await tenant.CreateAsync("Wait", Tier.Free); // Free: max wait 5 min
+        var admission = await tenant.AdmitAsync("job-waits", "segmentation", false);
+        Assert.Equal(300, admission.MaxWaitSeconds);
+        var job = silo.GetGrain<IJobGrain>("job-waits");
+        await job.SubmitAsync(Request("t-wait", 77) with { Billed = true, MaxWaitSeconds = admission.MaxWaitSeconds });
+
+        _time.Advance(TimeSpan.FromMinutes(5) + TimeSpan.FromSeconds(1));
+        var after = await job.StartAsync("gpu-1", 1);
+        Assert.Equal(JobStatus.Expired, after.Status);
+        var usage = await EventuallyAsync(tenant, u => u.Reservations == 0);
+        Assert.Equal((50L, 0), (usage.Balance, usage.JobsToday));
+    }
+
+    [Fact]
     public async Task ACacheHitIsChargedAtThePlansCachePrice()
     {
         var services = await ServicesAsync();

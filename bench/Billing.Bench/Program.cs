@@ -1,0 +1,144 @@
+using System.Diagnostics;
+using System.Globalization;
+using Actors.Billing.Bench;
+using Actors.Cluster.Bench;
+using Actors.Grains;
+using Actors.Grains.Billing;
+using Actors.Grains.Jobs;
+using Actors.Grains.Tenants;
+using Actors.Runtime;
+using Actors.Runtime.Blobs;
+using Actors.Runtime.Cache;
+using Actors.Runtime.Queue;
+using Actors.Runtime.Reminders;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+// Admission throughput: a job's billing life (TenantGrain.AdmitAsync, then FinishJobAsync, which
+// reads the job and releases or settles) beside the cheapest writing turn on the same store, for
+// one hot tenant and for 1,000 tenants. Usage:
+//   dotnet Actors.Billing.Bench.dll [--pg "<connection string>"] [--seconds 5] [--clients 32]
+var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
+    .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
+var seconds = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("seconds", "5"), CultureInfo.InvariantCulture));
+var clients = int.Parse(options.GetValueOrDefault("clients", "32"), CultureInfo.InvariantCulture);
+var pg = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("ACTORS_BENCH_PG");
+
+Console.WriteLine($"billing bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} concurrent callers");
+var rows = new List<(string Store, string Phase, Percentiles P)>();
+var stores = new List<(string Name, Func<ClusterStore> Open)>
+{
+    ("sqlite", () => ClusterStore.Sqlite(Path.Combine(Directory.CreateTempSubdirectory("billing-bench-").FullName, "bench.db"), TimeProvider.System)),
+};
+if (pg is { Length: > 0 })
+{
+    stores.Insert(0, ("postgres", () => ClusterStore.Postgres(CreateDatabase(pg), TimeProvider.System)));
+}
+
+foreach (var (name, open) in stores)
+{
+    var store = open();
+    await store.MigrateAsync();
+    var silo = Silo(store);
+    const int Tenants = 1000;
+    Console.WriteLine($"[{name}] creating {Tenants} tenants ...");
+    await Parallel.ForEachAsync(Enumerable.Range(0, Tenants), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
+    {
+        var tenant = silo.GetGrain<ITenantGrain>($"t{i}");
+        await tenant.CreateAsync($"tenant {i}", Tier.Pro);
+        await tenant.SetPlanAsync("bench");
+    });
+
+    var phases = new (string Phase, Func<int, Task> Op)[]
+    {
+        ("raw turn, one grain", _ => silo.GetGrain<ICounterGrain>("hot").IncrementAsync()),
+        ("admit + settle, one hot tenant", n => AdmitAndFinishAsync(silo, "t0", n)),
+        ("raw turn, 1,000 grains", n => silo.GetGrain<ICounterGrain>($"c{n % Tenants}").IncrementAsync()),
+        ("admit + settle, 1,000 tenants", n => AdmitAndFinishAsync(silo, $"t{n % Tenants}", n)),
+    };
+    foreach (var (phase, op) in phases)
+    {
+        Console.WriteLine($"[{name}] {phase}: warming up (1 s), then {seconds.TotalSeconds:0} s ...");
+        await RunAsync(op, clients, TimeSpan.FromSeconds(1));
+        var result = await RunAsync(op, clients, seconds);
+        rows.Add((name, phase, result));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {result.PerSecond:0} /s, p50 {result.P50Ms:0.0} ms, p99 {result.P99Ms:0.0} ms"));
+    }
+
+    var sums = await new CreditLedger(store.Sql).SumAsync("t0");
+    var usage = await silo.GetGrain<ITenantGrain>("t0").GetUsageAsync();
+    Console.WriteLine($"[{name}] hot tenant after the run: ledger {sums.Rows} rows, sums = balances: {sums.Included == usage.IncludedCredits && sums.Purchased == usage.PurchasedCredits}, open reservations {usage.Reservations}");
+    await store.DisposeAsync();
+}
+
+Console.WriteLine();
+Console.WriteLine("| store | phase | per s | p50 ms | p99 ms | ratio to raw turn |");
+Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: |");
+foreach (var (store, phase, p) in rows)
+{
+    var raw = rows.First(r => r.Store == store && r.Phase.StartsWith("raw", StringComparison.Ordinal) && r.Phase.EndsWith(phase.Contains("1,000", StringComparison.Ordinal) ? "1,000 grains" : "one grain", StringComparison.Ordinal)).P;
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {store} | {phase} | {p.PerSecond:0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.PerSecond / raw.PerSecond:0.00} |"));
+}
+
+static async Task AdmitAndFinishAsync(IGrainFactory silo, string tenantId, int n)
+{
+    var tenant = silo.GetGrain<ITenantGrain>(tenantId);
+    var jobId = $"bench-{Guid.NewGuid():N}";
+    var admission = await tenant.AdmitAsync(jobId, "identity", mayRepeat: false);
+    if (!admission.Admitted)
+    {
+        throw new InvalidOperationException($"refused: {admission.Code} {admission.Detail}");
+    }
+
+    // The job is never submitted and the bench plan's grace is 0: finishing releases it at once,
+    // which is the same ledger row, state write and job read as a settle.
+    await tenant.FinishJobAsync(jobId);
+}
+
+static async Task<Percentiles> RunAsync(Func<int, Task> op, int clients, TimeSpan duration)
+{
+    var latencies = new List<double>[clients];
+    var counter = 0;
+    var clock = Stopwatch.StartNew();
+    await Task.WhenAll(Enumerable.Range(0, clients).Select(async c =>
+    {
+        latencies[c] = [];
+        while (clock.Elapsed < duration)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await op(Interlocked.Increment(ref counter));
+            latencies[c].Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+    }));
+    return Percentiles.Of(latencies.SelectMany(l => l).ToList(), clock.Elapsed);
+}
+
+static GrainRuntime Silo(ClusterStore store)
+{
+    var billing = new BillingOptions { ReservationGraceSeconds = 0 };
+    billing.Plans["bench"] = new Plan { Name = "Bench", Tier = Tier.Pro, IncludedCredits = 1_000_000_000, OverageUsdPerCredit = 0m };
+    var services = new ServiceCollection()
+        .AddSingleton(TimeProvider.System)
+        .AddSingleton(store.Grains).AddSingleton(store.Queue).AddSingleton(store.Sql)
+        .AddSingleton(new GrainTypeRegistry().Add<ITenantGrain, TenantGrain>().Add<IJobGrain, JobGrain>().Add<ICounterGrain, CounterGrain>())
+        .AddSingleton<GrainRuntime>()
+        .AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>())
+        .AddSingleton<ReminderTable>()
+        .AddSingleton(billing).AddSingleton<CreditLedger>().AddSingleton<JobSettlement>()
+        .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
+        .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
+        .AddSingleton(sp => new BlobStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs"), store.Sql, TimeProvider.System))
+        .AddLogging()
+        .BuildServiceProvider();
+    return services.GetRequiredService<GrainRuntime>();
+}
+
+static string CreateDatabase(string server)
+{
+    var name = $"bench_billing_{Guid.NewGuid():N}"[..28];
+    using var connection = new NpgsqlConnection(server);
+    connection.Open();
+    using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
+    cmd.ExecuteNonQuery();
+    return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
+}
