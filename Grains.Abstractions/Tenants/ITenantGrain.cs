@@ -38,6 +38,9 @@ public interface ITenantGrain : IGrainWithStringKey, IRemindable
     /// state. False if the job holds no reservation (already finished) or is still running.</summary>
     Task<bool> FinishJobAsync(string jobId);
 
+    /// <summary><see cref="FinishJobAsync"/> for several jobs in one turn; returns how many it finished.</summary>
+    Task<int> FinishJobsAsync(IReadOnlyList<string> jobIds);
+
     /// <summary>Changes the plan; the period's included credits become the new plan's.</summary>
     Task<UsageSnapshot> SetPlanAsync(string planId);
 

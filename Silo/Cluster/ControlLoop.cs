@@ -12,8 +12,8 @@ namespace Actors.Silo.Cluster;
 
 /// <summary>The control role, twice a second: declare silos that missed their beats dead and
 /// recover what they held (their instances go back to WARM, marked down; their job leases end);
-/// put lapsed jobs back or fail them; deliver due reminders and webhooks. Any number of control
-/// silos may run this at once: each step hands every item to one of them only.</summary>
+/// put lapsed jobs back or fail them; deliver due reminders, webhooks and the Stripe outbox.
+/// Any number of control silos may run this at once: each step hands every item to one of them only.</summary>
 internal sealed partial class ControlLoop(IMembershipTable membership, IJobQueue queue, IGrainFactory grains, ReminderDelivery reminders,
     WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<ControlLoop> logger) : BackgroundService
 {

@@ -46,10 +46,8 @@ public sealed partial class GrainsThroughTheRuntimeTests
         var usage = await EventuallyAsync(tenant, u => u.Reservations == 0);
         Assert.Equal(49, usage.Balance);
         Assert.Equal(1, usage.JobsToday); // refunded jobs give their quota back
-        foreach (var id in new[] { succeeded, failed, canceled, expired })
-        {
-            Assert.False(await tenant.FinishJobAsync(id));
-        }
+        Assert.Equal(0, await tenant.FinishJobsAsync([succeeded, failed, canceled, expired, succeeded]));
+        Assert.False(await tenant.FinishJobAsync(failed));
 
         Assert.True(await ledger.HasAsync("t-settle", "settle:" + succeeded));
         Assert.False(await ledger.HasAsync("t-settle", "release:" + succeeded));
