@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end cluster benchmark: a throw-away PostgreSQL on a loopback port, the embedded-roles
 # silo on it (identity model), jobs through HTTP vs the raw queue on the same server.
-#   bench/cluster-bench.sh [--seconds 10] [--clients 32] [--rate 100]
+#   bench/cluster-bench.sh [--seconds 10] [--clients 32] [--rate 100] [--tenants 1]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

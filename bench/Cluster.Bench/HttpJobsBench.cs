@@ -7,9 +7,10 @@ namespace Actors.Cluster.Bench;
 
 /// <summary>End to end through HTTP: POST /v1/jobs (identity model, each job distinct so the
 /// cache never answers) with Prefer: wait, answered when the job has run on the GPU host.</summary>
-internal sealed class HttpJobsBench(HttpClient http, string apiKey)
+internal sealed class HttpJobsBench(HttpClient http, IReadOnlyList<string> apiKeys)
 {
     private long _seed = Environment.TickCount64 * 1000;
+    private long _sent;
 
     public async Task<Percentiles> SaturatedAsync(int clients, TimeSpan duration)
     {
@@ -86,7 +87,7 @@ internal sealed class HttpJobsBench(HttpClient http, string apiKey)
             parameters = new { shape = new[] { 1, 1, 16 } },
         };
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(body) };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKey);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", apiKeys[(int)(Interlocked.Increment(ref _sent) % apiKeys.Count)]);
         request.Headers.Add("Prefer", "wait=30");
         var start = Stopwatch.GetTimestamp();
         using var response = await http.SendAsync(request);

@@ -7,7 +7,7 @@ using Actors.Cluster.Bench;
 using Npgsql;
 
 // End-to-end jobs/s and added latency through HTTP, beside the raw queue on the same PostgreSQL.
-// Usage: dotnet Actors.Cluster.Bench.dll --pg "<connection string>" [--seconds 10] [--clients 32] [--rate 100]
+// Usage: dotnet Actors.Cluster.Bench.dll --pg "<connection string>" [--seconds 10] [--clients 32] [--rate 100] [--tenants 1]
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 var server = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("ACTORS_BENCH_PG")
@@ -15,16 +15,22 @@ var server = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariab
 var seconds = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("seconds", "10"), CultureInfo.InvariantCulture));
 var clients = int.Parse(options.GetValueOrDefault("clients", "32"), CultureInfo.InvariantCulture);
 var rate = int.Parse(options.GetValueOrDefault("rate", "100"), CultureInfo.InvariantCulture);
+var tenants = int.Parse(options.GetValueOrDefault("tenants", "1"), CultureInfo.InvariantCulture);
 const string adminKey = "adm_bench_0123456789";
 
-Console.WriteLine($"cluster bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} clients, fixed rate {rate}/s");
+Console.WriteLine($"cluster bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} clients over {tenants} tenant(s), fixed rate {rate}/s");
 var repo = FindRepo();
 var siloDb = CreateDatabase(server, "bench_silo");
 using var silo = StartSilo(repo, siloDb, adminKey, out var url);
 using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
 await WaitReadyAsync(http, silo);
-var key = await CreateTenantAsync(http, adminKey);
-var e2e = new HttpJobsBench(http, key);
+var keys = new List<string>();
+for (var i = 0; i < tenants; i++)
+{
+    keys.Add(await CreateTenantAsync(http, adminKey));
+}
+
+var e2e = new HttpJobsBench(http, keys);
 
 Console.WriteLine("warming up (3 s) ...");
 await e2e.SaturatedAsync(clients, TimeSpan.FromSeconds(3));
