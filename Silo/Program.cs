@@ -1,6 +1,12 @@
 using Actors.Client.Api;
 using Actors.Silo.Cluster;
+using Actors.Silo.Commands;
 using Actors.Silo.Inference;
+
+if (args.Length > 0 && SiloCommands.Handles(args[0]))
+{
+    return await SiloCommands.RunAsync(args);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 var roles = builder.AddSiloRoles();
@@ -27,7 +33,8 @@ if (roles.Has("gpu"))
     app.MapInference();
 }
 
-app.Run();
+await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, visible to tests.</summary>
 public partial class Program;

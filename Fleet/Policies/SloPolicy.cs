@@ -1,0 +1,185 @@
+using Actors.Fleet.Queueing;
+using Actors.Grains.Instances;
+using Actors.Grains.Tenants;
+
+namespace Actors.Fleet.Policies;
+
+public sealed record SloPolicyOptions
+{
+    /// <summary>p95 wait target per tier, seconds (seed 003: Pro max 30 s, Premium 2 min, Free 5 min).</summary>
+    public IReadOnlyDictionary<Tier, double> TargetSeconds { get; init; } = new Dictionary<Tier, double>
+    {
+        [Tier.Enterprise] = 30,
+        [Tier.Pro] = 30,
+        [Tier.Premium] = 120,
+        [Tier.Free] = 300,
+    };
+
+    public double Percentile { get; init; } = 0.95;
+
+    /// <summary>Scale out for the measured rate × this (covers the minutes a resume takes while
+    /// the rate is still rising).</summary>
+    public double UpHeadroom { get; init; } = 1.0;
+
+    /// <summary>Scale in only when one instance fewer would still meet the targets at the
+    /// measured rate × this, for <see cref="ScaleInAfter"/> — the gap between the two headrooms
+    /// is the hysteresis that keeps a constant load from flapping.</summary>
+    public double DownHeadroom { get; init; } = 1.2;
+
+    public TimeSpan ScaleInAfter { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>What one cold start costs besides the rent time (billed at the WARM rate): the
+    /// risk that capacity is 30–60 min away when wanted, in dollars. It sets how long an idle
+    /// WARM instance is worth holding: while warm $/h × idle hours &lt; the cold start's cost.</summary>
+    public decimal ColdStartPenaltyUsd { get; init; } = 0.10m;
+
+    /// <summary>How far ahead yesterday's need (per hour of day) is held WARM: a rent's 30–60 min
+    /// and an hour's margin.</summary>
+    public TimeSpan Lookahead { get; init; } = TimeSpan.FromHours(1.5);
+
+    public TimeSpan ExpectedRentTime { get; init; } = TimeSpan.FromMinutes(45);
+
+    public double FreeRefuseAfterSeconds { get; init; } = 60;
+}
+
+/// <summary>Holds as many HOT instances as Erlang C says the measured arrival rate needs for each
+/// tier's p95 wait target (priority: a tier's wait drains at the capacity left by the tiers
+/// ahead of it), scales in slowly and with hysteresis, keeps WARM the instances yesterday's
+/// peak needed while holding them is cheaper than a cold start, and rents only what the WARM
+/// pool cannot cover.</summary>
+public sealed class SloPolicy(SloPolicyOptions? options = null) : IPoolPolicy
+{
+    private readonly SloPolicyOptions _o = options ?? new SloPolicyOptions();
+
+    public string Name => "slo";
+
+    public SloPolicyOptions Options => _o;
+
+    /// <summary>HOT instances needed for every tier's target at arrival rates × <paramref name="headroom"/>.</summary>
+    public int Needed(PoolSnapshot s, double headroom)
+    {
+        var mu = 1 / Math.Max(0.001, s.ServiceSecondsPerJob);
+        var total = s.Queues.Values.Sum(q => q.ArrivalPerSecond) * headroom;
+        if (total <= 0)
+        {
+            return 1;
+        }
+
+        var need = 1;
+        foreach (var (tier, target) in _o.TargetSeconds)
+        {
+            var ahead = s.Queues.Where(q => q.Key >= tier).Sum(q => q.Value.ArrivalPerSecond) * headroom;
+            if (ahead <= 0 && s.Queue(tier).Depth == 0)
+            {
+                continue;
+            }
+
+            var c = ErlangC.ServersFor(total, mu, target, _o.Percentile, maxServers: 200, drainArrivalPerSecond: ahead) ?? 200;
+            need = Math.Max(need, c);
+        }
+
+        return need;
+    }
+
+    public PoolDecision Decide(PoolSnapshot s)
+    {
+        var actions = new List<PoolAction>();
+        var memory = s.Memory;
+        var primary = PoolRules.Primary(s);
+        var active = s.Instances.Where(i => i.Active).ToList();
+        var up = Math.Max(Needed(s, _o.UpHeadroom), 1);
+        var down = Math.Max(Needed(s, _o.DownHeadroom), 1);
+
+        // Behind: a tier's oldest job has used half its target (a burst the rate has not shown
+        // yet) → one more than is active, whatever the rate says.
+        var behind = _o.TargetSeconds.Where(t => s.Queue(t.Key).OldestWaitSeconds > t.Value / 2).Select(t => t.Key).ToList();
+        if (behind.Count > 0)
+        {
+            up = Math.Max(up, active.Count + 1);
+            down = Math.Max(down, up);
+        }
+
+        // Remember the need per hour of the day from the arrival rate alone (bursts pass), for the
+        // WARM pool ahead of tomorrow's peak.
+        var hour = s.Now.UtcDateTime.Hour;
+        var byHour = (int[])memory.NeededByHour.Clone();
+        if (memory.NeededHour != hour)
+        {
+            byHour[hour] = 0;
+        }
+
+        byHour[hour] = Math.Max(byHour[hour], Math.Max(Needed(s, _o.UpHeadroom), 1));
+        var surplusSince = memory.SurplusSince;
+
+        if (up > active.Count)
+        {
+            surplusSince = null;
+            var missing = up - active.Count;
+            foreach (var standby in s.Instances.Where(i => i.WarmIdle && i.Health != InstanceHealth.Down).OrderBy(i => i.Since).Take(missing))
+            {
+                actions.Add(new ResumeAction(standby.Id, $"{up} HOT needed for the p95 targets at {Rate(s):0.000} jobs/s, {active.Count} active"));
+                missing--;
+            }
+
+            var renting = s.Instances.Count(i => i.Renting);
+            for (var i = renting; i < missing && PoolRules.MayRent(s); i++)
+            {
+                actions.Add(new RentAction(s.GpuType, ResumeWhenWarm: true, $"{up} HOT needed and no standby left"));
+            }
+        }
+        else if (down < active.Count)
+        {
+            surplusSince ??= s.Now;
+            var running = PoolRules.Running(s).Where(i => i.Id != primary).ToList();
+            if (s.Now - surplusSince >= _o.ScaleInAfter && running.Count > 0)
+            {
+                // The newest non-primary, idle ones first: it has the least left to finish.
+                var victim = running.OrderBy(i => i.State == InstanceState.Serving).ThenByDescending(i => i.Since).First();
+                actions.Add(new StopAction(victim.Id, $"{down} HOT would do at {_o.DownHeadroom}× the rate for {_o.ScaleInAfter.TotalMinutes:0} min; {active.Count} active"));
+                surplusSince = s.Now;
+            }
+        }
+        else
+        {
+            surplusSince = null;
+        }
+
+        // WARM pool, from the time of day: hold what the next hours needed yesterday (a rent takes
+        // 30–60 min, so it is started ahead); release a standby nobody will need soon once holding
+        // it has cost more than renting it again would.
+        var heldTarget = up;
+        for (var ahead = 0; ahead <= (int)Math.Ceiling(_o.Lookahead.TotalHours); ahead++)
+        {
+            heldTarget = Math.Max(heldTarget, byHour[(hour + ahead) % 24]);
+        }
+
+        var rented = s.Instances.Count(i => i.Rented);
+        var offer = s.Offer(s.GpuType);
+        var breakEven = offer.WarmPerHour > 0
+            ? TimeSpan.FromHours((double)((offer.WarmPerHour * (decimal)_o.ExpectedRentTime.TotalHours + _o.ColdStartPenaltyUsd) / offer.WarmPerHour))
+            : TimeSpan.MaxValue;
+        foreach (var warm in s.Instances.Where(i => i.WarmIdle).OrderBy(i => i.Since))
+        {
+            if (rented > heldTarget && s.Now - warm.Since > breakEven)
+            {
+                actions.Add(new ReleaseAction(warm.Id, $"WARM {(s.Now - warm.Since).TotalHours:0.0} h > break-even {breakEven.TotalHours:0.0} h; {rented} held, {heldTarget} needed within {_o.Lookahead.TotalHours:0.#} h"));
+                rented--;
+            }
+        }
+
+        if (rented < heldTarget && !PoolRules.RentInFlight(s) && PoolRules.MayRent(s) && !actions.OfType<RentAction>().Any())
+        {
+            actions.Add(new RentAction(s.GpuType, ResumeWhenWarm: false, $"{heldTarget} needed within {_o.Lookahead.TotalHours:0.#} h (yesterday at this time); {rented} held"));
+        }
+
+        var free = s.Queue(Tier.Free).OldestWaitSeconds;
+        if (free > _o.FreeRefuseAfterSeconds)
+        {
+            actions.Add(new RefuseTierAction(Tier.Free, $"Free jobs waiting {free:0} s > {_o.FreeRefuseAfterSeconds} s: server busy"));
+        }
+
+        return new PoolDecision(actions, memory with { PrimaryId = primary, SurplusSince = surplusSince, NeededByHour = byHour, NeededHour = hour });
+    }
+
+    private static double Rate(PoolSnapshot s) => s.Queues.Values.Sum(q => q.ArrivalPerSecond);
+}

@@ -1,0 +1,102 @@
+using Actors.Grains.Instances;
+
+namespace Actors.Fleet.Providers;
+
+/// <summary>Where GPU instances come from: a cloud's API, processes on this machine, or a
+/// simulation. Every call returns at once with an ETA; <see cref="StatusAsync"/> says when the
+/// instance got there, or that it failed. Shaped after the cloud APIs (Vast.ai, RunPod, Lambda)
+/// whose rent/start/stop/destroy calls are all asynchronous.</summary>
+public interface IInstanceProvider
+{
+    string Name { get; }
+
+    /// <summary>What can be rented and at what price.</summary>
+    IReadOnlyList<GpuOffer> PriceList { get; }
+
+    /// <summary>COLD → WARM: rent an instance of <paramref name="gpuType"/> and set it up (no
+    /// model loaded). Throws <see cref="ProviderException"/> ("unavailable") when none can be had.</summary>
+    Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default);
+
+    /// <summary>WARM → HOT: start it and load the models.</summary>
+    Task<ProviderTicket> ResumeAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>HOT → WARM: stop it, keep the lease.</summary>
+    Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>WARM → COLD: give the lease back.</summary>
+    Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Where the instance is now; <see cref="ProviderPhase.Cold"/> for an unknown id.</summary>
+    Task<ProviderStatus> StatusAsync(string instanceId, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One line of a provider's price list (seed 000 and 003: A4000 $0.22/h, RTX 4090
+/// $0.40/h spot and $0.80/h on demand, …).</summary>
+public sealed record GpuOffer(string GpuType, decimal HotPerHour, decimal WarmPerHour, bool Spot, int VramGb = 0);
+
+public enum ProviderOperation
+{
+    Rent,
+    Resume,
+    Stop,
+    Release,
+}
+
+/// <summary>An accepted operation: when it started and when the provider expects it done.</summary>
+public sealed record ProviderTicket(string InstanceId, ProviderOperation Operation, DateTimeOffset StartedAt, TimeSpan Eta)
+{
+    public DateTimeOffset ExpectedAt => StartedAt + Eta;
+}
+
+/// <summary>The provider's view of an instance. The transitional phases carry the operation in
+/// flight; <see cref="ProviderPhase.Failed"/> and <see cref="ProviderPhase.Preempted"/> carry why.</summary>
+public enum ProviderPhase
+{
+    Cold,
+    Renting,
+    Warm,
+    Resuming,
+    Hot,
+    Stopping,
+    Releasing,
+
+    /// <summary>The last operation failed; the instance stays where it was before it (see
+    /// <see cref="ProviderStatus.StableState"/>).</summary>
+    Failed,
+
+    /// <summary>A spot instance was taken back by the market: it is gone (COLD).</summary>
+    Preempted,
+}
+
+/// <param name="Settled">The lifecycle state it is in, or was in before the operation in
+/// flight or that failed (a failed resume leaves a WARM instance; a preempted one is COLD).</param>
+public sealed record ProviderStatus(string InstanceId, ProviderPhase Phase, InstanceState Settled, DateTimeOffset Since, string? Error = null)
+{
+    public bool InFlight => Phase is ProviderPhase.Renting or ProviderPhase.Resuming or ProviderPhase.Stopping or ProviderPhase.Releasing;
+
+    /// <summary>Up with its models loaded, taking jobs (also after a failed stop: still running).</summary>
+    public bool Running => Settled == InstanceState.Hot && Phase is ProviderPhase.Hot or ProviderPhase.Failed;
+}
+
+/// <summary>A provider refused or failed an operation. Codes: "unavailable" (none to rent),
+/// "invalid_state" (not from this state), "unknown_gpu", "failed", "timeout".</summary>
+public sealed class ProviderException : Exception
+{
+    public ProviderException(string code, string message)
+        : base(message) => Code = code;
+
+    public ProviderException()
+        : this("failed", "provider error")
+    {
+    }
+
+    public ProviderException(string message)
+        : this("failed", message)
+    {
+    }
+
+    public ProviderException(string message, Exception innerException)
+        : base(message, innerException) => Code = "failed";
+
+    public string Code { get; } = "failed";
+}
