@@ -32,6 +32,7 @@ internal static class AdminApi
         group.MapDelete("/tenants/{id}/keys/{keyId}", RevokeKeyAsync);
         group.MapAdminBilling();
         group.MapGet("/instances", ListInstancesAsync);
+        group.MapCapacity();
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilosAsync);
         group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");

@@ -35,8 +35,9 @@ public sealed record UtilisationRow(double Utilisation, double ImagesPerMonth, i
 public sealed record MonthlyScenario(string Name, int Hot, int Warm, decimal LowUsd, decimal HighUsd, double CapacityPerMonth);
 
 /// <summary>Queueing view of one GPU: how many users it serves with the p95 wait within a target,
-/// beside the seed's figure (which is the 100 %-busy rate).</summary>
-public sealed record QueueingRow(string Gpu, int Instances, double SeedUsers, double UsersAtTarget, double Utilisation, double PerHourAtTarget, decimal CostPerItemAtTarget, double P95WaitAtSeedUsersSeconds);
+/// beside the seed's figure (which is the 100 %-busy rate). The p95 wait at the seed's users is
+/// null when that load leaves the queue unstable (it grows without bound).</summary>
+public sealed record QueueingRow(string Gpu, int Instances, double SeedUsers, double UsersAtTarget, double Utilisation, double PerHourAtTarget, decimal CostPerItemAtTarget, double? P95WaitAtSeedUsersSeconds);
 
 public sealed record PlannerInputs
 {
@@ -133,7 +134,7 @@ public static class CapacityPlanner
                 var seedUsers = gpu.PerHour * c / (3600 * perUserPerSecond);
                 var atSeed = ErlangC.WaitPercentile(c, seedUsers * perUserPerSecond, mu, 0.95);
                 rows.Add(new QueueingRow(gpu.Name, c, seedUsers, lambda / perUserPerSecond, lambda / (c * mu), lambda * 3600,
-                    gpu.HourlyUsd * c / (decimal)Math.Max(1e-9, lambda * 3600), atSeed));
+                    gpu.HourlyUsd * c / (decimal)Math.Max(1e-9, lambda * 3600), double.IsFinite(atSeed) ? atSeed : null));
             }
         }
 

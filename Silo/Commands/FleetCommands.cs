@@ -225,7 +225,7 @@ internal static class FleetCommands
         t = new Table().Title($"Queueing (Erlang C) — users served with p95 wait ≤ {r.P95WaitSeconds:0.#} s, one upload per {r.UploadIntervalSeconds:0} s").AddColumns("GPU", "instances", "seed's users", "users at target", "utilisation", "items/h", "$ per item", "p95 wait at seed's users");
         foreach (var q in r.Queueing)
         {
-            t.AddRow(q.Gpu, $"{q.Instances}", $"{q.SeedUsers:0.#}", $"{q.UsersAtTarget:0.#}", $"{q.Utilisation:P0}", $"{q.PerHourAtTarget:N0}", $"{q.CostPerItemAtTarget:0.00000}", double.IsInfinity(q.P95WaitAtSeedUsersSeconds) ? "∞ (100 % busy)" : $"{q.P95WaitAtSeedUsersSeconds:0.#} s");
+            t.AddRow(q.Gpu, $"{q.Instances}", $"{q.SeedUsers:0.#}", $"{q.UsersAtTarget:0.#}", $"{q.Utilisation:P0}", $"{q.PerHourAtTarget:N0}", $"{q.CostPerItemAtTarget:0.00000}", q.P95WaitAtSeedUsersSeconds is { } w ? $"{w:0.#} s" : "∞ (100 % busy)");
         }
 
         AnsiConsole.Write(t);
