@@ -17,12 +17,14 @@ if (roles.Has("gpu"))
 
 builder.AddCluster(roles);
 builder.Services.AddClientApi();
+builder.Services.AddMetricsExport();
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapHealth();
+app.MapMetrics();
 if (roles.Has("api"))
 {
     app.MapClientApi();

@@ -88,6 +88,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         var admission = await grains.GetGrain<ITenantGrain>(caller.TenantId).AdmitAsync(jobId, manifest.Name, mayRepeat: idempotencyKey is not null);
         if (!admission.Admitted)
         {
+            Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
             throw Refusal(admission);
         }
 
@@ -101,8 +102,12 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         }
 
         var job = await jobGrain.SubmitAsync(request);
+        Actors.Runtime.Diagnostics.ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
+        Actors.Runtime.Diagnostics.ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
         return (job, replayed, admission);
     }
+
+    internal static string TierName(int tier) => ((Actors.Grains.Tenants.Tier)tier).ToString().ToLowerInvariant();
 
     private static SubmissionException Refusal(Admission a)
     {

@@ -1,3 +1,4 @@
+using Actors.Runtime.Diagnostics;
 using Actors.Runtime;
 
 namespace Actors.Grains.Jobs;
@@ -93,8 +94,14 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         await state.WriteStateAsync();
         await services.Index.UpsertAsync(after);
         var key = GrainKey;
+        if (after.Status == JobStatus.Running && before.Status != JobStatus.Running && after.QueuedAt is { } queued && after.StartedAt is { } started)
+        {
+            AfterCommit(() => ActorsMetrics.QueueWait.Record(Math.Max(0, (started - queued).TotalSeconds), new("model", after.Model), new("tier", TierName(after.Tier))));
+        }
+
         if (after.IsTerminal)
         {
+            AfterCommit(() => ActorsMetrics.JobsFinished.Add(1, new("model", after.Model), new("tier", TierName(after.Tier)), new("outcome", after.Status.ToString().ToLowerInvariant())));
             await services.Webhooks.EnqueueAsync(after);
             if (after.Request is { Billed: true } billed)
             {
@@ -105,4 +112,6 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         AfterCommit(() => services.Events.Publish(key));
         return after;
     }
+
+    private static string TierName(int tier) => ((Tenants.Tier)tier).ToString().ToLowerInvariant();
 }

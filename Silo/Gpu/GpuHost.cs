@@ -10,6 +10,7 @@ using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
 using Actors.Runtime.Blobs;
 using Actors.Runtime.Cache;
+using Actors.Runtime.Diagnostics;
 using Actors.Runtime.Queue;
 using Actors.Silo.Cluster;
 using Actors.Silo.Inference;
@@ -250,6 +251,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         if (await cache.GetAsync(request.CacheKey) is { } cached)
         {
             await cache.RecordHitAsync(request.CacheKey, cached);
+            ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
             return cached with { CacheHit = true };
         }
 
@@ -262,6 +264,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         var clock = Stopwatch.StartNew();
         var output = await engine.RunAsync(request.Model, request.Parameters.ToInferenceRequest(input, request.InputContentType));
         var runMs = clock.Elapsed.TotalMilliseconds;
+        ActorsMetrics.InferenceDuration.Record(runMs / 1000, new KeyValuePair<string, object?>("model", request.Model));
         var outputRef = await blobs.PutAsync(JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json), "application/json");
         var imageRef = output.Png is { } png ? await blobs.PutAsync(png, "image/png") : null;
         var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3));

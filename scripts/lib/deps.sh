@@ -25,6 +25,11 @@ deps::inference() {
   deps::need_apt libtorch-dev python3-torch python3-numpy cmake g++ make
 }
 
+# Prometheus and promtool, for the metrics tests (a real server scrapes a silo).
+deps::observability() {
+  deps::need_apt prometheus
+}
+
 # Builds the bridge when its sources are newer than the library (or it is missing).
 deps::bridge() {
   local root="$1" lib="$1/build/native/libtorchbridge.so"

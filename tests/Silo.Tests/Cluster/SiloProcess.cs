@@ -125,7 +125,7 @@ public sealed class SiloProcess : IDisposable
         return File.Exists(dll) ? dll : throw new FileNotFoundException("build the solution first", dll);
     }
 
-    private static int FreePort()
+    internal static int FreePort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,0 +1,66 @@
+using System.Diagnostics.Metrics;
+
+namespace Actors.Runtime.Diagnostics;
+
+/// <summary>The cluster's own instruments (meter "Actors"), named by Prometheus conventions once
+/// exported: base units, counters end in _total. Gauges that need the store (queue depth,
+/// instances by state, cost) are observed from <see cref="FleetGaugeValues"/>, which the silo
+/// refreshes in the background.</summary>
+public static class ActorsMetrics
+{
+    public const string MeterName = "Actors";
+
+    public static readonly Meter Meter = new(MeterName, "1.0");
+
+    public static readonly Counter<long> JobsSubmitted = Meter.CreateCounter<long>("actors.jobs.submitted", "{job}", "Jobs accepted, by model and tier");
+
+    public static readonly Counter<long> JobsFinished = Meter.CreateCounter<long>("actors.jobs.finished", "{job}", "Jobs that reached a final state, by model, tier and outcome");
+
+    public static readonly Counter<long> AdmissionsRefused = Meter.CreateCounter<long>("actors.admissions.refused", "{job}", "Submissions refused by the tenant, by reason");
+
+    public static readonly Counter<long> CacheLookups = Meter.CreateCounter<long>("actors.cache.lookups", "{lookup}", "Result-cache lookups by result (hit, miss)");
+
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram<double>("actors.queue.wait", "s", "Time from queued to started, by model and tier");
+
+    public static readonly Histogram<double> InferenceDuration = Meter.CreateHistogram<double>("actors.inference.duration", "s", "Model run time per job, by model");
+
+    public static readonly Counter<double> CreditsConsumed = Meter.CreateCounter<double>("actors.credits.consumed", "{credit}", "Credits charged to tenants when jobs settle");
+
+    public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("actors.webhook.deliveries", "{delivery}", "Webhook delivery attempts by result");
+
+    public static readonly Histogram<double> GrainTurn = Meter.CreateHistogram<double>("actors.grain.turn.duration", "s", "Grain turn latency (wait for the turn + run + commit), by grain type");
+
+    public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("actors.reminder.lag", "s", "How late reminders fire");
+
+    private static readonly FleetGaugeValues Values = new();
+
+    static ActorsMetrics()
+    {
+        Meter.CreateObservableGauge("actors.queue.depth", () => Values.QueueDepth, "{job}", "Jobs waiting, by model and tier");
+        Meter.CreateObservableGauge("actors.instances", () => Values.Instances, "{instance}", "Instances by state and GPU type");
+        Meter.CreateObservableGauge("actors.instance.accrued.dollars", () => Values.AccruedUsd, "USD", "Cost accrued by each instance, dollars");
+        Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "USD/h", "What the fleet costs per hour now, dollars");
+    }
+
+    /// <summary>The latest store readings the gauges report (replaced whole by the refresher).</summary>
+    public static FleetGaugeValues Gauges => Values;
+}
+
+/// <summary>Latest values for the store-backed gauges.</summary>
+public sealed class FleetGaugeValues
+{
+    private volatile Snapshot _now = new([], [], [], []);
+
+    public IEnumerable<Measurement<long>> QueueDepth => _now.QueueDepth;
+
+    public IEnumerable<Measurement<long>> Instances => _now.Instances;
+
+    public IEnumerable<Measurement<double>> AccruedUsd => _now.AccruedUsd;
+
+    public IEnumerable<Measurement<double>> UsdPerHour => _now.UsdPerHour;
+
+    public void Set(IReadOnlyList<Measurement<long>> queueDepth, IReadOnlyList<Measurement<long>> instances, IReadOnlyList<Measurement<double>> accrued, IReadOnlyList<Measurement<double>> rate) =>
+        _now = new Snapshot(queueDepth, instances, accrued, rate);
+
+    private sealed record Snapshot(IReadOnlyList<Measurement<long>> QueueDepth, IReadOnlyList<Measurement<long>> Instances, IReadOnlyList<Measurement<double>> AccruedUsd, IReadOnlyList<Measurement<double>> UsdPerHour);
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics.Metrics;
+using Actors.Client.Api.Models;
+using Actors.Grains;
+using Actors.Grains.Instances;
+using Actors.Runtime.Diagnostics;
+using Actors.Runtime.Queue;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>/metrics (Prometheus text, our exporter over System.Diagnostics.Metrics: the
+/// cluster's meter and ASP.NET Core's HTTP meters) and the refresher that reads the store-backed
+/// gauges (queue depth per model and tier, instances by state and GPU type, cost) every few
+/// seconds, so a scrape never waits on the store.</summary>
+internal static partial class MetricsHosting
+{
+    public static readonly string[] Meters = [ActorsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"];
+
+    public static IServiceCollection AddMetricsExport(this IServiceCollection services)
+    {
+        services.AddSingleton(_ => new PrometheusExporter(Meters));
+        services.AddHostedService<GaugeRefresher>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+            .WithTags("health").WithSummary("Prometheus metrics");
+        return app;
+    }
+
+    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, IGrainFactory grains, ModelCatalog catalog, ILogger<GaugeRefresher> logger) : BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            // Taking the exporter here creates it (and its listener) when the host starts, before
+            // the first measurement, not at the first scrape.
+            _ = exporter.Enabled;
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
+            do
+            {
+                try
+                {
+                    await RefreshAsync(stoppingToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogFailed(logger, e);
+                }
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+
+        private async Task RefreshAsync(CancellationToken ct)
+        {
+            var depth = new List<Measurement<long>>();
+            foreach (var model in catalog.All.Select(m => m.Name).Order(StringComparer.Ordinal))
+            {
+                var byTier = await queue.DepthAsync(model, ct);
+                foreach (var tier in Enum.GetValues<Grains.Tenants.Tier>())
+                {
+                    depth.Add(new(byTier.GetValueOrDefault((int)tier), new("model", model), new("tier", tier.ToString().ToLowerInvariant())));
+                }
+            }
+
+            var snapshots = new List<InstanceSnapshot>();
+            foreach (var id in await directory.ListIdsAsync(ct))
+            {
+                snapshots.Add(await grains.GetGrain<IInstanceGrain>(id).GetAsync());
+            }
+
+            var instances = snapshots.GroupBy(s => (s.State, s.GpuType))
+                .Select(g => new Measurement<long>(g.Count(), new("state", g.Key.State.ToString().ToLowerInvariant()), new("gpu_type", g.Key.GpuType)))
+                .ToList();
+            var accrued = snapshots.Select(s => new Measurement<double>((double)s.AccruedUsd, new("instance", s.InstanceId), new("gpu_type", s.GpuType))).ToList();
+            var rate = new List<Measurement<double>> { new((double)snapshots.Sum(s => s.Rates.For(s.State))) };
+            ActorsMetrics.Gauges.Set(depth, instances, accrued, rate);
+        }
+
+        [LoggerMessage(Level = LogLevel.Warning, Message = "Reading gauges from the store failed")]
+        private static partial void LogFailed(ILogger logger, Exception e);
+    }
+}
