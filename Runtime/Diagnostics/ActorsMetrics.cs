@@ -40,6 +40,8 @@ public static class ActorsMetrics
         Meter.CreateObservableGauge("actors.instances", () => Values.Instances, "{instance}", "Instances by state and GPU type");
         Meter.CreateObservableGauge("actors.instance.accrued.dollars", () => Values.AccruedUsd, "USD", "Cost accrued by each instance, dollars");
         Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "USD/h", "What the fleet costs per hour now, dollars");
+        Meter.CreateObservableGauge("actors.instance.health", () => Values.Health, "1", "1 for the instance's current health (ok, degraded, down), 0 for the others");
+        Meter.CreateObservableGauge("actors.host.memory.available", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By", "Memory this process may use (the machine's or the container's limit)");
     }
 
     /// <summary>The latest store readings the gauges report (replaced whole by the refresher).</summary>
@@ -49,7 +51,7 @@ public static class ActorsMetrics
 /// <summary>Latest values for the store-backed gauges.</summary>
 public sealed class FleetGaugeValues
 {
-    private volatile Snapshot _now = new([], [], [], []);
+    private volatile Snapshot _now = new([], [], [], [], []);
 
     public IEnumerable<Measurement<long>> QueueDepth => _now.QueueDepth;
 
@@ -59,8 +61,10 @@ public sealed class FleetGaugeValues
 
     public IEnumerable<Measurement<double>> UsdPerHour => _now.UsdPerHour;
 
-    public void Set(IReadOnlyList<Measurement<long>> queueDepth, IReadOnlyList<Measurement<long>> instances, IReadOnlyList<Measurement<double>> accrued, IReadOnlyList<Measurement<double>> rate) =>
-        _now = new Snapshot(queueDepth, instances, accrued, rate);
+    public IEnumerable<Measurement<long>> Health => _now.Health;
 
-    private sealed record Snapshot(IReadOnlyList<Measurement<long>> QueueDepth, IReadOnlyList<Measurement<long>> Instances, IReadOnlyList<Measurement<double>> AccruedUsd, IReadOnlyList<Measurement<double>> UsdPerHour);
+    public void Set(IReadOnlyList<Measurement<long>> queueDepth, IReadOnlyList<Measurement<long>> instances, IReadOnlyList<Measurement<double>> accrued, IReadOnlyList<Measurement<double>> rate, IReadOnlyList<Measurement<long>> health) =>
+        _now = new Snapshot(queueDepth, instances, accrued, rate, health);
+
+    private sealed record Snapshot(IReadOnlyList<Measurement<long>> QueueDepth, IReadOnlyList<Measurement<long>> Instances, IReadOnlyList<Measurement<double>> AccruedUsd, IReadOnlyList<Measurement<double>> UsdPerHour, IReadOnlyList<Measurement<long>> Health);
 }

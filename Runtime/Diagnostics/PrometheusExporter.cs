@@ -9,7 +9,7 @@ namespace Actors.Runtime.Diagnostics;
 /// and renders them in the Prometheus text exposition format (0.0.4). Counters become
 /// <c>_total</c>, histograms <c>_bucket</c>/<c>_sum</c>/<c>_count</c>, up-down counters and
 /// observable gauges gauges; names follow the conventions (dots → underscores, unit "s" →
-/// <c>_seconds</c>, "By" → <c>_bytes</c>). Small, and shaped so the OpenTelemetry Prometheus
+/// <c>_seconds</c>, "By" → <c>_bytes</c>, a gauge's <c>_count</c> → <c>_number</c>). Small, and shaped so the OpenTelemetry Prometheus
 /// exporter could replace it.</summary>
 public sealed class PrometheusExporter : IDisposable
 {
@@ -126,6 +126,11 @@ public sealed class PrometheusExporter : IDisposable
                 "By" when !name.EndsWith("_bytes", StringComparison.Ordinal) => "_bytes",
                 _ => "",
             };
+            if (_kind == Kind.Gauge && name.EndsWith("_count", StringComparison.Ordinal))
+            {
+                name = name[..^"_count".Length] + "_number"; // "_count" belongs to histograms and summaries
+            }
+
             Base = name;
             Name = _kind == Kind.Counter && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
             _buckets = DefaultBuckets;

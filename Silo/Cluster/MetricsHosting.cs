@@ -13,7 +13,7 @@ namespace Actors.Silo.Cluster;
 /// seconds, so a scrape never waits on the store.</summary>
 internal static partial class MetricsHosting
 {
-    public static readonly string[] Meters = [ActorsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel"];
+    public static readonly string[] Meters = [ActorsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
 
     public static IServiceCollection AddMetricsExport(this IServiceCollection services)
     {
@@ -74,7 +74,9 @@ internal static partial class MetricsHosting
                 .ToList();
             var accrued = snapshots.Select(s => new Measurement<double>((double)s.AccruedUsd, new("instance", s.InstanceId), new("gpu_type", s.GpuType))).ToList();
             var rate = new List<Measurement<double>> { new((double)snapshots.Sum(s => s.Rates.For(s.State))) };
-            ActorsMetrics.Gauges.Set(depth, instances, accrued, rate);
+            var health = snapshots.SelectMany(s => Enum.GetValues<InstanceHealth>().Select(h =>
+                new Measurement<long>(s.Health == h ? 1 : 0, new("instance", s.InstanceId), new("health", h.ToString().ToLowerInvariant())))).ToList();
+            ActorsMetrics.Gauges.Set(depth, instances, accrued, rate, health);
         }
 
         [LoggerMessage(Level = LogLevel.Warning, Message = "Reading gauges from the store failed")]

@@ -44,6 +44,10 @@ public sealed class PrometheusTests
         Assert.Contains("actors_instances{gpu_type=", text, StringComparison.Ordinal);
         Assert.Contains("actors_queue_wait_seconds_bucket{", text, StringComparison.Ordinal);
         Assert.Contains("http_server_request_duration_seconds_count{", text, StringComparison.Ordinal);
+        Assert.Contains("actors_instance_health{health=\"ok\",instance=\"gpu-metrics\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("dotnet_process_cpu_time_seconds_total{", text, StringComparison.Ordinal);
+        Assert.Contains("actors_host_memory_available_bytes ", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("actors_gpu_utilization_ratio", text, StringComparison.Ordinal); // no NVML here: absent, not zero
         var (code, output) = await RunAsync("promtool", ["check", "metrics"], text);
         Assert.True(code == 0, $"promtool check metrics: {output}");
 
@@ -78,6 +82,16 @@ public sealed class PrometheusTests
             Assert.Equal(4, depth.GetArrayLength()); // one series per tier
             var instances = await QueryUntilAsync(http, "sum by (state) (actors_instances)");
             Assert.Contains(instances.EnumerateArray(), r => r.GetProperty("metric").GetProperty("state").GetString() is "hot" or "serving");
+
+            // Every query of the Grafana dashboard is valid PromQL for this server.
+            var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.Repo, "deploy", "grafana", "dashboard.json"))).RootElement;
+            var queries = dashboard.GetProperty("panels").EnumerateArray().SelectMany(p => p.GetProperty("targets").EnumerateArray()).Select(t => t.GetProperty("expr").GetString()!).ToList();
+            Assert.True(queries.Count >= 12);
+            foreach (var query in queries)
+            {
+                using var answer = await http.GetAsync($"/api/v1/query?query={Uri.EscapeDataString(query)}");
+                Assert.True(answer.IsSuccessStatusCode, $"{query}: {await answer.Content.ReadAsStringAsync()}");
+            }
         }
         catch (Exception e) when (e is TimeoutException)
         {
