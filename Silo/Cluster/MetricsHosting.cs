@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Actors.Client.Api.Auth;
 using Actors.Client.Api.Models;
 using Actors.Grains;
 using Actors.Grains.Instances;
@@ -26,8 +27,24 @@ internal static partial class MetricsHosting
     {
         app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
             .WithTags("health").WithSummary("Prometheus metrics");
+
+        // Switch recording off and on (to measure what observing costs); admin only.
+        var admin = app.MapGroup("/admin/metrics").WithTags("admin");
+        admin.RequireAdminKey();
+        admin.MapPut("/recording", (RecordingBody body, PrometheusExporter exporter) =>
+        {
+            if (body.Enabled is not { } enabled)
+            {
+                return Results.Problem(title: "malformed request", detail: "'enabled' (true or false) is required", statusCode: StatusCodes.Status400BadRequest, type: "malformed_request");
+            }
+
+            exporter.Enabled = enabled;
+            return Results.Ok(new { enabled });
+        });
         return app;
     }
+
+    internal sealed record RecordingBody(bool? Enabled);
 
     private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, IGrainFactory grains, ModelCatalog catalog, ILogger<GaugeRefresher> logger) : BackgroundService
     {

@@ -2,11 +2,11 @@ using System.CommandLine;
 
 namespace Actors.Silo.Commands;
 
-/// <summary>The silo's commands besides serving: <c>silo plan</c>, <c>silo simulate</c>. With
+/// <summary>The silo's commands besides serving: <c>silo plan</c>, <c>silo simulate</c>, <c>silo loadtest</c>. With
 /// no command (or only options) the silo serves.</summary>
 internal static class SiloCommands
 {
-    private static readonly string[] Names = ["plan", "simulate", "--help", "-h", "help"];
+    private static readonly string[] Names = ["plan", "simulate", "loadtest", "--help", "-h", "help"];
 
     public static bool Handles(string first) => Names.Contains(first, StringComparer.Ordinal);
 
@@ -21,6 +21,7 @@ internal static class SiloCommands
         {
             FleetCommands.Plan(),
             FleetCommands.Simulate(),
+            LoadTestCommand.Create(),
         };
         return root.Parse(args.Select(a => a == "help" ? "--help" : a).ToArray()).InvokeAsync();
     }
