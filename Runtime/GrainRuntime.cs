@@ -37,6 +37,7 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
 
     internal async Task<T> RunTurnAsync<T>(GrainId id, Type grainInterface, Func<object, Task<T>> call)
     {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         await using var turn = await storage.BeginTurnAsync(id);
         var (grain, state) = Activate(grainInterface, id, turn.Stored);
         var result = await InvokeAsync(grain, call);
@@ -52,6 +53,7 @@ public sealed class GrainRuntime(IGrainStorage storage, GrainTypeRegistry regist
         }
 
         await turn.CommitAsync();
+        Diagnostics.ActorsMetrics.GrainTurn.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("grain_type", id.Type));
         grain.RunAfterCommit();
         return result;
     }

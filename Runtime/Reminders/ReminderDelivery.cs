@@ -12,6 +12,7 @@ public sealed partial class ReminderDelivery(ReminderTable table, GrainRuntime r
         var due = await table.ClaimDueAsync(owner, max, TimeSpan.FromSeconds(30), cancellationToken);
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellationToken }, async (reminder, ct) =>
         {
+            Diagnostics.ActorsMetrics.ReminderLag.Record(Math.Max(0, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - reminder.DueMs) / 1000.0);
             try
             {
                 await runtime.RunTurnAsync<object?>(reminder.Grain, runtime.Registry.InterfaceNamed(reminder.Grain.Type), async grain =>

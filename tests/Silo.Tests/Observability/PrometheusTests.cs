@@ -47,6 +47,7 @@ public sealed class PrometheusTests
         Assert.Contains("actors_instance_health{health=\"ok\",instance=\"gpu-metrics\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("dotnet_process_cpu_time_seconds_total{", text, StringComparison.Ordinal);
         Assert.Contains("actors_host_memory_available_bytes ", text, StringComparison.Ordinal);
+        Assert.Contains("actors_grain_turn_duration_seconds_count{grain_type=\"IJobGrain\"}", text, StringComparison.Ordinal);
         Assert.DoesNotContain("actors_gpu_utilization_ratio", text, StringComparison.Ordinal); // no NVML here: absent, not zero
         var (code, output) = await RunAsync("promtool", ["check", "metrics"], text);
         Assert.True(code == 0, $"promtool check metrics: {output}");
