@@ -13,29 +13,14 @@ namespace Actors.Silo.Tests.Billing;
 /// (form-encoded, Bearer key, Stripe-Version, Idempotency-Key), answers with Stripe-shaped objects
 /// (cus_…, cs_…, bps_…), replays a repeated Idempotency-Key's answer, records everything, can fail
 /// the next requests on demand, and sends signed events (Stripe-Signature) to the silo.</summary>
-public sealed class FakeStripe : IDisposable
+public sealed class FakeStripe() : LoopbackHttpServer("/", concurrent: true)
 {
     public const string SecretKey = "sk_test_fake_0123456789";
     public const string WebhookSecret = "whsec_test_current_secret";
     public const string OldWebhookSecret = "whsec_test_old_secret";
 
-    private readonly HttpListener _listener = new();
     private readonly ConcurrentDictionary<string, (int Status, string Body)> _idempotent = new();
     private int _sequence;
-
-    public FakeStripe()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        Url = $"http://127.0.0.1:{port}/";
-        _listener.Prefixes.Add(Url);
-        _listener.Start();
-        _ = Task.Run(LoopAsync);
-    }
-
-    public string Url { get; }
 
     /// <summary>Statuses to answer the next requests with (Stripe error bodies), before serving normally.</summary>
     public ConcurrentQueue<int> FailNext { get; } = new();
@@ -45,12 +30,6 @@ public sealed class FakeStripe : IDisposable
     public IEnumerable<Recorded> To(string path) => Requests.Where(r => r.Path == path);
 
     public sealed record Recorded(string Method, string Path, string? IdempotencyKey, string? Version, string? Authorization, IReadOnlyDictionary<string, string> Form, int Status);
-
-    public void Dispose()
-    {
-        _listener.Stop();
-        _listener.Close();
-    }
 
     /// <summary>A Stripe event object around <paramref name="data"/>.</summary>
     public static string Event(string type, object data, long created, string? id = null) => JsonSerializer.Serialize(new
@@ -81,25 +60,7 @@ public sealed class FakeStripe : IDisposable
         return await silo.SendAsync(request);
     }
 
-    private async Task LoopAsync()
-    {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => Serve(context));
-        }
-    }
-
-    private async Task Serve(HttpListenerContext context)
+    protected override async Task HandleAsync(HttpListenerContext context)
     {
         var request = context.Request;
         using var reader = new StreamReader(request.InputStream);
