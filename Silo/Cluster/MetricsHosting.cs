@@ -11,7 +11,7 @@ namespace Actors.Silo.Cluster;
 /// <summary>/metrics (Prometheus text, our exporter over System.Diagnostics.Metrics: the
 /// cluster's meter and ASP.NET Core's HTTP meters) and the refresher that reads the store-backed
 /// gauges (queue depth per model and tier, instances by state and GPU type, cost) every few
-/// seconds, so a scrape never waits on the store.</summary>
+/// seconds on control silos, so a scrape never waits on the store.</summary>
 internal static partial class MetricsHosting
 {
     public static readonly string[] Meters = [ActorsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
@@ -46,13 +46,21 @@ internal static partial class MetricsHosting
 
     internal sealed record RecordingBody(bool? Enabled);
 
-    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, IGrainFactory grains, ModelCatalog catalog, ILogger<GaugeRefresher> logger) : BackgroundService
+    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, IGrainFactory grains, ModelCatalog catalog,
+        Microsoft.Extensions.Options.IOptions<ClusterOptions> options, ILogger<GaugeRefresher> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
             // Taking the exporter here creates it (and its listener) when the host starts, before
             // the first measurement, not at the first scrape.
             _ = exporter.Enabled;
+
+            // The store-backed gauges describe the cluster, not this silo: only control silos
+            // report them, so sums over silos in Prometheus do not count them more than once.
+            if (!options.Value.Has("control"))
+            {
+                return;
+            }
             using var timer = new PeriodicTimer(TimeSpan.FromSeconds(2));
             do
             {

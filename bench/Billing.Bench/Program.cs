@@ -133,12 +133,4 @@ static GrainRuntime Silo(ClusterStore store)
     return services.GetRequiredService<GrainRuntime>();
 }
 
-static string CreateDatabase(string server)
-{
-    var name = $"bench_billing_{Guid.NewGuid():N}"[..28];
-    using var connection = new NpgsqlConnection(server);
-    connection.Open();
-    using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-    cmd.ExecuteNonQuery();
-    return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
-}
+static string CreateDatabase(string server) => BenchDatabase.Create(server, "bench_billing");

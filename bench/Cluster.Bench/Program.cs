@@ -73,15 +73,7 @@ static string FindRepo()
     throw new DirectoryNotFoundException("Actors.sln not found");
 }
 
-static string CreateDatabase(string server, string prefix)
-{
-    var name = $"{prefix}_{Guid.NewGuid():N}"[..28];
-    using var connection = new NpgsqlConnection(server);
-    connection.Open();
-    using var cmd = new NpgsqlCommand($"CREATE DATABASE {name}", connection);
-    cmd.ExecuteNonQuery();
-    return new NpgsqlConnectionStringBuilder(server) { Database = name, MaxPoolSize = 100 }.ConnectionString;
-}
+static string CreateDatabase(string server, string prefix) => BenchDatabase.Create(server, prefix);
 
 static string CreateDatabaseMigrated(string server, string prefix)
 {
