@@ -21,6 +21,7 @@ public static class ClientApiHosting
         services.AddSingleton<ApiKeyCallers>();
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<JobSubmitter>();
+        services.AddSingleton<PoolGate>();
         services.AddSingleton<JobReader>();
         services.AddSingleton<QueueEta>();
         services.AddSingleton<WebhookDispatcher>();

@@ -1,6 +1,7 @@
 using Actors.Client.Api;
 using Actors.Silo.Cluster;
 using Actors.Silo.Commands;
+using Actors.Silo.Fleet;
 using Actors.Silo.Inference;
 
 if (args.Length > 0 && SiloCommands.Handles(args[0]))
@@ -33,6 +34,7 @@ if (roles.Has("api"))
 if (roles.Has("gpu"))
 {
     app.MapInference();
+    app.MapHostControl();
 }
 
 await app.RunAsync();

@@ -33,6 +33,7 @@ internal static class AdminApi
         group.MapAdminBilling();
         group.MapGet("/instances", ListInstancesAsync);
         group.MapCapacity();
+        group.MapFleet();
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilosAsync);
         group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");

@@ -19,7 +19,7 @@ namespace Actors.Client.Api.Jobs;
 /// suit it (checked here, without a GPU), the input goes to the blob store, the
 /// Idempotency-Key picks the job id, and the job grain queues it (or answers from the cache).</summary>
 public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, BlobStore blobs, IdempotencyKeys idempotency,
-    IOptions<ClientApiOptions> options, TimeProvider time)
+    PoolGate pool, IOptions<ClientApiOptions> options, TimeProvider time)
 {
     internal async Task<(JobSnapshot Job, bool Replayed, Admission? Admission)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
     {
@@ -81,6 +81,16 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         if (replayed && await jobGrain.GetAsync() is { Status: not JobStatus.New } existing)
         {
             return (existing, true, null);
+        }
+
+        // The autoscaler's overflow rule: this tier's jobs wait too long, refuse new ones for now.
+        if (await pool.RefusingUntilAsync(caller.Tier) is { } until)
+        {
+            Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
+            var busy = new SubmissionException(StatusCodes.Status503ServiceUnavailable, "server_busy",
+                $"{caller.Tier} jobs are waiting longer than the plan allows; try again in a little while");
+            busy.Headers["Retry-After"] = Math.Max(1, (int)Math.Ceiling((until - time.GetUtcNow()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            throw busy;
         }
 
         // The tenant decides (plan, rate limit, quotas, credits) and reserves the price; a job

@@ -14,7 +14,8 @@ namespace Actors.Fleet.Policies;
 /// standby; Pro or Enterprise &gt; 30 s → rent overflow.</item>
 /// </list>
 /// One operation of a kind at a time (a resume or a rent in flight is not repeated every tick).</summary>
-public sealed class SeedPolicy : IPoolPolicy
+/// <remarks>The quiet time (30 min) can be shortened for tests and demos on real processes.</remarks>
+public sealed class SeedPolicy(TimeSpan? quietFor = null) : IPoolPolicy
 {
     public const int ResumeAboveDepth = 10;
     public const int RentAboveDepth = 30;
@@ -26,6 +27,9 @@ public sealed class SeedPolicy : IPoolPolicy
     public const double ProRentAfterSeconds = 30;
 
     public string Name => "seed";
+
+    /// <summary>How long the queue must stay under <see cref="QuietBelowDepth"/> before a stop.</summary>
+    public TimeSpan QuietAfter { get; } = quietFor ?? QuietFor;
 
     public PoolDecision Decide(PoolSnapshot s)
     {
@@ -97,10 +101,10 @@ public sealed class SeedPolicy : IPoolPolicy
         // Scale in: queue < 3 for 30 min and more than one instance → stop the oldest non-primary.
         var quietSince = depth < QuietBelowDepth ? memory.QuietSince ?? s.Now : (DateTimeOffset?)null;
         var running = PoolRules.Running(s).ToList();
-        if (quietSince is { } since && s.Now - since >= QuietFor && running.Count > 1
+        if (quietSince is { } since && s.Now - since >= QuietAfter && running.Count > 1
             && running.FirstOrDefault(i => i.Id != primary) is { } oldest)
         {
-            actions.Add(new StopAction(oldest.Id, $"queue depth < {QuietBelowDepth} for {QuietFor.TotalMinutes:0} min and {running.Count} instances"));
+            actions.Add(new StopAction(oldest.Id, $"queue depth < {QuietBelowDepth} for {QuietAfter.TotalMinutes:0.#} min and {running.Count} instances"));
             quietSince = s.Now;
         }
 

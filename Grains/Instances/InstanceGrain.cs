@@ -1,10 +1,22 @@
+using Actors.Fleet.Providers;
 using Actors.Runtime;
 using Actors.Grains;
 
 namespace Actors.Grains.Instances;
 
-public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimeProvider time) : Grain, IInstanceGrain
+/// <summary>One GPU instance: its lifecycle and cost, the reports of its GPU host, and — for an
+/// instance a provider rents — the provider operations that move it, each pending until
+/// <see cref="PollAsync"/> sees it done, retried when it fails, abandoned past its time-out.</summary>
+public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimeProvider time, InstanceProviders? providers = null) : Grain, IInstanceGrain
 {
+    /// <summary>Tries per operation before it is given up.</summary>
+    public const int MaxAttempts = 3;
+
+    /// <summary>An operation is abandoned at twice its ETA plus this.</summary>
+    public static readonly TimeSpan TimeoutGrace = TimeSpan.FromSeconds(30);
+
+    private InstanceProviders Providers => providers ?? throw new ProviderException("unknown_provider", "no instance providers are registered on this silo");
+
     public async Task<InstanceSnapshot> ConfigureAsync(string gpuType, HourlyRates rates)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(gpuType);
@@ -70,5 +82,222 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
         return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
     }
 
+    public async Task<InstanceSnapshot> HostWarmAsync(string siloId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(siloId);
+        var now = time.GetUtcNow();
+        var moved = state.State.State == InstanceState.Warm ? state.State : InstanceLifecycle.MoveTo(state.State, InstanceState.Warm, now);
+        state.State = moved with { HostSiloId = siloId, Models = [], Health = InstanceHealth.Ok, HealthReason = null };
+        await state.WriteStateAsync();
+        return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
+    }
+
+    public async Task<InstanceSnapshot> RentAsync(string gpuType, string provider, bool resumeWhenWarm, string reason)
+    {
+        var r = state.State;
+        if (r.State != InstanceState.Cold || r.Pending is not null)
+        {
+            throw new InvalidTransitionException("instance", Describe(r), "rent");
+        }
+
+        var p = Providers.Get(provider);
+        var offer = p.PriceList.FirstOrDefault(o => o.GpuType == gpuType)
+            ?? throw new ProviderException("unknown_gpu", $"provider '{provider}' has no GPU type '{gpuType}' (it has: {string.Join(", ", p.PriceList.Select(o => o.GpuType))})");
+        var ticket = await p.RentAsync(GrainKey, gpuType);
+        var now = time.GetUtcNow();
+        state.State = InstanceLifecycle.Close(r, now) with
+        {
+            GpuType = gpuType,
+            Rates = new HourlyRates(0, offer.WarmPerHour, offer.HotPerHour, offer.HotPerHour),
+            Provider = provider,
+            Pending = Pending(ticket, "rent", 1, reason, now),
+            ResumeWhenWarm = resumeWhenWarm,
+            LastError = null,
+            Health = InstanceHealth.Ok,
+            HealthReason = null,
+        };
+        await state.WriteStateAsync();
+        return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
+    }
+
+    public Task<InstanceSnapshot> ResumeAsync(string reason) => BeginAsync("resume", reason, InstanceState.Warm);
+
+    public Task<InstanceSnapshot> StopAsync(string reason) => BeginAsync("stop", reason, InstanceState.Hot, InstanceState.Serving);
+
+    public Task<InstanceSnapshot> ReleaseAsync(string reason) => BeginAsync("release", reason, InstanceState.Warm);
+
+    public async Task<InstanceSnapshot> PollAsync()
+    {
+        var r = state.State;
+        var name = r.Provider ?? (r.Pending is not null ? InstanceProviders.HostProviderName : null);
+        if (name is null || providers is null || !providers.Has(name))
+        {
+            return InstanceLifecycle.Snapshot(GrainKey, r, time.GetUtcNow());
+        }
+
+        var provider = providers.Get(name);
+        var status = await provider.StatusAsync(GrainKey);
+        var now = time.GetUtcNow();
+        var next = r.Pending is { } pending ? await SettleAsync(provider, r, pending, status, now) : Watch(r, status, now);
+        if (!ReferenceEquals(next, r))
+        {
+            state.State = next;
+            await state.WriteStateAsync();
+        }
+
+        return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
+    }
+
     public Task<InstanceSnapshot> GetAsync() => Task.FromResult(InstanceLifecycle.Snapshot(GrainKey, state.State, time.GetUtcNow()));
+
+    private async Task<InstanceSnapshot> BeginAsync(string operation, string reason, params InstanceState[] from)
+    {
+        var r = state.State;
+        if (!from.Contains(r.State) || r.Pending is not null)
+        {
+            throw new InvalidTransitionException("instance", Describe(r), operation);
+        }
+
+        var provider = Providers.Get(r.Provider ?? InstanceProviders.HostProviderName);
+        var ticket = await Call(provider, operation);
+        var now = time.GetUtcNow();
+        state.State = r with { Pending = Pending(ticket, operation, 1, reason, now), LastError = null, ResumeWhenWarm = false };
+        await state.WriteStateAsync();
+        return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
+    }
+
+    /// <summary>An operation in flight, against what the provider says now.</summary>
+    private async Task<InstanceRecord> SettleAsync(IInstanceProvider provider, InstanceRecord r, PendingOperation pending, ProviderStatus status, DateTimeOffset now)
+    {
+        if (status.Phase == ProviderPhase.Preempted)
+        {
+            return Gone(r, now, status.Error ?? "preempted by the provider");
+        }
+
+        if (status.InFlight)
+        {
+            var deadline = pending.StartedAt + (pending.ExpectedAt - pending.StartedAt) * 2 + TimeoutGrace;
+            if (now <= deadline)
+            {
+                return r;
+            }
+
+            var error = $"{pending.Operation} timed out after {(now - pending.StartedAt).TotalSeconds:0} s (ETA was {(pending.ExpectedAt - pending.StartedAt).TotalSeconds:0} s)";
+            if (pending.Operation == "rent")
+            {
+                // Never left waiting on a rent that does not come: give it back.
+                var release = await TryCall(provider, "release");
+                return r with
+                {
+                    Pending = release is null ? null : Pending(release, "release", 1, error, now),
+                    LastError = error,
+                    ResumeWhenWarm = false,
+                };
+            }
+
+            return r with { Pending = null, LastError = error, Health = InstanceHealth.Degraded, HealthReason = error };
+        }
+
+        if (status.Phase != ProviderPhase.Failed && status.Settled == pending.Target)
+        {
+            var moved = r.State == pending.Target || (pending.Target == InstanceState.Hot && r.State == InstanceState.Serving)
+                ? r
+                : InstanceLifecycle.MoveTo(r, pending.Target, now);
+            // When it got there, as the provider saw it (not when this poll noticed).
+            var settledAt = status.Since > pending.StartedAt && status.Since <= now ? status.Since : now;
+            var measured = new Dictionary<string, double>(r.MeasuredSeconds) { [pending.Operation] = Math.Round((settledAt - pending.StartedAt).TotalSeconds, 3) };
+            var done = moved with { Pending = null, LastError = null, MeasuredSeconds = measured };
+            if (pending.Target == InstanceState.Cold)
+            {
+                done = done with { HostSiloId = null, Models = [] };
+            }
+
+            if (pending.Operation == "rent" && r.ResumeWhenWarm)
+            {
+                var resume = await TryCall(provider, "resume");
+                return done with
+                {
+                    ResumeWhenWarm = false,
+                    Pending = resume is null ? null : Pending(resume, "resume", 1, pending.Reason, now),
+                    LastError = resume is null ? "resume after rent refused" : null,
+                };
+            }
+
+            return done;
+        }
+
+        // Failed, or settled somewhere else than asked: try again, up to MaxAttempts.
+        var why = status.Error ?? $"the provider settled it {status.Settled}, not {pending.Target}";
+        if (status.Settled == InstanceState.Cold && r.State != InstanceState.Cold && pending.Operation != "rent")
+        {
+            return Gone(r, now, why);
+        }
+
+        if (pending.Attempt < MaxAttempts)
+        {
+            var again = await TryCall(provider, pending.Operation);
+            if (again is not null)
+            {
+                return r with { Pending = Pending(again, pending.Operation, pending.Attempt + 1, pending.Reason, now), LastError = why };
+            }
+        }
+
+        var failed = $"{pending.Operation} failed after {pending.Attempt} tries: {why}";
+        return r with { Pending = null, LastError = failed, ResumeWhenWarm = false, Health = InstanceHealth.Degraded, HealthReason = failed };
+    }
+
+    /// <summary>No operation in flight: notice an instance the provider no longer has.</summary>
+    private static InstanceRecord Watch(InstanceRecord r, ProviderStatus status, DateTimeOffset now)
+    {
+        if (r.State == InstanceState.Cold)
+        {
+            return r;
+        }
+
+        if (status.Phase == ProviderPhase.Preempted || (status.Settled == InstanceState.Cold && !status.InFlight))
+        {
+            return Gone(r, now, status.Error ?? "the provider no longer has it");
+        }
+
+        return r;
+    }
+
+    private static InstanceRecord Gone(InstanceRecord r, DateTimeOffset now, string why) =>
+        InstanceLifecycle.MoveTo(r, InstanceState.Cold, now) with
+        {
+            Pending = null,
+            ResumeWhenWarm = false,
+            HostSiloId = null,
+            Models = [],
+            Health = InstanceHealth.Down,
+            HealthReason = why,
+            LastError = why,
+        };
+
+    private async Task<ProviderTicket?> TryCall(IInstanceProvider provider, string operation)
+    {
+        try
+        {
+            return await Call(provider, operation);
+        }
+        catch (ProviderException)
+        {
+            return null;
+        }
+    }
+
+    private Task<ProviderTicket> Call(IInstanceProvider provider, string operation) => operation switch
+    {
+        "resume" => provider.ResumeAsync(GrainKey),
+        "stop" => provider.StopAsync(GrainKey),
+        "release" => provider.ReleaseAsync(GrainKey),
+        "rent" => provider.RentAsync(GrainKey, state.State.GpuType),
+        _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown operation"),
+    };
+
+    private static PendingOperation Pending(ProviderTicket ticket, string operation, int attempt, string reason, DateTimeOffset now) =>
+        new(operation, now, now + ticket.Eta, attempt, reason);
+
+    private static string Describe(InstanceRecord r) =>
+        r.Pending is { } p ? $"{r.State} ({p.Operation} in flight)" : r.State.ToString();
 }

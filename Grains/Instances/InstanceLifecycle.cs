@@ -79,6 +79,10 @@ public static class InstanceLifecycle
             Models = record.Models,
             Health = record.Health,
             HealthReason = record.HealthReason,
+            Provider = record.Provider,
+            Pending = record.Pending,
+            LastError = record.LastError,
+            MeasuredSeconds = record.MeasuredSeconds,
         };
     }
 

@@ -25,4 +25,16 @@ public sealed record InstanceRecord
     public InstanceHealth Health { get; init; } = InstanceHealth.Ok;
 
     public string? HealthReason { get; init; }
+
+    /// <summary>The provider that rented it; null for a host started by hand.</summary>
+    public string? Provider { get; init; }
+
+    public PendingOperation? Pending { get; init; }
+
+    /// <summary>Go on to HOT once the rent is done (an overflow or min-HOT rent).</summary>
+    public bool ResumeWhenWarm { get; init; }
+
+    public string? LastError { get; init; }
+
+    public Dictionary<string, double> MeasuredSeconds { get; init; } = [];
 }

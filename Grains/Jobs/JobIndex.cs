@@ -39,4 +39,10 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
     public Task<IReadOnlyDictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyDictionary<string, long>>(async c => (await c.QueryAsync<(string Status, long Count)>(
             "SELECT status, count(*) FROM jobs GROUP BY status")).ToDictionary(r => r.Status, r => r.Count), cancellationToken);
+
+    /// <summary>Jobs created since <paramref name="since"/>, per tier (arrival rates).</summary>
+    public Task<IReadOnlyDictionary<int, long>> CreatedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyDictionary<int, long>>(async c => (await c.QueryAsync<(int Tier, long Count)>(
+            "SELECT tier, count(*) FROM jobs WHERE created_ms >= @Since GROUP BY tier", new { Since = since.ToUnixTimeMilliseconds() }))
+            .ToDictionary(r => r.Tier, r => r.Count), cancellationToken);
 }

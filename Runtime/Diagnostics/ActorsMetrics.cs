@@ -26,6 +26,10 @@ public static class ActorsMetrics
 
     public static readonly Counter<double> CreditsConsumed = Meter.CreateCounter<double>("actors.credits.consumed", "{credit}", "Credits charged to tenants when jobs settle");
 
+    public static readonly Counter<long> PoolActions = Meter.CreateCounter<long>("actors.pool.actions", "{action}", "Autoscaler actions by kind (rent, resume, stop, release, refuse) and result (ok, error)");
+
+    public static readonly Counter<long> PoolAlerts = Meter.CreateCounter<long>("actors.pool.alerts", "{alert}", "Autoscaler alerts by name (budget_cap, max_instances)");
+
     public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("actors.webhook.deliveries", "{delivery}", "Webhook delivery attempts by result");
 
     public static readonly Histogram<double> GrainTurn = Meter.CreateHistogram<double>("actors.grain.turn.duration", "s", "Grain turn latency (wait for the turn + run + commit), by grain type");

@@ -27,6 +27,10 @@ public interface IJobQueue
     /// <summary>Waiting jobs of a model per tier.</summary>
     Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default);
 
+    /// <summary>Waiting jobs per tier over all models, with when the oldest of each was enqueued
+    /// (what the autoscaler sees).</summary>
+    Task<IReadOnlyList<TierDepth>> TierStatsAsync(CancellationToken cancellationToken = default);
+
     /// <summary>Drops a job's row whatever its state (its grain already finished it); false if none.</summary>
     Task<bool> RemoveAsync(string jobId, CancellationToken cancellationToken = default);
 

@@ -100,6 +100,19 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         return lapsed;
     }
 
+    public async Task<IReadOnlyList<TierDepth>> TierStatsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT tier, count(*), min(enqueued_at) FROM job_queue WHERE state = 'queued' GROUP BY tier ORDER BY tier");
+        var stats = new List<TierDepth>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stats.Add(new TierDepth(reader.GetInt32(0), (int)reader.GetInt64(1), reader.GetFieldValue<DateTimeOffset>(2)));
+        }
+
+        return stats;
+    }
+
     public async Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand("SELECT tier, count(*) FROM job_queue WHERE model = $1 AND state = 'queued' GROUP BY tier");

@@ -99,6 +99,20 @@ public sealed class SqliteJobQueue : IJobQueue
             return lapsed;
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<TierDepth>> TierStatsAsync(CancellationToken cancellationToken = default)
+    {
+        await using var c = await _file.OpenAsync(cancellationToken);
+        await using var cmd = Command(c, "SELECT tier, count(*), min(enqueued_at) FROM job_queue WHERE state = 'queued' GROUP BY tier ORDER BY tier");
+        var stats = new List<TierDepth>();
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stats.Add(new TierDepth(reader.GetInt32(0), reader.GetInt32(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2))));
+        }
+
+        return stats;
+    }
+
     public async Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default)
     {
         await using var c = await _file.OpenAsync(cancellationToken);

@@ -2,6 +2,9 @@ using Actors.Grains;
 using Actors.Grains.Billing;
 using Actors.Grains.Cluster;
 using Actors.Grains.Diagnostics;
+using Actors.Grains.Fleet;
+using Actors.Fleet.Providers;
+using Actors.Silo.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
@@ -52,6 +55,7 @@ internal static class ClusterHosting
             .Add<ITenantGrain, TenantGrain>()
             .Add<IApiKeyIndexGrain, ApiKeyIndexGrain>()
             .Add<IHousekeepingGrain, HousekeepingGrain>()
+            .Add<IPoolGrain, PoolGrain>()
             .Add<IProbeGrain, ProbeGrain>());
         services.AddSingleton<GrainRuntime>();
         services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
@@ -82,6 +86,18 @@ internal static class ClusterHosting
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<BillingOptions>>().Value);
         services.AddSingleton<CreditLedger>();
         services.AddSingleton<InstanceDirectory>();
+        services.AddOptions<PoolOptions>().BindConfiguration(PoolOptions.Section)
+            .Validate(o => o.Defaults().Problem() is null, "Fleet: policy must be seed or slo, 0 <= MinHot <= MaxInstances, budget >= 0")
+            .Validate(o => o.TickSeconds > 0 && o.QuietMinutes > 0 && o.ScaleInMinutes > 0 && o.ServiceSecondsPerJob > 0 && o.ArrivalWindowSeconds > 0, "Fleet timings must be positive")
+            .ValidateOnStart();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<PoolOptions>>().Value);
+        services.AddOptions<LocalProviderOptions>().BindConfiguration(LocalProviderOptions.Section)
+            .Validate(o => o.HotPerHour >= 0 && o.WarmPerHour >= 0 && o.GpuType.Length > 0, "Fleet:Local prices must not be negative")
+            .ValidateOnStart();
+        services.AddSingleton<HostControlClient>();
+        services.AddSingleton<IInstanceProvider, HostControlProvider>();
+        services.AddSingleton<IInstanceProvider, LocalProcessProvider>();
+        services.AddSingleton<InstanceProviders>();
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;

@@ -29,6 +29,10 @@ public sealed class ClusterOptions
 
     public string GpuType { get; set; } = "local";
 
+    /// <summary>A gpu silo starts WARM: up and registered, models not loaded, claiming nothing
+    /// until it is resumed (POST /admin/host/resume) — how a provider's instance starts.</summary>
+    public bool StartWarm { get; set; }
+
     public double HeartbeatSeconds { get; set; } = 2;
 
     /// <summary>A silo missing this many beats is dead and what it held is recovered.</summary>

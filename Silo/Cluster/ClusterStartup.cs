@@ -1,5 +1,6 @@
 using Actors.Grains;
 using Actors.Grains.Cluster;
+using Actors.Grains.Fleet;
 using Actors.Grains.Tenants;
 using Actors.Runtime;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -10,7 +11,7 @@ namespace Actors.Silo.Cluster;
 
 /// <summary>Runs first: applies the store's migrations, starts the housekeeping reminder (control
 /// role) and, embedded, creates the demo tenant; once the server listens, prints how to use it.</summary>
-internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory grains, SiloIdentity silo, IOptions<ClusterOptions> options,
+internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory grains, SiloIdentity silo, IOptions<ClusterOptions> options, PoolOptions pool,
     IHostApplicationLifetime lifetime, IServer server, ILogger<ClusterStartup> logger) : IHostedService
 {
     public const string DemoTenantId = "demo";
@@ -23,6 +24,10 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
         if (o.Has("control"))
         {
             await grains.GetGrain<IHousekeepingGrain>(HousekeepingGrain.Key).StartAsync(TimeSpan.FromSeconds(o.HousekeepingSeconds));
+            if (pool.Enabled)
+            {
+                await grains.GetGrain<IPoolGrain>(PoolGrain.Key).StartAsync(TimeSpan.FromSeconds(pool.TickSeconds), pool.Defaults());
+            }
         }
 
         string? demoKey = null;

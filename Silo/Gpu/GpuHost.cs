@@ -31,11 +31,18 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     private readonly ConcurrentDictionary<string, JobLease> _held = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<JobResult?>> _computing = new(StringComparer.Ordinal);
-    private readonly CancellationTokenSource _stopClaiming = new();
-    private readonly CancellationTokenSource _stopAll = new();
-    private readonly List<Task> _loops = [];
+    private readonly SemaphoreSlim _control = new(1, 1);
     private IInstanceGrain? _instance;
+    private Run? _run;
     private long _completed;
+
+    /// <summary>Where this host is: WARM (up, no models), resuming, HOT (claiming), stopping.</summary>
+    public HostPhase Phase { get; private set; } = HostPhase.Warm;
+
+    public DateTimeOffset PhaseSince { get; private set; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Why the last resume or stop failed; null after one succeeds.</summary>
+    public string? LastError { get; private set; }
 
     public long Completed => Interlocked.Read(ref _completed);
 
@@ -43,68 +50,183 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var engine = engineHost.Engine;
         _instance = grains.GetGrain<IInstanceGrain>(silo.InstanceId);
         var snapshot = await _instance.GetAsync();
-        if (snapshot.GpuType != options.Value.GpuType)
+        if (snapshot.GpuType != options.Value.GpuType && snapshot.Provider is null)
         {
             await _instance.ConfigureAsync(options.Value.GpuType, snapshot.Rates);
         }
 
-        await _instance.HostReadyAsync(silo.SiloId, [.. engine.Models.Select(m => m.Name)]);
-        foreach (var model in engine.Models)
+        if (options.Value.StartWarm)
         {
-            var capacity = options.Value.MaxInFlightPerModel > 0
-                ? options.Value.MaxInFlightPerModel
-                : Math.Max(1, model.Manifest.Batch.MaxBatchSize * options.Value.InFlightBatches);
-            _loops.Add(Task.Run(() => ClaimLoopAsync(engine, model.Name, capacity), CancellationToken.None));
+            await _instance.HostWarmAsync(silo.SiloId);
+            LogWarm(logger, silo.InstanceId);
+            return;
         }
 
-        _loops.Add(Task.Run(RenewLoopAsync, CancellationToken.None));
-        _loops.Add(Task.Run(ReportBusyLoopAsync, CancellationToken.None));
-        LogStarted(logger, silo.InstanceId, engine.Device, engine.Models.Count);
+        await _control.WaitAsync(cancellationToken);
+        try
+        {
+            await ResumeCoreAsync(cancellationToken);
+        }
+        finally
+        {
+            _control.Release();
+        }
     }
+
+    /// <summary>WARM → HOT in the background: load the models, register HOT, start claiming.
+    /// Returns the phase it is in now; a no-op unless WARM.</summary>
+    public HostPhase BeginResume() => Begin(HostPhase.Warm, HostPhase.Resuming, ResumeCoreAsync);
+
+    /// <summary>HOT → WARM in the background: stop claiming, finish what it holds, unload the models.</summary>
+    public HostPhase BeginStop() => Begin(HostPhase.Hot, HostPhase.Stopping, StopCoreAsync);
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopClaiming.CancelAsync();
-        var drain = Task.WhenAll(_running.Values);
-        var drained = await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(options.Value.DrainSeconds), cancellationToken)) == drain;
-        LogDrained(logger, drained, _held.Count);
-        await _stopAll.CancelAsync();
-        await Task.WhenAll(_loops).ContinueWith(_ => { }, TaskScheduler.Default);
-        if (_instance is not null)
+        await _control.WaitAsync(CancellationToken.None);
+        try
         {
-            try
+            await DrainAsync(cancellationToken);
+            if (_instance is not null)
             {
-                await _instance.HostStoppedAsync(silo.SiloId, null);
+                try
+                {
+                    await _instance.HostStoppedAsync(silo.SiloId, null);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    LogJobError(logger, "-", e);
+                }
             }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogJobError(logger, "-", e);
-            }
+        }
+        finally
+        {
+            _control.Release();
         }
     }
 
     public void Dispose()
     {
-        _stopClaiming.Dispose();
-        _stopAll.Dispose();
+        _run?.Dispose();
+        _control.Dispose();
     }
 
-    private async Task ClaimLoopAsync(InferenceEngine engine, string model, int capacity)
+    private HostPhase Begin(HostPhase from, HostPhase during, Func<CancellationToken, Task> work)
+    {
+        if (!_control.Wait(0))
+        {
+            return Phase;
+        }
+
+        if (Phase != from)
+        {
+            _control.Release();
+            return Phase;
+        }
+
+        SetPhase(during);
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await work(CancellationToken.None);
+                LastError = null;
+            }
+            catch (Exception e)
+            {
+                LastError = e.Message;
+                SetPhase(from);
+                LogControlFailed(logger, during, e);
+            }
+            finally
+            {
+                _control.Release();
+            }
+        });
+        return during;
+    }
+
+    private void SetPhase(HostPhase phase)
+    {
+        Phase = phase;
+        PhaseSince = DateTimeOffset.UtcNow;
+    }
+
+    private async Task ResumeCoreAsync(CancellationToken cancellationToken)
+    {
+        var engine = await engineHost.LoadAsync(cancellationToken);
+        await _instance!.HostReadyAsync(silo.SiloId, [.. engine.Models.Select(m => m.Name)]);
+        var run = new Run();
+        foreach (var model in engine.Models)
+        {
+            var capacity = options.Value.MaxInFlightPerModel > 0
+                ? options.Value.MaxInFlightPerModel
+                : Math.Max(1, model.Manifest.Batch.MaxBatchSize * options.Value.InFlightBatches);
+            run.Loops.Add(Task.Run(() => ClaimLoopAsync(engine, model.Name, capacity, run.StopClaiming.Token), CancellationToken.None));
+        }
+
+        run.Loops.Add(Task.Run(() => RenewLoopAsync(run.StopAll.Token), CancellationToken.None));
+        run.Loops.Add(Task.Run(() => ReportBusyLoopAsync(run.StopAll.Token), CancellationToken.None));
+        _run = run;
+        SetPhase(HostPhase.Hot);
+        LogStarted(logger, silo.InstanceId, engine.Device, engine.Models.Count);
+    }
+
+    private async Task StopCoreAsync(CancellationToken cancellationToken)
+    {
+        await DrainAsync(cancellationToken);
+        await engineHost.UnloadAsync();
+        await _instance!.HostWarmAsync(silo.SiloId);
+        SetPhase(HostPhase.Warm);
+    }
+
+    /// <summary>Stops claiming, waits (up to DrainSeconds) for the jobs held, then ends the loops.</summary>
+    private async Task DrainAsync(CancellationToken cancellationToken)
+    {
+        if (_run is not { } run)
+        {
+            return;
+        }
+
+        await run.StopClaiming.CancelAsync();
+        var drain = Task.WhenAll(_running.Values);
+        var drained = await Task.WhenAny(drain, Task.Delay(TimeSpan.FromSeconds(options.Value.DrainSeconds), cancellationToken)) == drain;
+        LogDrained(logger, drained, _held.Count);
+        await run.StopAll.CancelAsync();
+        await Task.WhenAll(run.Loops).ContinueWith(_ => { }, TaskScheduler.Default);
+        _run = null;
+        run.Dispose();
+    }
+
+    /// <summary>One period of claiming, between a resume and a stop.</summary>
+    private sealed class Run : IDisposable
+    {
+        public CancellationTokenSource StopClaiming { get; } = new();
+
+        public CancellationTokenSource StopAll { get; } = new();
+
+        public List<Task> Loops { get; } = [];
+
+        public void Dispose()
+        {
+            StopClaiming.Dispose();
+            StopAll.Dispose();
+        }
+    }
+
+    private async Task ClaimLoopAsync(InferenceEngine engine, string model, int capacity, CancellationToken ct)
     {
         var slots = new SemaphoreSlim(capacity, capacity);
         var leaseTime = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         var poll = TimeSpan.FromMilliseconds(options.Value.PollMilliseconds);
-        var ct = _stopClaiming.Token;
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 await slots.WaitAsync(ct);
                 var free = 1;
-                while (slots.Wait(0))
+                while (slots.Wait(0, CancellationToken.None))
                 {
                     free++;
                 }
@@ -272,19 +394,19 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         return result;
     }
 
-    private async Task RenewLoopAsync()
+    private async Task RenewLoopAsync(CancellationToken stop)
     {
         var lease = TimeSpan.FromSeconds(options.Value.LeaseSeconds);
         using var timer = new PeriodicTimer(lease / 3);
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopAll.Token))
+            while (await timer.WaitForNextTickAsync(stop))
             {
                 if (!_held.IsEmpty)
                 {
                     try
                     {
-                        await queue.RenewAsync(silo.SiloId, [.. _held.Keys], lease, _stopAll.Token);
+                        await queue.RenewAsync(silo.SiloId, [.. _held.Keys], lease, stop);
                     }
                     catch (Exception e) when (e is not OperationCanceledException)
                     {
@@ -299,13 +421,13 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     }
 
     /// <summary>HOT ⇄ SERVING as the host holds jobs or not, checked every 250 ms (not per job).</summary>
-    private async Task ReportBusyLoopAsync()
+    private async Task ReportBusyLoopAsync(CancellationToken stop)
     {
         var reported = false;
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
         try
         {
-            while (await timer.WaitForNextTickAsync(_stopAll.Token))
+            while (await timer.WaitForNextTickAsync(stop))
             {
                 var busy = !_held.IsEmpty;
                 if (busy != reported && _instance is not null)
@@ -330,6 +452,12 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     [LoggerMessage(Level = LogLevel.Information, Message = "GPU host for instance {InstanceId} on {Device}: claiming jobs for {Models} models")]
     private static partial void LogStarted(ILogger logger, string instanceId, string device, int models);
 
+    [LoggerMessage(Level = LogLevel.Information, Message = "GPU host for instance {InstanceId} is up WARM (no models loaded; resume to load)")]
+    private static partial void LogWarm(ILogger logger, string instanceId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "GPU host {Phase} failed")]
+    private static partial void LogControlFailed(ILogger logger, HostPhase phase, Exception error);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "GPU host drained: {Drained} ({Held} jobs still held)")]
     private static partial void LogDrained(ILogger logger, bool drained, int held);
 
@@ -338,4 +466,14 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "GPU host error ({Context})")]
     private static partial void LogJobError(ILogger logger, string context, Exception error);
+}
+
+/// <summary>Where a GPU host is: WARM (process up, no models), resuming (loading), HOT (models
+/// loaded, claiming), stopping (draining, unloading).</summary>
+public enum HostPhase
+{
+    Warm,
+    Resuming,
+    Hot,
+    Stopping,
 }

@@ -1,34 +1,75 @@
+using System.Diagnostics;
 using Actors.Inference;
+using Actors.Silo.Cluster;
 using Microsoft.Extensions.Options;
 
 namespace Actors.Silo.Inference;
 
-/// <summary>Owns the process's <see cref="InferenceEngine"/>: loads the models at start
-/// (startup fails with the engine's error if they cannot load), drains batchers at stop.</summary>
-internal sealed partial class EngineHost(IOptions<InferenceOptions> options, TimeProvider time, ILogger<EngineHost> logger) : IHostedService
+/// <summary>Owns the process's <see cref="InferenceEngine"/>: loads the models at start (startup
+/// fails with the engine's error if they cannot load) — or, for a GPU host started WARM, when it
+/// is resumed — unloads them when it is stopped, drains batchers at stop.</summary>
+internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOptions<ClusterOptions> cluster, TimeProvider time, ILogger<EngineHost> logger)
+    : IHostedService, IDisposable
 {
-    private InferenceEngine? _engine;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private volatile InferenceEngine? _engine;
 
-    public InferenceEngine Engine => _engine ?? throw new InvalidOperationException("the inference engine has not started");
+    public InferenceEngine Engine => _engine ?? throw new InvalidOperationException("the models are not loaded (this GPU host is WARM)");
 
     public bool Ready => _engine is not null;
 
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        _engine = InferenceEngine.Start(options.Value, time);
-        var models = string.Join(", ", _engine.Models.Select(m => m.Name));
-        LogStarted(logger, _engine.Device, TorchRuntime.TorchVersion, TorchRuntime.Threads, models);
-        return Task.CompletedTask;
-    }
+    /// <summary>How long the last load took (measured, not assumed).</summary>
+    public TimeSpan? LastLoad { get; private set; }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        cluster.Value.StartWarm ? Task.CompletedTask : LoadAsync(cancellationToken);
+
+    public async Task<InferenceEngine> LoadAsync(CancellationToken cancellationToken = default)
     {
-        if (_engine is not null)
+        await _gate.WaitAsync(cancellationToken);
+        try
         {
-            await _engine.DisposeAsync();
+            if (_engine is { } loaded)
+            {
+                return loaded;
+            }
+
+            var clock = Stopwatch.StartNew();
+            var engine = await Task.Run(() => InferenceEngine.Start(options.Value, time), cancellationToken);
+            LastLoad = clock.Elapsed;
+            _engine = engine;
+            var models = string.Join(", ", engine.Models.Select(m => m.Name));
+            LogStarted(logger, engine.Device, TorchRuntime.TorchVersion, TorchRuntime.Threads, models, LastLoad.Value.TotalSeconds);
+            return engine;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Inference engine on {Device} (libtorch {Torch}, {Threads} threads) with models: {Models}")]
-    private static partial void LogStarted(ILogger logger, string device, string torch, int threads, string models);
+    /// <summary>Drains the batchers and frees the models (their device memory with them).</summary>
+    public async Task UnloadAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            if (_engine is { } engine)
+            {
+                _engine = null;
+                await engine.DisposeAsync();
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => UnloadAsync();
+
+    public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Inference engine on {Device} (libtorch {Torch}, {Threads} threads) with models: {Models} (loaded in {Seconds:0.00} s)")]
+    private static partial void LogStarted(ILogger logger, string device, string torch, int threads, string models, double seconds);
 }

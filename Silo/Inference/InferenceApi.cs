@@ -36,6 +36,11 @@ internal static class InferenceApi
             return Problem(StatusCodes.Status413PayloadTooLarge, "upload_too_large", $"the upload is {request.ContentLength} bytes; the limit is {limit}");
         }
 
+        if (!host.Ready)
+        {
+            return Problem(StatusCodes.Status503ServiceUnavailable, "instance_warm", "this GPU host is WARM (no models loaded): resume it first (POST /admin/host/resume)");
+        }
+
         if (!host.Engine.TryGet(name, out var model) || model is null)
         {
             return Problem(StatusCodes.Status404NotFound, "unknown_model", $"no model named '{name}'");

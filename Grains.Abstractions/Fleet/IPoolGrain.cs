@@ -1,0 +1,54 @@
+using Actors.Grains.Tenants;
+
+namespace Actors.Grains.Fleet;
+
+/// <summary>The autoscaler (key "default"): on a reminder it looks at the instances and the queues,
+/// asks its policy what to do, and tells the instance grains. Operators set its limits.</summary>
+public interface IPoolGrain : IGrainWithStringKey, IRemindable
+{
+    /// <summary>Registers the tick reminder (idempotent) and applies <paramref name="defaults"/>
+    /// if the pool has never been configured.</summary>
+    Task<PoolView> StartAsync(TimeSpan tick, PoolSettings defaults);
+
+    /// <summary>Sets autoscaling on/off, the policy and the operator's limits.</summary>
+    Task<PoolView> ConfigureAsync(PoolSettings settings);
+
+    /// <summary>One decision now (what the reminder runs).</summary>
+    Task<PoolView> TickAsync();
+
+    [ReadOnly]
+    Task<PoolView> GetAsync();
+}
+
+/// <summary>Operator settings. <see cref="Policy"/>: "seed" or "slo".</summary>
+public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int MaxInstances, decimal? DailyBudgetUsd, string GpuType, string Provider)
+{
+    public static readonly string[] Policies = ["seed", "slo"];
+
+    /// <summary>What is wrong with these settings, or null.</summary>
+    public string? Problem() =>
+        !Policies.Contains(Policy) ? $"policy must be one of {string.Join(", ", Policies)}"
+        : MinHot < 0 ? "minHot cannot be negative"
+        : MaxInstances < 1 ? "maxInstances must be at least 1"
+        : MinHot > MaxInstances ? $"minHot ({MinHot}) cannot be above maxInstances ({MaxInstances})"
+        : DailyBudgetUsd < 0 ? "dailyBudgetUsd cannot be negative"
+        : string.IsNullOrWhiteSpace(GpuType) ? "gpuType is required"
+        : string.IsNullOrWhiteSpace(Provider) ? "provider is required"
+        : null;
+}
+
+/// <summary>One thing the pool did (or could not do), and why.</summary>
+public sealed record PoolEvent(DateTimeOffset At, string Kind, string? InstanceId, string Reason, string? Error = null);
+
+/// <summary>The pool as operators see it.</summary>
+public sealed record PoolView(
+    PoolSettings Settings,
+    DateTimeOffset? LastTick,
+    decimal SpentTodayUsd,
+    decimal CurrentPerHour,
+    IReadOnlyList<PoolEvent> Recent,
+    IReadOnlyList<PoolEvent> Alerts,
+    IReadOnlyDictionary<Tier, DateTimeOffset> RefusingUntil)
+{
+    public bool Refusing(Tier tier, DateTimeOffset now) => RefusingUntil.TryGetValue(tier, out var until) && until > now;
+}

@@ -1,0 +1,183 @@
+using Actors.Fleet.Policies;
+using Actors.Fleet.Providers;
+using Actors.Grains.Instances;
+using Actors.Grains.Tenants;
+using Actors.Runtime;
+using Actors.Runtime.Diagnostics;
+using Actors.Runtime.Queue;
+using Actors.Grains.Jobs;
+
+namespace Actors.Grains.Fleet;
+
+/// <summary>The autoscaler. Each tick: poll every instance (settling provider operations, noticing
+/// lost ones), measure the queues per tier, ask the policy (wrapped in the operator's limits) and
+/// carry out its actions through the instance grains. Policies are pure; this grain is the only
+/// place their actions touch the world.</summary>
+public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirectory directory, IJobQueue queue, JobIndex jobs,
+    PoolOptions options, TimeProvider time, InstanceProviders? providers = null) : Grain, IPoolGrain
+{
+    public const string Key = "default";
+    private const string ReminderName = "tick";
+    private const int RecentKept = 60;
+    private const int AlertsKept = 20;
+
+    public async Task<PoolView> StartAsync(TimeSpan tick, PoolSettings defaults)
+    {
+        if (state.State.Settings is null)
+        {
+            state.State = state.State with { Settings = Validated(defaults) };
+            await state.WriteStateAsync();
+        }
+
+        await RegisterOrUpdateReminderAsync(ReminderName, tick, tick);
+        return View(state.State);
+    }
+
+    public async Task<PoolView> ConfigureAsync(PoolSettings settings)
+    {
+        var before = state.State.Settings;
+        state.State = Record(state.State, Event("settings", null, Describe(before, Validated(settings)))) with { Settings = settings };
+        await state.WriteStateAsync();
+        return View(state.State);
+    }
+
+    public async Task ReceiveReminderAsync(string name)
+    {
+        if (name == ReminderName)
+        {
+            await TickAsync();
+        }
+    }
+
+    public async Task<PoolView> TickAsync()
+    {
+        var r = state.State;
+        var settings = r.Settings ?? options.Defaults();
+        var now = time.GetUtcNow();
+        var instances = new List<InstanceSnapshot>();
+        foreach (var id in await directory.ListIdsAsync())
+        {
+            try
+            {
+                instances.Add(await GrainFactory.GetGrain<IInstanceGrain>(id).PollAsync());
+            }
+            catch (Exception e) when (e is ProviderException or HttpRequestException or TimeoutException)
+            {
+                r = Record(r, Event("poll", id, "status check failed", e.Message));
+                instances.Add(await GrainFactory.GetGrain<IInstanceGrain>(id).GetAsync());
+            }
+        }
+
+        var accrued = instances.Sum(i => i.AccruedUsd);
+        var today = DateOnly.FromDateTime(now.UtcDateTime);
+        if (r.Day != today)
+        {
+            r = r with { Day = today, AccruedAtDayStart = accrued };
+        }
+
+        var views = instances.Select(ToView).ToList();
+        r = r with
+        {
+            LastTick = now,
+            SpentTodayUsd = Math.Round(accrued - r.AccruedAtDayStart, 6),
+            CurrentPerHour = views.Sum(v => v.CurrentPerHour),
+            RefusingUntil = r.RefusingUntil.Where(kv => kv.Value > now).ToDictionary(),
+        };
+
+        if (settings.Autoscale)
+        {
+            var snapshot = new PoolSnapshot(now, views, await QueuesAsync(now), options.ServiceSecondsPerJob, r.SpentTodayUsd,
+                new PoolLimits { MinHot = settings.MinHot, MaxInstances = settings.MaxInstances, DailyBudgetUsd = settings.DailyBudgetUsd }, r.Memory)
+            {
+                GpuType = settings.GpuType,
+                PriceList = providers is not null && providers.Has(settings.Provider) ? providers.Get(settings.Provider).PriceList : [],
+            };
+            var decision = options.CreatePolicy(settings.Policy).Decide(snapshot);
+            r = r with { Memory = decision.Memory };
+            foreach (var action in decision.Actions)
+            {
+                r = await CarryOutAsync(r, settings, action, now);
+            }
+        }
+
+        state.State = r;
+        await state.WriteStateAsync();
+        return View(r);
+    }
+
+    public Task<PoolView> GetAsync() => Task.FromResult(View(state.State));
+
+    private async Task<PoolRecord> CarryOutAsync(PoolRecord r, PoolSettings settings, PoolAction action, DateTimeOffset now)
+    {
+        switch (action)
+        {
+            case RentAction rent:
+                var id = $"i-{r.Rented + 1:000}";
+                r = r with { Rented = r.Rented + 1 };
+                return await TryAsync(r, "rent", id, rent.Reason, () => GrainFactory.GetGrain<IInstanceGrain>(id).RentAsync(rent.GpuType, settings.Provider, rent.ResumeWhenWarm, rent.Reason),
+                    e => e is ProviderException { Code: "unavailable" } ? r.Memory with { RentBackoffUntil = now.AddMinutes(5) } : null);
+            case ResumeAction resume:
+                return await TryAsync(r, "resume", resume.InstanceId, resume.Reason, () => GrainFactory.GetGrain<IInstanceGrain>(resume.InstanceId).ResumeAsync(resume.Reason));
+            case StopAction stop:
+                return await TryAsync(r, "stop", stop.InstanceId, stop.Reason, () => GrainFactory.GetGrain<IInstanceGrain>(stop.InstanceId).StopAsync(stop.Reason));
+            case ReleaseAction release:
+                return await TryAsync(r, "release", release.InstanceId, release.Reason, () => GrainFactory.GetGrain<IInstanceGrain>(release.InstanceId).ReleaseAsync(release.Reason));
+            case RefuseTierAction refuse:
+                ActorsMetrics.PoolActions.Add(1, new("action", "refuse"), new("result", "ok"));
+                var until = now + TimeSpan.FromSeconds(Math.Max(10, options.TickSeconds * 3));
+                var refusing = new Dictionary<Tier, DateTimeOffset>(r.RefusingUntil) { [refuse.Tier] = until };
+                return (r.RefusingUntil.ContainsKey(refuse.Tier) ? r : Record(r, Event("refuse", null, refuse.Reason))) with { RefusingUntil = refusing };
+            case AlertAction alert:
+                ActorsMetrics.PoolAlerts.Add(1, new KeyValuePair<string, object?>("name", alert.Name));
+                var alerts = r.Alerts.Where(a => !(a.Kind == alert.Name && now - a.At < TimeSpan.FromMinutes(5))).Append(Event(alert.Name, null, alert.Reason)).TakeLast(AlertsKept).ToList();
+                return r with { Alerts = alerts };
+            default:
+                return r;
+        }
+    }
+
+    private async Task<PoolRecord> TryAsync(PoolRecord r, string kind, string instanceId, string reason, Func<Task<InstanceSnapshot>> act, Func<Exception, PoolMemory?>? onError = null)
+    {
+        try
+        {
+            await act();
+            ActorsMetrics.PoolActions.Add(1, new("action", kind), new("result", "ok"));
+            return Record(r, Event(kind, instanceId, reason));
+        }
+        catch (Exception e) when (e is ProviderException or InvalidTransitionException or HttpRequestException or TimeoutException)
+        {
+            ActorsMetrics.PoolActions.Add(1, new("action", kind), new("result", "error"));
+            var next = Record(r, Event(kind, instanceId, reason, e.Message));
+            return onError?.Invoke(e) is { } memory ? next with { Memory = memory } : next;
+        }
+    }
+
+    private async Task<IReadOnlyDictionary<Tier, TierQueue>> QueuesAsync(DateTimeOffset now)
+    {
+        var window = TimeSpan.FromSeconds(options.ArrivalWindowSeconds);
+        var arrivals = await jobs.CreatedSinceAsync(now - window);
+        var depth = (await queue.TierStatsAsync()).ToDictionary(d => d.Tier);
+        return Enum.GetValues<Tier>().ToDictionary(t => t, t =>
+        {
+            var d = depth.GetValueOrDefault((int)t);
+            return new TierQueue(d?.Depth ?? 0, d is null ? 0 : Math.Max(0, (now - d.OldestEnqueuedAt).TotalSeconds),
+                arrivals.GetValueOrDefault((int)t) / window.TotalSeconds);
+        });
+    }
+
+    private static InstanceView ToView(InstanceSnapshot i) =>
+        new(i.InstanceId, i.GpuType, i.State, i.Since, i.Rates.Hot, i.Rates.Warm) { Pending = i.Pending?.Target, Health = i.Health };
+
+    private PoolEvent Event(string kind, string? instanceId, string reason, string? error = null) => new(time.GetUtcNow(), kind, instanceId, reason, error);
+
+    private static PoolRecord Record(PoolRecord r, PoolEvent e) => r with { Recent = [.. r.Recent.Append(e).TakeLast(RecentKept)] };
+
+    private static PoolSettings Validated(PoolSettings settings) =>
+        settings.Problem() is { } problem ? throw new ArgumentException(problem, nameof(settings)) : settings;
+
+    private static string Describe(PoolSettings? before, PoolSettings after) =>
+        before is null ? $"configured: {after}" : $"changed: {before} → {after}";
+
+    private PoolView View(PoolRecord r) =>
+        new(r.Settings ?? options.Defaults(), r.LastTick, r.SpentTodayUsd, r.CurrentPerHour, r.Recent, r.Alerts, r.RefusingUntil);
+}

@@ -1,0 +1,32 @@
+using Actors.Fleet.Policies;
+using Actors.Grains.Tenants;
+
+namespace Actors.Grains.Fleet;
+
+/// <summary>PoolGrain's stored state.</summary>
+public sealed record PoolRecord
+{
+    public PoolSettings? Settings { get; init; }
+
+    public PoolMemory Memory { get; init; } = new();
+
+    public DateTimeOffset? LastTick { get; init; }
+
+    /// <summary>Instances are named i-001, i-002, … in the order they were rented.</summary>
+    public int Rented { get; init; }
+
+    public List<PoolEvent> Recent { get; init; } = [];
+
+    public List<PoolEvent> Alerts { get; init; } = [];
+
+    public Dictionary<Tier, DateTimeOffset> RefusingUntil { get; init; } = [];
+
+    /// <summary>The UTC day being counted, and what the fleet had accrued when it began.</summary>
+    public DateOnly Day { get; init; }
+
+    public decimal AccruedAtDayStart { get; init; }
+
+    public decimal SpentTodayUsd { get; init; }
+
+    public decimal CurrentPerHour { get; init; }
+}

@@ -1,0 +1,44 @@
+using Actors.Client.Api.Auth;
+using Actors.Silo.Cluster;
+using Actors.Silo.Gpu;
+using Actors.Silo.Inference;
+
+namespace Actors.Silo.Fleet;
+
+/// <summary>A GPU host's own control door (admin key): where it is, resume (load the models, start
+/// claiming), stop (drain, unload) and shut down (drain, leave, exit). Providers drive instances
+/// through it; every call returns at once, <c>GET /admin/host</c> says when it got there.</summary>
+internal static class HostApi
+{
+    public static RouteGroupBuilder MapHostControl(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/admin/host").WithTags("gpu host");
+        group.RequireAdminKey();
+        group.MapGet("", (GpuHost host, EngineHost engine, SiloIdentity silo) => TypedResults.Ok(Status(host, engine, silo)));
+        group.MapPost("/resume", (GpuHost host, EngineHost engine, SiloIdentity silo) =>
+        {
+            host.BeginResume();
+            return TypedResults.Accepted("/admin/host", Status(host, engine, silo));
+        });
+        group.MapPost("/stop", (GpuHost host, EngineHost engine, SiloIdentity silo) =>
+        {
+            host.BeginStop();
+            return TypedResults.Accepted("/admin/host", Status(host, engine, silo));
+        });
+        group.MapPost("/shutdown", (GpuHost host, EngineHost engine, SiloIdentity silo, IHostApplicationLifetime lifetime) =>
+        {
+            lifetime.StopApplication();
+            return TypedResults.Accepted("/admin/host", Status(host, engine, silo) with { Phase = "stopping" });
+        });
+        return group;
+    }
+
+    internal static HostStatus Status(GpuHost host, EngineHost engine, SiloIdentity silo) =>
+        new(silo.InstanceId, silo.SiloId, host.Phase.ToString().ToLowerInvariant(), host.PhaseSince, host.LastError,
+            engine.Ready ? engine.Engine.Device : null, engine.Ready ? [.. engine.Engine.Models.Select(m => m.Name)] : [],
+            host.Holding, host.Completed, engine.LastLoad?.TotalSeconds, Environment.ProcessId);
+}
+
+/// <summary>What <c>GET /admin/host</c> answers.</summary>
+public sealed record HostStatus(string InstanceId, string SiloId, string Phase, DateTimeOffset Since, string? LastError, string? Device,
+    string[] Models, int Holding, long Completed, double? LoadSeconds, int ProcessId);

@@ -1,0 +1,336 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Actors.Fleet.Providers;
+using Actors.Grains.Instances;
+using Actors.Silo.Cluster;
+using Microsoft.Extensions.Options;
+
+namespace Actors.Silo.Fleet;
+
+/// <summary>Section "Fleet:Local": what a local instance costs and how long to wait for it.</summary>
+public sealed class LocalProviderOptions
+{
+    public const string Section = "Fleet:Local";
+
+    public string GpuType { get; set; } = "local";
+
+    /// <summary>Prices to account the local instances at (default: seed 000's RTX A4000).</summary>
+    public decimal HotPerHour { get; set; } = 0.22m;
+
+    public decimal WarmPerHour { get; set; } = 0.05m;
+
+    /// <summary>Extra command-line settings for every instance (e.g. "--Inference:Threads=1").</summary>
+    public string[] ExtraArgs { get; set; } = [];
+
+    /// <summary>A shut-down instance that has not exited after this long is killed.</summary>
+    public double ShutdownSeconds { get; set; } = 40;
+}
+
+/// <summary>Provider "local": an instance is a GPU-host silo process on this machine. Rent starts
+/// the process WARM (up, registered, no models); resume and stop go through its control door
+/// (<see cref="HostApi"/>); release shuts it down (it drains and exits). Times are measured: the
+/// ETA of each operation is what it last took. The processes share this silo's store, so it must be
+/// PostgreSQL (an embedded SQLite file belongs to one process).</summary>
+internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions> options, IOptions<ClusterOptions> cluster, IConfiguration configuration,
+    IHostEnvironment environment, HostControlClient hosts, TimeProvider time, ILogger<LocalProcessProvider> logger) : IInstanceProvider, IAsyncDisposable
+{
+    private static readonly string[] ForwardedSections = ["Cluster", "Inference", "Api", "Billing", "Logging"];
+    private static readonly HashSet<string> Overridden = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "Cluster:Roles", "Cluster:InstanceId", "Cluster:SiloId", "Cluster:StartWarm", "Cluster:GpuType", "Cluster:CreateDemoTenant",
+    };
+
+    private readonly ConcurrentDictionary<string, Child> _children = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ProviderOperation, double> _measured = new();
+
+    public string Name => "local";
+
+    public IReadOnlyList<GpuOffer> PriceList => [new(options.Value.GpuType, options.Value.HotPerHour, options.Value.WarmPerHour, Spot: false)];
+
+    public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default)
+    {
+        if (!cluster.Value.IsPostgres)
+        {
+            throw new ProviderException("unsupported", "the local provider's instances are separate processes sharing the store: set Cluster:Store=postgres");
+        }
+
+        if (gpuType != options.Value.GpuType)
+        {
+            throw new ProviderException("unknown_gpu", $"the local provider has GPU type '{options.Value.GpuType}' only, not '{gpuType}'");
+        }
+
+        if (_children.TryGetValue(instanceId, out var existing) && !existing.Process.HasExited)
+        {
+            throw new ProviderException("invalid_state", $"instance '{instanceId}' is already running (process {existing.Process.Id})");
+        }
+
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var child = new Child(Start(instanceId, gpuType, url), url, time.GetUtcNow(), Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log"));
+        child.Operation = ProviderOperation.Rent;
+        _children[instanceId] = child;
+        LogRented(logger, instanceId, child.Process.Id, url);
+        return Task.FromResult(Ticket(instanceId, ProviderOperation.Rent, 15));
+    }
+
+    public async Task<ProviderTicket> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        var child = Running(instanceId);
+        var status = await hosts.PostAsync(child.Url, "resume", cancellationToken);
+        child.Operation = ProviderOperation.Resume;
+        child.OperationStarted = time.GetUtcNow();
+        return Ticket(instanceId, ProviderOperation.Resume, status.LoadSeconds ?? 10);
+    }
+
+    public async Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        var child = Running(instanceId);
+        await hosts.PostAsync(child.Url, "stop", cancellationToken);
+        child.Operation = ProviderOperation.Stop;
+        child.OperationStarted = time.GetUtcNow();
+        return Ticket(instanceId, ProviderOperation.Stop, 10);
+    }
+
+    public async Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        if (!_children.TryGetValue(instanceId, out var child))
+        {
+            return new ProviderTicket(instanceId, ProviderOperation.Release, time.GetUtcNow(), TimeSpan.Zero); // nothing held
+        }
+
+        child.Releasing = true;
+        child.OperationStarted = time.GetUtcNow();
+        if (!child.Process.HasExited)
+        {
+            try
+            {
+                await hosts.PostAsync(child.Url, "shutdown", cancellationToken);
+            }
+            catch (Exception e) when (e is HttpRequestException or ProviderException or TaskCanceledException)
+            {
+                child.Process.Kill(entireProcessTree: true); // not answering: end it
+            }
+
+            _ = KillIfStillUpAsync(child);
+        }
+
+        return Ticket(instanceId, ProviderOperation.Release, 5);
+    }
+
+    public async Task<ProviderStatus> StatusAsync(string instanceId, CancellationToken cancellationToken = default)
+    {
+        var now = time.GetUtcNow();
+        if (!_children.TryGetValue(instanceId, out var child))
+        {
+            return new ProviderStatus(instanceId, ProviderPhase.Cold, InstanceState.Cold, now);
+        }
+
+        if (child.Process.HasExited)
+        {
+            return child.Releasing
+                ? new ProviderStatus(instanceId, ProviderPhase.Cold, InstanceState.Cold, child.Process.ExitTime.ToUniversalTime())
+                : new ProviderStatus(instanceId, ProviderPhase.Preempted, InstanceState.Cold, child.Process.ExitTime.ToUniversalTime(),
+                    $"process {child.Process.Id} exited with code {child.Process.ExitCode} (log: {child.LogPath})");
+        }
+
+        HostStatus host;
+        try
+        {
+            host = await hosts.GetAsync(child.Url, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ProviderException)
+        {
+            // Starting up (not listening yet) or shutting down.
+            return child.Releasing ? new ProviderStatus(instanceId, ProviderPhase.Releasing, InstanceState.Warm, child.OperationStarted)
+                : child.Answered ? new ProviderStatus(instanceId, ProviderPhase.Failed, child.LastSettled, now, $"the GPU host does not answer: {e.Message}")
+                : new ProviderStatus(instanceId, ProviderPhase.Renting, InstanceState.Cold, child.Started);
+        }
+
+        if (!child.Answered)
+        {
+            child.Answered = true;
+            Measure(ProviderOperation.Rent, now - child.Started);
+        }
+
+        if (child.Releasing)
+        {
+            return new ProviderStatus(instanceId, ProviderPhase.Releasing, InstanceState.Warm, child.OperationStarted);
+        }
+
+        var status = HostControlProvider.Map(instanceId, host);
+        if (!status.InFlight && status.Phase != ProviderPhase.Failed)
+        {
+            child.LastSettled = status.Settled;
+            if (child.Operation is { } op)
+            {
+                Measure(op, now - child.OperationStarted);
+                child.Operation = null;
+            }
+        }
+
+        return status;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var child in _children.Values.Where(c => !c.Process.HasExited))
+        {
+            child.Releasing = true;
+            try
+            {
+                await hosts.PostAsync(child.Url, "shutdown", CancellationToken.None);
+            }
+            catch (Exception e) when (e is HttpRequestException or ProviderException or TaskCanceledException)
+            {
+                child.Process.Kill(entireProcessTree: true);
+            }
+        }
+
+        foreach (var child in _children.Values)
+        {
+            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.ShutdownSeconds));
+            try
+            {
+                await child.Process.WaitForExitAsync(wait.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                child.Process.Kill(entireProcessTree: true);
+            }
+
+            child.Dispose();
+        }
+    }
+
+    private Process Start(string instanceId, string gpuType, string url)
+    {
+        var entry = typeof(Program).Assembly.Location;
+        var host = Environment.ProcessPath ?? "dotnet";
+        var viaDotnet = Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase);
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = environment.ContentRootPath,
+        };
+        if (viaDotnet)
+        {
+            start.ArgumentList.Add(entry);
+        }
+
+        foreach (var arg in new[]
+        {
+            "--urls", url, "--contentRoot", environment.ContentRootPath,
+            "--Cluster:Roles=gpu", $"--Cluster:InstanceId={instanceId}", "--Cluster:StartWarm=true", $"--Cluster:GpuType={gpuType}",
+            $"--Cluster:DataPath={cluster.Value.DataPath}",
+        }.Concat(options.Value.ExtraArgs))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        // This silo's settings travel as environment variables (not on the command line, where
+        // the admin key and connection string would show in `ps`).
+        foreach (var section in ForwardedSections)
+        {
+            foreach (var (key, value) in configuration.GetSection(section).AsEnumerable())
+            {
+                if (value is not null && !Overridden.Contains(key))
+                {
+                    start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+                }
+            }
+        }
+
+        var logPath = Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var process = Process.Start(start) ?? throw new ProviderException("failed", $"could not start {host}");
+        process.EnableRaisingEvents = true;
+        var gate = new Lock();
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    log.WriteLine(line);
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Exited += (_, _) =>
+        {
+            lock (gate)
+            {
+                log.Dispose();
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task KillIfStillUpAsync(Child child)
+    {
+        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.ShutdownSeconds));
+        try
+        {
+            await child.Process.WaitForExitAsync(wait.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            child.Process.Kill(entireProcessTree: true);
+        }
+    }
+
+    private Child Running(string instanceId) =>
+        _children.TryGetValue(instanceId, out var child) && !child.Process.HasExited && !child.Releasing
+            ? child
+            : throw new ProviderException("invalid_state", $"instance '{instanceId}' has no running process here");
+
+    private void Measure(ProviderOperation operation, TimeSpan took) =>
+        _measured.AddOrUpdate(operation, took.TotalSeconds, (_, before) => (before * 0.7) + (took.TotalSeconds * 0.3));
+
+    private ProviderTicket Ticket(string instanceId, ProviderOperation operation, double defaultSeconds) =>
+        new(instanceId, operation, time.GetUtcNow(), TimeSpan.FromSeconds(_measured.TryGetValue(operation, out var s) ? s : defaultSeconds));
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Instance {InstanceId}: started GPU-host process {Pid} on {Url}")]
+    private static partial void LogRented(ILogger logger, string instanceId, int pid, string url);
+
+    private sealed class Child(Process process, string url, DateTimeOffset started, string logPath) : IDisposable
+    {
+        public Process Process { get; } = process;
+
+        public string Url { get; } = url;
+
+        public DateTimeOffset Started { get; } = started;
+
+        public string LogPath { get; } = logPath;
+
+        public bool Answered { get; set; }
+
+        public bool Releasing { get; set; }
+
+        public ProviderOperation? Operation { get; set; }
+
+        public DateTimeOffset OperationStarted { get; set; } = started;
+
+        public InstanceState LastSettled { get; set; } = InstanceState.Warm;
+
+        public void Dispose() => Process.Dispose();
+    }
+}
