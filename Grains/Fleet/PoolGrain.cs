@@ -165,8 +165,19 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         });
     }
 
-    private static InstanceView ToView(InstanceSnapshot i) =>
-        new(i.InstanceId, i.GpuType, i.State, i.Since, i.Rates.Hot, i.Rates.Warm) { Pending = i.Pending?.Target, Health = i.Health };
+    /// <summary>As policies (and the simulator) see an instance: while an operation is in flight it
+    /// is still where the operation started (its host may already have reported the new state).</summary>
+    private static InstanceView ToView(InstanceSnapshot i)
+    {
+        var settled = i.Pending?.Operation switch
+        {
+            "rent" => InstanceState.Cold,
+            "resume" or "release" => InstanceState.Warm,
+            "stop" => InstanceState.Hot,
+            _ => i.State,
+        };
+        return new(i.InstanceId, i.GpuType, settled, i.Since, i.Rates.Hot, i.Rates.Warm) { Pending = i.Pending?.Target, Health = i.Health };
+    }
 
     private PoolEvent Event(string kind, string? instanceId, string reason, string? error = null) => new(time.GetUtcNow(), kind, instanceId, reason, error);
 

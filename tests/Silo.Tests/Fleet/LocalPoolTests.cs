@@ -1,0 +1,171 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Actors.Silo.Tests.Cluster;
+
+namespace Actors.Silo.Tests.Fleet;
+
+/// <summary>The autoscaler on real GPU-host processes (the local provider), with the seed policy's
+/// timings shortened: it starts one HOT instance, a burst scales it to two, quiet brings it back
+/// to one, and a killed instance is replaced while its jobs finish.</summary>
+public sealed class LocalPoolTests
+{
+    [Fact]
+    public async Task BurstScalesOutToTwoHotHostsQuietScalesInAndAKilledInstanceIsReplaced()
+    {
+        var database = TestDatabases.Create("pool");
+        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        using var control = await SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Cluster:Store"] = "postgres",
+            ["Cluster:ConnectionString"] = database,
+            ["Cluster:Roles"] = "api,control",
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
+            ["Cluster:BlobPath"] = blobs,
+            ["Cluster:HeartbeatSeconds"] = "0.5",
+            ["Cluster:DeadAfterBeats"] = "4",
+            ["Cluster:LeaseSeconds"] = "30",
+            ["Cluster:PollMilliseconds"] = "50",
+            ["Cluster:MaxInFlightPerModel"] = "2",
+            ["Cluster:DrainSeconds"] = "10",
+            ["Inference:Threads"] = "1",
+            ["Fleet:Autoscale"] = "true",
+            ["Fleet:Policy"] = "seed",
+            ["Fleet:Provider"] = "local",
+            ["Fleet:MinHot"] = "1",
+            ["Fleet:MaxInstances"] = "2",
+            ["Fleet:TickSeconds"] = "0.5",
+            ["Fleet:QuietMinutes"] = "0.1",
+        });
+        var api = new ApiClient(control.Http);
+        var (_, key, _) = await api.CreateTenantAsync("pro");
+
+        // The pool starts one instance: rented (a process comes up WARM), then resumed (models load).
+        var fleet = await WaitForAsync(control, f => Hot(f).Count == 1, "one HOT instance", 120);
+        var first = Hot(fleet).Single();
+        Assert.Equal("i-001", first.GetProperty("id").GetString());
+        Assert.Equal("local", first.GetProperty("provider").GetString());
+        var measured = first.GetProperty("measuredSeconds");
+        Assert.True(measured.GetProperty("rent").GetDouble() > 0.2, "rent time is measured");
+        Assert.True(measured.GetProperty("resume").GetDouble() > 0, "resume time is measured");
+
+        // A burst: the queue passes 30 with every instance HOT → rent a second (seed rule).
+        var burst = await SubmitAsync(api, key, 90, seed: 1);
+        fleet = await WaitForAsync(control, f => Hot(f).Count == 2, "two HOT instances", 120);
+        Assert.Contains(fleet.GetProperty("pool").GetProperty("recent").EnumerateArray(),
+            e => e.GetProperty("kind").GetString() == "rent" && e.GetProperty("reason").GetString()!.Contains("> 30 and all instances HOT", StringComparison.Ordinal));
+        var done = await FinishAsync(api, key, burst);
+        Assert.Contains(done, j => j.GetProperty("instance").GetString() == "i-002"); // the new instance took jobs
+
+        // Quiet (queue < 3 for the shortened 6 s): the non-primary is stopped, back to one HOT.
+        fleet = await WaitForAsync(control, f => Hot(f).Count == 1 && State(f, "i-002") == "WARM", "scale back to one HOT", 90);
+        Assert.Contains(fleet.GetProperty("pool").GetProperty("recent").EnumerateArray(),
+            e => e.GetProperty("kind").GetString() == "stop" && e.GetProperty("instanceId").GetString() == "i-002");
+        Assert.Equal("i-001", Hot(fleet).Single().GetProperty("id").GetString());
+        Assert.True(await HostAsync(control, "i-002") is { } warmHost && warmHost.GetProperty("phase").GetString() == "warm",
+            "WARM is a live process without models");
+
+        // Kill -9 the HOT instance under load: it is marked down, a replacement comes up, every job finishes.
+        var more = await SubmitAsync(api, key, 24, seed: 500);
+        var victim = await HostAsync(control, "i-001") ?? throw new InvalidOperationException("i-001 has no live host");
+        var clock = Stopwatch.StartNew();
+        while (victim.GetProperty("holding").GetInt32() == 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(100);
+            victim = await HostAsync(control, "i-001") ?? victim;
+        }
+
+        using (var process = Process.GetProcessById(victim.GetProperty("processId").GetInt32()))
+        {
+            process.Kill();
+        }
+
+        fleet = await WaitForAsync(control, f => State(f, "i-001") == "COLD" && Hot(f).Count == 1, "the killed instance replaced", 120);
+        var dead = Instance(fleet, "i-001");
+        Assert.Equal("down", dead.GetProperty("health").GetString());
+        Assert.Contains("exited", dead.GetProperty("healthReason").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual("i-001", Hot(fleet).Single().GetProperty("id").GetString());
+        var after = await FinishAsync(api, key, more);
+        Assert.All(after, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+    }
+
+    private static async Task<List<string>> SubmitAsync(ApiClient api, string key, int count, int seed)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var job = await api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 40, seed = seed + i } });
+            ids.Add(job.GetProperty("id").GetString()!);
+        }
+
+        return ids;
+    }
+
+    private static async Task<List<JsonElement>> FinishAsync(ApiClient api, string key, List<string> ids)
+    {
+        var finished = new List<JsonElement>();
+        foreach (var id in ids)
+        {
+            var job = await api.WaitAsync(key, id, seconds: 240);
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            finished.Add(job);
+        }
+
+        return finished;
+    }
+
+    private static List<JsonElement> Hot(JsonElement fleet) =>
+        [.. fleet.GetProperty("instances").EnumerateArray().Where(i => i.GetProperty("state").GetString() is "HOT" or "SERVING" && i.GetProperty("pending").ValueKind == JsonValueKind.Null)];
+
+    private static JsonElement Instance(JsonElement fleet, string id) =>
+        fleet.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("id").GetString() == id);
+
+    private static string? State(JsonElement fleet, string id) =>
+        fleet.GetProperty("instances").EnumerateArray().Where(i => i.GetProperty("id").GetString() == id && i.GetProperty("pending").ValueKind == JsonValueKind.Null)
+            .Select(i => i.GetProperty("state").GetString()).FirstOrDefault();
+
+    private static async Task<JsonElement> WaitForAsync(SiloProcess control, Func<JsonElement, bool> condition, string what, int seconds)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement fleet = default;
+        while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            using var request = Admin(HttpMethod.Get, "/admin/fleet");
+            fleet = await (await control.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+            if (condition(fleet))
+            {
+                return fleet;
+            }
+
+            await Task.Delay(250);
+        }
+
+        throw new TimeoutException($"no {what} after {seconds} s:\n{fleet}\n{control.Output}");
+    }
+
+    /// <summary>GET /admin/host of the live GPU-host silo serving <paramref name="instanceId"/>.</summary>
+    private static async Task<JsonElement?> HostAsync(SiloProcess control, string instanceId)
+    {
+        using var request = Admin(HttpMethod.Get, "/admin/silos");
+        var silos = await (await control.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+        var address = silos.EnumerateArray()
+            .Where(s => s.GetProperty("gpu").ValueKind == JsonValueKind.String && s.GetProperty("gpu").GetString() == instanceId && s.GetProperty("status").GetString() == "alive")
+            .Select(s => s.GetProperty("address").GetString()).FirstOrDefault();
+        if (address is null)
+        {
+            return null;
+        }
+
+        using var http = new HttpClient { BaseAddress = new Uri(address) };
+        using var host = Admin(HttpMethod.Get, "/admin/host");
+        return await (await http.SendAsync(host)).Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static HttpRequestMessage Admin(HttpMethod method, string url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        return request;
+    }
+}
