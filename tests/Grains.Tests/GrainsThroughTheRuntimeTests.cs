@@ -18,7 +18,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
     private async Task<GrainRuntime> SiloAsync() => (await ServicesAsync()).GetRequiredService<GrainRuntime>();
 
     /// <summary>One "silo": the runtime on the shared file with the job grain's real side tables.</summary>
-    private async Task<ServiceProvider> ServicesAsync()
+    private async Task<ServiceProvider> ServicesAsync(params Actors.Fleet.Providers.IInstanceProvider[] providers)
     {
         var store = ClusterStore.Sqlite(Path.Combine(_dir, "grains.db"), _time);
         await store.MigrateAsync();
@@ -27,7 +27,10 @@ public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
             .AddSingleton(store.Grains).AddSingleton(store.Queue).AddSingleton(store.Sql)
             .AddSingleton(new GrainTypeRegistry().Add<IInstanceGrain, InstanceGrain>().Add<IJobGrain, JobGrain>()
                 .Add<Cluster.IHousekeepingGrain, Cluster.HousekeepingGrain>()
-                .Add<Actors.Grains.Tenants.ITenantGrain, Actors.Grains.Tenants.TenantGrain>().Add<Actors.Grains.Tenants.IApiKeyIndexGrain, Actors.Grains.Tenants.ApiKeyIndexGrain>())
+                .Add<Actors.Grains.Tenants.ITenantGrain, Actors.Grains.Tenants.TenantGrain>().Add<Actors.Grains.Tenants.IApiKeyIndexGrain, Actors.Grains.Tenants.ApiKeyIndexGrain>()
+                .Add<Fleet.IPoolGrain, Fleet.PoolGrain>())
+            .AddSingleton(new Actors.Fleet.Providers.InstanceProviders(providers)).AddSingleton<InstanceDirectory>()
+            .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
             .AddSingleton<GrainRuntime>()
             .AddSingleton<ReminderTable>().AddSingleton<ReminderDelivery>()
             .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()

@@ -1,0 +1,156 @@
+using Actors.Fleet.Providers;
+using Actors.Grains.Fleet;
+using Actors.Grains.Instances;
+using Actors.Runtime;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>Instance grains driving a provider (the simulated one, in the test's virtual time):
+/// pending operations, measured times, retries, time-outs, lost instances; and the pool grain
+/// carrying out its policy within the operator's limits.</summary>
+public sealed partial class GrainsThroughTheRuntimeTests
+{
+    private static readonly SimulatedProviderOptions Reliable = new() { FailureRate = 0, UnavailableRate = 0, SpotPreemptionsPerHour = 0 };
+
+    [Fact]
+    public async Task ARentThatResumesWhenWarmSettlesThroughPollsWithMeasuredTimesAndWarmCost()
+    {
+        var provider = new SimulatedProvider(Reliable, _time);
+        var instance = (await ServicesAsync(provider)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001");
+
+        var renting = await instance.RentAsync("rtx-a4000", "simulated", resumeWhenWarm: true, "test");
+        Assert.Equal(("rent", InstanceState.Cold), (renting.Pending!.Operation, renting.State));
+        Assert.Equal(new HourlyRates(0, 0.05m, 0.22m, 0.22m), renting.Rates);
+
+        var rentedAt = provider.NextChange("i-001")!.Value;
+        _time.Advance(rentedAt - _time.GetUtcNow() - TimeSpan.FromSeconds(1));
+        Assert.Equal("rent", (await instance.PollAsync()).Pending!.Operation); // not yet
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var warm = await instance.PollAsync();
+        Assert.Equal((InstanceState.Warm, "resume"), (warm.State, warm.Pending!.Operation));
+        var rentSeconds = warm.MeasuredSeconds["rent"];
+        Assert.InRange(rentSeconds, 30 * 60, 60 * 60); // seed 003: rent + setup 30–60 min
+
+        var resumedAt = provider.NextChange("i-001")!.Value;
+        _time.Advance(resumedAt - _time.GetUtcNow());
+        var hot = await instance.PollAsync();
+        Assert.Equal(InstanceState.Hot, hot.State);
+        Assert.Null(hot.Pending);
+        var resumeSeconds = hot.MeasuredSeconds["resume"];
+        Assert.InRange(resumeSeconds, 2.5 * 60, 6 * 60); // resume 2–5 min + model load 30–60 s
+        Assert.Equal(Math.Round(0.05m * (decimal)resumeSeconds / 3600m, 6), hot.AccruedUsd); // WARM while resuming, nothing while renting
+    }
+
+    [Fact]
+    public async Task AFailingOperationIsTriedThreeTimesThenGivenUpAndMarkedDegraded()
+    {
+        var provider = new SimulatedProvider(Reliable with { FailureRate = 1 }, _time);
+        var instance = (await ServicesAsync(provider)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001");
+        await instance.RentAsync("rtx-4090", "simulated", resumeWhenWarm: false, "test");
+
+        var attempts = new List<int>();
+        InstanceSnapshot snapshot;
+        do
+        {
+            _time.Advance(TimeSpan.FromHours(1.01));
+            snapshot = await instance.PollAsync();
+            attempts.Add(snapshot.Pending?.Attempt ?? 0);
+        }
+        while (snapshot.Pending is not null && attempts.Count < 10);
+
+        Assert.Equal([2, 3, 0], attempts);
+        Assert.Equal((InstanceState.Cold, InstanceHealth.Degraded), (snapshot.State, snapshot.Health));
+        Assert.StartsWith("rent failed after 3 tries", snapshot.LastError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ARentPastTwiceItsEtaIsGivenBackAndAPreemptedInstanceIsDownAndCold()
+    {
+        var stuck = new StuckProvider(_time);
+        var provider = new SimulatedProvider(Reliable, _time);
+        var services = await ServicesAsync(stuck, provider);
+        var runtime = services.GetRequiredService<GrainRuntime>();
+
+        var late = runtime.GetGrain<IInstanceGrain>("i-late");
+        await late.RentAsync("stuck-gpu", "stuck", resumeWhenWarm: true, "test");
+        _time.Advance(TimeSpan.FromMinutes(20)); // ETA 10 min: not yet past 2 × 10 min + 30 s
+        Assert.Equal("rent", (await late.PollAsync()).Pending!.Operation);
+        _time.Advance(TimeSpan.FromSeconds(31));
+        var given = await late.PollAsync();
+        Assert.Equal("release", given.Pending!.Operation);
+        Assert.Contains("rent timed out", given.LastError, StringComparison.Ordinal);
+        Assert.Equal(["i-late"], stuck.Released);
+
+        var managed = new SimulatedProvider(Reliable with { SpotPreemptionsPerHour = 1000 }, _time);
+        var preempting = (await ServicesAsync(managed)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-spot2");
+        await preempting.RentAsync("rtx-4090-spot", "simulated", resumeWhenWarm: true, "test");
+        for (var i = 0; i < 40 && (await preempting.GetAsync()).Health != InstanceHealth.Down; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(10));
+            await preempting.PollAsync();
+        }
+
+        var gone = await preempting.GetAsync();
+        Assert.Equal((InstanceState.Cold, InstanceHealth.Down), (gone.State, gone.Health));
+        Assert.Contains("preempt", gone.HealthReason, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public async Task ThePoolRentsToMinHotThroughItsProviderAndABudgetCapStopsItWithAnAlert()
+    {
+        var provider = new SimulatedProvider(Reliable, _time);
+        var services = await ServicesAsync(provider);
+        var pool = services.GetRequiredService<GrainRuntime>().GetGrain<IPoolGrain>(PoolGrain.Key);
+
+        await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 1, MaxInstances: 4, DailyBudgetUsd: 0.01m, "rtx-a4000", "simulated"));
+        var capped = await pool.TickAsync();
+        Assert.Contains(capped.Alerts, a => a.Kind == "budget_cap");
+        Assert.DoesNotContain(capped.Recent, e => e.Kind == "rent");
+
+        await pool.ConfigureAsync(capped.Settings with { DailyBudgetUsd = null });
+        var rented = await pool.TickAsync();
+        var rent = Assert.Single(rented.Recent, e => e.Kind == "rent");
+        Assert.Equal(("i-001", null), (rent.InstanceId, rent.Error));
+        await pool.TickAsync(); // in flight: not rented again
+        Assert.Single((await pool.GetAsync()).Recent, e => e.Kind == "rent");
+
+        for (var i = 0; i < 30 && (await services.GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001").GetAsync()).State != InstanceState.Hot; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(5));
+            await pool.TickAsync();
+        }
+
+        var hot = await services.GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001").GetAsync();
+        Assert.Equal(InstanceState.Hot, hot.State);
+        Assert.Equal(0.22m, (await pool.TickAsync()).CurrentPerHour);
+        Assert.Single((await pool.GetAsync()).Recent, e => e.Kind == "rent");
+    }
+
+    /// <summary>A provider whose rents never finish (a cloud API that hangs).</summary>
+    private sealed class StuckProvider(TimeProvider time) : IInstanceProvider
+    {
+        public List<string> Released { get; } = [];
+
+        public string Name => "stuck";
+
+        public IReadOnlyList<GpuOffer> PriceList => [new("stuck-gpu", 0.5m, 0.1m, false)];
+
+        public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new ProviderTicket(instanceId, ProviderOperation.Rent, time.GetUtcNow(), TimeSpan.FromMinutes(10)));
+
+        public Task<ProviderTicket> ResumeAsync(string instanceId, CancellationToken cancellationToken = default) => throw new ProviderException("invalid_state", "not rented");
+
+        public Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default) => throw new ProviderException("invalid_state", "not rented");
+
+        public Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default)
+        {
+            Released.Add(instanceId);
+            return Task.FromResult(new ProviderTicket(instanceId, ProviderOperation.Release, time.GetUtcNow(), TimeSpan.FromMinutes(1)));
+        }
+
+        public Task<ProviderStatus> StatusAsync(string instanceId, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new ProviderStatus(instanceId, Released.Contains(instanceId) ? ProviderPhase.Releasing : ProviderPhase.Renting, InstanceState.Cold, time.GetUtcNow()));
+    }
+}
