@@ -22,6 +22,8 @@ public static class ClientApiHosting
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<PoolGate>();
+        services.AddSingleton<Dashboard.DashboardHistory>();
+        services.AddSingleton<Dashboard.DashboardData>();
         services.AddSingleton<JobReader>();
         services.AddSingleton<QueueEta>();
         services.AddSingleton<WebhookDispatcher>();
@@ -41,6 +43,7 @@ public static class ClientApiHosting
         app.MapJobs();
         app.MapModels();
         app.MapAdmin();
+        Dashboard.DashboardApi.MapDashboard(app);
         app.MapBilling();
         app.MapStripeWebhook();
         app.MapOpenApi("/openapi/{documentName}.json");

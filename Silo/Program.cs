@@ -17,6 +17,11 @@ if (roles.Has("gpu"))
 }
 
 builder.AddCluster(roles);
+if (roles.Has("api"))
+{
+    builder.Services.AddHostedService<Actors.Client.Api.Dashboard.DashboardSampler>();
+}
+
 builder.Services.AddClientApi();
 builder.Services.AddMetricsExport();
 builder.Services.AddProblemDetails();
@@ -29,6 +34,7 @@ app.MapMetrics();
 if (roles.Has("api"))
 {
     app.MapClientApi();
+    app.UseDashboardFiles();
 }
 
 if (roles.Has("gpu"))

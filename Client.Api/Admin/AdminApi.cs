@@ -34,6 +34,7 @@ internal static class AdminApi
         group.MapGet("/instances", ListInstancesAsync);
         group.MapCapacity();
         group.MapFleet();
+        group.MapAnalytics();
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilosAsync);
         group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");

@@ -26,7 +26,10 @@ internal static class FleetApi
         group.MapPost("/instances/{id}/{action}", ActAsync).WithSummary("resume, stop or release an instance");
     }
 
-    internal static async Task<IResult> GetAsync(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time)
+    internal static async Task<IResult> GetAsync(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time) =>
+        TypedResults.Ok(await BuildAsync(grains, directory, queue, time));
+
+    internal static async Task<FleetView> BuildAsync(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var pool = await grains.GetGrain<IPoolGrain>(PoolGrain.Key).GetAsync();
@@ -36,7 +39,7 @@ internal static class FleetApi
         var queues = Enum.GetValues<Tier>().Select(t => depth.GetValueOrDefault((int)t) is { } d
             ? new TierQueueView(t.ToString().ToLowerInvariant(), d.Depth, Math.Round(Math.Max(0, (now - d.OldestEnqueuedAt).TotalSeconds), 1), pool.Refusing(t, now))
             : new TierQueueView(t.ToString().ToLowerInvariant(), 0, 0, pool.Refusing(t, now))).ToArray();
-        return TypedResults.Ok(new FleetView(now, pool, [.. instances.Select(i => InstanceView.Of(i, now))], queues));
+        return new FleetView(now, pool, [.. instances.Select(i => InstanceView.Of(i, now))], queues);
     }
 
     internal static async Task<IResult> SetAsync(SettingsBody body, IGrainFactory grains, InstanceProviders providers)
@@ -129,10 +132,18 @@ internal sealed record FleetView(DateTimeOffset Now, PoolView Pool, InstanceView
 
 internal sealed record InstanceView(string Id, string GpuType, string State, DateTimeOffset Since, double SecondsInState, string Health, string? HealthReason,
     string? Host, IReadOnlyList<string> Models, decimal AccruedUsd, decimal PerHour, string? Provider, PendingOperation? Pending, string? LastError,
-    IReadOnlyDictionary<string, double> MeasuredSeconds)
+    IReadOnlyDictionary<string, double> MeasuredSeconds, double? Utilization)
 {
     public static InstanceView Of(InstanceSnapshot i, DateTimeOffset now) =>
         new(i.InstanceId, i.GpuType, i.State.ToString().ToUpperInvariant(), i.Since, Math.Round(Math.Max(0, (now - i.Since).TotalSeconds), 1),
             i.Health.ToString().ToLowerInvariant(), i.HealthReason, i.HostSiloId, i.Models, i.AccruedUsd, i.Rates.For(i.State), i.Provider, i.Pending,
-            i.LastError, i.MeasuredSeconds);
+            i.LastError, i.MeasuredSeconds, ServingShare(i));
+
+    /// <summary>Share of its running time (HOT + SERVING) the instance spent serving jobs.</summary>
+    private static double? ServingShare(InstanceSnapshot i)
+    {
+        var serving = i.TimeInState.GetValueOrDefault(InstanceState.Serving).TotalSeconds;
+        var running = serving + i.TimeInState.GetValueOrDefault(InstanceState.Hot).TotalSeconds;
+        return running > 0 ? Math.Round(serving / running, 4) : null;
+    }
 }

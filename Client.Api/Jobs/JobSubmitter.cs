@@ -19,7 +19,7 @@ namespace Actors.Client.Api.Jobs;
 /// suit it (checked here, without a GPU), the input goes to the blob store, the
 /// Idempotency-Key picks the job id, and the job grain queues it (or answers from the cache).</summary>
 public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, BlobStore blobs, IdempotencyKeys idempotency,
-    PoolGate pool, IOptions<ClientApiOptions> options, TimeProvider time)
+    PoolGate pool, JobIndex index, IOptions<ClientApiOptions> options, TimeProvider time)
 {
     internal async Task<(JobSnapshot Job, bool Replayed, Admission? Admission)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
     {
@@ -87,6 +87,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         if (await pool.RefusingUntilAsync(caller.Tier) is { } until)
         {
             Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
+            await CountRefusalAsync(caller.TenantId, "server_busy");
             var busy = new SubmissionException(StatusCodes.Status503ServiceUnavailable, "server_busy",
                 $"{caller.Tier} jobs are waiting longer than the plan allows; try again in a little while");
             busy.Headers["Retry-After"] = Math.Max(1, (int)Math.Ceiling((until - time.GetUtcNow()).TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -99,6 +100,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         if (!admission.Admitted)
         {
             Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
+            await CountRefusalAsync(caller.TenantId, admission.Code ?? "refused");
             throw Refusal(admission);
         }
 
@@ -118,6 +120,19 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
     }
 
     internal static string TierName(int tier) => ((Actors.Grains.Tenants.Tier)tier).ToString().ToLowerInvariant();
+
+    /// <summary>Refusals are counted for usage analytics; that count is not worth failing the answer for.</summary>
+    private async Task CountRefusalAsync(string tenantId, string reason)
+    {
+        try
+        {
+            await index.CountRefusalAsync(tenantId, reason);
+        }
+        catch (System.Data.Common.DbException)
+        {
+            // the store is busy or down: the refusal itself still stands
+        }
+    }
 
     private static SubmissionException Refusal(Admission a)
     {

@@ -11,9 +11,25 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
     public Task UpsertAsync(JobSnapshot job) =>
         store.WriteAsync(c => c.ExecuteAsync(
             """
-            INSERT INTO jobs (job_id, tenant_id, model, tier, status, created_ms, updated_ms) VALUES (@Id, @Tenant, @Model, @Tier, @Status, @Now, @Now)
-            ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms
-            """, new { Id = job.JobId, Tenant = job.TenantId, Model = job.Model, job.Tier, Status = job.Status.ToString(), Now = time.GetUtcNow().ToUnixTimeMilliseconds() }));
+            INSERT INTO jobs (job_id, tenant_id, model, tier, status, created_ms, updated_ms, cache_hit, run_ms, wait_ms)
+            VALUES (@Id, @Tenant, @Model, @Tier, @Status, @Now, @Now, @CacheHit, @RunMs, @WaitMs)
+            ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms,
+                cache_hit = excluded.cache_hit, run_ms = excluded.run_ms, wait_ms = excluded.wait_ms
+            """, new
+            {
+                Id = job.JobId, Tenant = job.TenantId, Model = job.Model, job.Tier, Status = job.Status.ToString(), Now = time.GetUtcNow().ToUnixTimeMilliseconds(),
+                CacheHit = job.Result?.CacheHit == true ? 1 : 0,
+                RunMs = job.Result is { CacheHit: false } r ? r.RunMs : (double?)null,
+                WaitMs = job.StartedAt is { } started && job.QueuedAt is { } queued ? (long)(started - queued).TotalMilliseconds : (long?)null,
+            }));
+
+    /// <summary>Counts a refused submission (usage analytics).</summary>
+    public Task CountRefusalAsync(string tenantId, string reason) =>
+        store.WriteAsync(c => c.ExecuteAsync(
+            """
+            INSERT INTO refusals (day, tenant_id, reason, count) VALUES (@Day, @Tenant, @Reason, 1)
+            ON CONFLICT (day, tenant_id, reason) DO UPDATE SET count = refusals.count + 1
+            """, new { Day = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), Tenant = tenantId, Reason = reason }));
 
     public Task RemoveAsync(string jobId) =>
         store.WriteAsync(c => c.ExecuteAsync("DELETE FROM jobs WHERE job_id = @Id", new { Id = jobId }));
@@ -45,4 +61,25 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
         store.ReadAsync<IReadOnlyDictionary<int, long>>(async c => (await c.QueryAsync<(int Tier, long Count)>(
             "SELECT tier, count(*) FROM jobs WHERE created_ms >= @Since GROUP BY tier", new { Since = since.ToUnixTimeMilliseconds() }))
             .ToDictionary(r => r.Tier, r => r.Count), cancellationToken);
+
+    /// <summary>Per minute since <paramref name="since"/>: jobs submitted, succeeded and failed.</summary>
+    public Task<IReadOnlyList<JobsPerMinute>> PerMinuteAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<JobsPerMinute>>(async c =>
+        {
+            var from = since.ToUnixTimeMilliseconds();
+            var created = (await c.QueryAsync<(long Minute, long Count)>(
+                "SELECT created_ms / 60000, count(*) FROM jobs WHERE created_ms >= @From GROUP BY created_ms / 60000", new { From = from })).ToDictionary(r => r.Minute, r => r.Count);
+            var finished = (await c.QueryAsync<(long Minute, string Status, long Count)>(
+                "SELECT updated_ms / 60000, status, count(*) FROM jobs WHERE updated_ms >= @From AND status IN ('Succeeded', 'Failed') GROUP BY updated_ms / 60000, status",
+                new { From = from })).ToList();
+            var first = from / 60000;
+            var last = time.GetUtcNow().ToUnixTimeMilliseconds() / 60000;
+            return [.. Enumerable.Range(0, (int)(last - first + 1)).Select(i => first + i).Select(m => new JobsPerMinute(
+                DateTimeOffset.FromUnixTimeMilliseconds(m * 60000), created.GetValueOrDefault(m),
+                finished.Where(f => f.Minute == m && f.Status == "Succeeded").Sum(f => f.Count),
+                finished.Where(f => f.Minute == m && f.Status == "Failed").Sum(f => f.Count)))];
+        }, cancellationToken);
 }
+
+/// <summary>One minute of traffic.</summary>
+public sealed record JobsPerMinute(DateTimeOffset Minute, long Submitted, long Succeeded, long Failed);

@@ -30,6 +30,11 @@ deps::observability() {
   deps::need_apt prometheus
 }
 
+# Debian's headless Chromium and its chromedriver, for the dashboard's browser test (Selenium).
+deps::browser() {
+  deps::need_apt chromium chromium-driver fonts-dejavu-core
+}
+
 # Builds the bridge when its sources are newer than the library (or it is missing).
 deps::bridge() {
   local root="$1" lib="$1/build/native/libtorchbridge.so"

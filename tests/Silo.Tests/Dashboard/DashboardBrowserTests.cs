@@ -1,0 +1,155 @@
+using System.Drawing;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Actors.Silo.Tests.Cluster;
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+using OpenQA.Selenium.Support.UI;
+
+namespace Actors.Silo.Tests.Dashboard;
+
+/// <summary>The operator dashboard in Debian's headless Chromium (Selenium + chromedriver) against
+/// a real silo process: login, the instances that exist, an action that changes an instance's
+/// state, settings, charts and analytics; screenshots at 1280×800 and phone width are saved under
+/// build/test-artifacts/.</summary>
+public sealed class DashboardBrowserTests
+{
+    private const string Chromium = "/usr/bin/chromium";
+    private const string ChromeDriver = "/usr/bin/chromedriver";
+
+    [Fact]
+    public async Task TheDashboardShowsTheFleetAndAnActionStopsAndResumesAnInstanceAtBothWidths()
+    {
+        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-dash-").FullName,
+            ["Cluster:InstanceId"] = "gpu-dash",
+            ["Fleet:TickSeconds"] = "0.5",
+        });
+        var api = new ApiClient(silo.Http);
+        var (_, key, _) = await api.CreateTenantAsync("pro");
+        for (var i = 0; i < 4; i++)
+        {
+            await api.WaitAsync(key, (await api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 4, seed = i % 2 } })).GetProperty("id").GetString()!);
+        }
+
+        using var driver = StartChromium(1280, 800);
+        var wait = new WebDriverWait(driver, TimeSpan.FromSeconds(30));
+        driver.Navigate().GoToUrl(silo.Url + "/dashboard");
+
+        // A wrong key is refused and nothing is shown.
+        driver.FindElement(By.Id("admin-key")).SendKeys("not-the-key");
+        driver.FindElement(By.Id("login-button")).Click();
+        wait.Until(d => d.FindElement(By.Id("login-error")).Text.Contains("Login failed", StringComparison.Ordinal));
+        Assert.False(driver.FindElement(By.Id("app")).Displayed);
+
+        var keyBox = driver.FindElement(By.Id("admin-key"));
+        keyBox.Clear();
+        keyBox.SendKeys(SiloFactory.AdminKey);
+        driver.FindElement(By.Id("login-button")).Click();
+
+        // The instances that exist, as cards; live over SSE.
+        var card = wait.Until(d => d.FindElements(By.CssSelector(".card[data-id='gpu-dash'][data-state='HOT']")).FirstOrDefault());
+        Assert.Contains("identity", card.Text, StringComparison.Ordinal); // its models
+        var fleet = await FleetAsync(silo);
+        var held = fleet.GetProperty("instances").EnumerateArray().Where(i => i.GetProperty("state").GetString() != "COLD").Select(i => i.GetProperty("id").GetString()).Order().ToList();
+        Assert.Equal(held, driver.FindElements(By.CssSelector("#instances .card")).Select(c => c.GetDomAttribute("data-id")).Order().ToList());
+        wait.Until(d => d.FindElement(By.Id("live-status")).Text == "live");
+        Assert.Equal("4", wait.Until(d => d.FindElement(By.Id("jobs-per-minute")).Text is "4" and var n ? n : null)); // the jobs just run
+        Assert.Equal(4, driver.FindElements(By.CssSelector("#queues tbody tr")).Count);
+
+        // Charts render: lines with points, and the jobs chart shows the jobs just run.
+        wait.Until(d => d.FindElements(By.CssSelector("#chart-instances path.line[data-series='HOT']")).Count == 1);
+        foreach (var chart in new[] { "chart-queue", "chart-instances", "chart-cost", "chart-jobs" })
+        {
+            Assert.All(driver.FindElements(By.CssSelector($"#{chart} path.line")), p => Assert.StartsWith("M", p.GetDomAttribute("d"), StringComparison.Ordinal));
+            Assert.NotEmpty(driver.FindElements(By.CssSelector($"#{chart} path.line")));
+        }
+
+        // Analytics: the jobs per day by tenant and model.
+        wait.Until(d => d.FindElements(By.CssSelector("#analytics table tbody tr")).Any(r => r.Text.Contains("diffusion", StringComparison.Ordinal)));
+        Screenshot(driver, "dashboard-1280x800.png");
+
+        // An action: stop the instance (HOT → WARM), then resume it (WARM → HOT).
+        driver.FindElement(By.CssSelector(".card[data-id='gpu-dash'] button[data-action='stop']")).Click();
+        wait.Until(d => d.FindElements(By.CssSelector(".card[data-id='gpu-dash'][data-state='WARM']")).Count == 1
+            && !d.FindElement(By.CssSelector(".card[data-id='gpu-dash']")).Text.Contains('⏳', StringComparison.Ordinal));
+        Assert.Equal("WARM", Instance(await FleetAsync(silo), "gpu-dash").GetProperty("state").GetString());
+        Assert.Contains("none loaded", driver.FindElement(By.CssSelector(".card[data-id='gpu-dash']")).Text, StringComparison.Ordinal);
+        wait.Until(d => d.FindElement(By.CssSelector(".card[data-id='gpu-dash'] button[data-action='resume']")) is { Enabled: true } resume ? resume : null).Click();
+        wait.Until(d => d.FindElements(By.CssSelector(".card[data-id='gpu-dash'][data-state='HOT']")).Count == 1);
+        Assert.Equal("HOT", Instance(await FleetAsync(silo), "gpu-dash").GetProperty("state").GetString());
+
+        // Settings: min HOT and the daily budget cap.
+        var minHot = driver.FindElement(By.Id("setting-min-hot"));
+        minHot.Clear();
+        minHot.SendKeys("2");
+        var budget = driver.FindElement(By.Id("setting-budget"));
+        budget.Clear();
+        budget.SendKeys("12.5");
+        driver.FindElement(By.Id("save-settings")).Click();
+        wait.Until(d => d.FindElement(By.Id("settings-result")).Text.StartsWith("Saved", StringComparison.Ordinal));
+        var settings = (await FleetAsync(silo)).GetProperty("pool").GetProperty("settings");
+        Assert.Equal((2, 12.5m), (settings.GetProperty("minHot").GetInt32(), settings.GetProperty("dailyBudgetUsd").GetDecimal()));
+        minHot.Clear();
+        minHot.SendKeys("9"); // above max instances: refused, nothing changes
+        driver.FindElement(By.Id("save-settings")).Click();
+        try
+        {
+            wait.Until(d => d.FindElement(By.Id("settings-result")).Text.StartsWith("Not saved", StringComparison.Ordinal));
+        }
+        catch (WebDriverTimeoutException)
+        {
+            Screenshot(driver, "debug.png");
+            throw new InvalidOperationException("result: " + driver.FindElement(By.Id("settings-result")).Text + " min=" + minHot.GetDomProperty("value"));
+        }
+        Assert.Equal(2, (await FleetAsync(silo)).GetProperty("pool").GetProperty("settings").GetProperty("minHot").GetInt32());
+
+        // Phone width: one column, nothing wider than the screen.
+        driver.Manage().Window.Size = new Size(390, 844);
+        try
+        {
+            wait.Until(d => (long)((IJavaScriptExecutor)d).ExecuteScript("return document.documentElement.scrollWidth <= window.innerWidth ? 1 : 0")! == 1);
+        }
+        catch (WebDriverTimeoutException)
+        {
+            Screenshot(driver, "debug.png");
+            throw new InvalidOperationException("widths: " + ((IJavaScriptExecutor)driver).ExecuteScript(
+                "return document.documentElement.scrollWidth + ' / ' + window.innerWidth + ' ' + [...document.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > window.innerWidth + 1).slice(0, 8).map(e => e.tagName + '#' + e.id + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' ')"));
+        }
+        Assert.True(driver.FindElement(By.CssSelector(".card[data-id='gpu-dash']")).Displayed);
+        Screenshot(driver, "dashboard-390x844.png");
+    }
+
+    private static ChromeDriver StartChromium(int width, int height)
+    {
+        Assert.True(File.Exists(Chromium) && File.Exists(ChromeDriver), "Debian's chromium and chromium-driver are needed (scripts/test installs them)");
+        var options = new ChromeOptions { BinaryLocation = Chromium };
+        options.AddArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", $"--window-size={width},{height}");
+        var service = ChromeDriverService.CreateDefaultService(Path.GetDirectoryName(ChromeDriver)!, Path.GetFileName(ChromeDriver));
+        service.SuppressInitialDiagnosticInformation = true;
+        return new ChromeDriver(service, options, TimeSpan.FromSeconds(90));
+    }
+
+    private static void Screenshot(ChromeDriver driver, string name)
+    {
+        var dir = Path.Combine(TestPaths.Repo, "build", "test-artifacts");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, name);
+        driver.ExecuteScript("window.scrollTo(0, 0)");
+        driver.GetScreenshot().SaveAsFile(path);
+        var bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 10_000 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G', $"{name} is a real screenshot");
+    }
+
+    private static async Task<JsonElement> FleetAsync(SiloProcess silo)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/fleet");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        return await (await silo.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static JsonElement Instance(JsonElement fleet, string id) =>
+        fleet.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("id").GetString() == id);
+}
