@@ -20,10 +20,11 @@ public interface IPoolGrain : IGrainWithStringKey, IRemindable
     Task<PoolView> GetAsync();
 }
 
-/// <summary>Operator settings. <see cref="Policy"/>: "seed" or "slo".</summary>
+/// <summary>Operator settings. <see cref="Policy"/>: "seed" or "slo", or either with "-by-load"
+/// (rent the GPU type seed 000 picks for the measured load).</summary>
 public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int MaxInstances, decimal? DailyBudgetUsd, string GpuType, string Provider)
 {
-    public static readonly string[] Policies = ["seed", "slo"];
+    public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load"];
 
     /// <summary>What is wrong with these settings, or null.</summary>
     public string? Problem() =>

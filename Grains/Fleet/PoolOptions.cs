@@ -44,9 +44,14 @@ public sealed class PoolOptions
 
     public PoolSettings Defaults() => new(Autoscale, Policy, MinHot, MaxInstances, DailyBudgetUsd, GpuType, Provider);
 
-    public IPoolPolicy CreatePolicy(string name) => new LimitedPolicy(name switch
+    /// <summary>"seed" or "slo", optionally "-by-load" (GPU type per seed 000's load rule), inside
+    /// the operator's limits.</summary>
+    public IPoolPolicy CreatePolicy(string name)
     {
-        "slo" => new SloPolicy(new SloPolicyOptions { ScaleInAfter = TimeSpan.FromMinutes(ScaleInMinutes) }),
-        _ => new SeedPolicy(TimeSpan.FromMinutes(QuietMinutes)),
-    });
+        var byLoad = name.EndsWith("-by-load", StringComparison.Ordinal);
+        IPoolPolicy policy = name.StartsWith("slo", StringComparison.Ordinal)
+            ? new SloPolicy(new SloPolicyOptions { ScaleInAfter = TimeSpan.FromMinutes(ScaleInMinutes) })
+            : new SeedPolicy(TimeSpan.FromMinutes(QuietMinutes));
+        return new LimitedPolicy(byLoad ? new GpuByLoadPolicy(policy) : policy);
+    }
 }
