@@ -24,6 +24,7 @@ if (roles.Has("api"))
 
 builder.Services.AddClientApi();
 builder.Services.AddMetricsExport();
+builder.AddOtlpExport(roles.Roles);
 builder.Services.AddProblemDetails();
 
 var app = builder.Build();

@@ -487,6 +487,10 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         var charge = job.Result?.CacheHit == true ? (long)Math.Ceiling(held.Price * plan.CacheHitPriceFactor) : held.Price;
         var (settled, settleEntry, overage) = r.Book.Settle(jobId, charge);
         entries.Add(settleEntry);
+        var planId = plan.Id;
+        var model = job.Model;
+        AfterCommit(() => Actors.Runtime.Diagnostics.ActorsMetrics.CreditsConsumed.Add(charge,
+            new KeyValuePair<string, object?>("plan", planId), new KeyValuePair<string, object?>("model", model)));
         r = r with { Book = settled, OverageThisPeriod = r.OverageThisPeriod + overage, OverageSettled = r.OverageSettled + overage };
         if (overage > 0 && plan.OverageUsdPerCredit > 0 && r.CustomerId is { } customer)
         {

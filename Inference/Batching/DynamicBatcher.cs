@@ -285,7 +285,11 @@ public sealed class DynamicBatcher : IAsyncDisposable
     {
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _rows, rows);
-        BatchCompleted?.Invoke(new BatchRecord(requests, rows, _time.GetElapsedTime(started), failed));
+        var took = _time.GetElapsedTime(started);
+        var model = new KeyValuePair<string, object?>("model", _model);
+        Diagnostics.InferenceMetrics.BatchSize.Record(requests, model);
+        Diagnostics.InferenceMetrics.BatchDuration.Record(took.TotalSeconds, model, new KeyValuePair<string, object?>("outcome", failed ? "failed" : "ok"));
+        BatchCompleted?.Invoke(new BatchRecord(requests, rows, took, failed));
     }
 
     private static Tensor[][] SplitRows(Tensor[] outputs, IReadOnlyList<int> rows)

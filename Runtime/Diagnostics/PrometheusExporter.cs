@@ -133,7 +133,16 @@ public sealed class PrometheusExporter : IDisposable
 
             Base = name;
             Name = _kind == Kind.Counter && !name.EndsWith("_total", StringComparison.Ordinal) ? name + "_total" : name;
-            _buckets = DefaultBuckets;
+            _buckets = AdvisedBuckets(instrument) ?? DefaultBuckets;
+        }
+
+        /// <summary>The instrument's own bucket advice (e.g. batch sizes 1, 2, 4, …), if it has one.</summary>
+        private static double[]? AdvisedBuckets(Instrument instrument)
+        {
+            var advice = instrument.GetType().GetProperty("Advice")?.GetValue(instrument);
+            return advice?.GetType().GetProperty("HistogramBucketBoundaries")?.GetValue(advice) is System.Collections.IEnumerable bounds
+                ? [.. bounds.Cast<object>().Select(b => Convert.ToDouble(b, System.Globalization.CultureInfo.InvariantCulture))]
+                : null;
         }
 
         public string Name { get; }

@@ -77,6 +77,7 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
 
             Actors silo is up (embedded: SQLite, all roles)
               API:        {url}/v1/models   OpenAPI: {url}/openapi/v1.json
+              Dashboard:  {url}/dashboard/   (log in with the admin key)
               Health:     {url}/health/ready
               Demo key:   {key}   (tenant '{DemoTenantId}', tier Pro)
               Admin key:  in {adminKeyFile}

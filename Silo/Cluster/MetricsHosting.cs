@@ -14,7 +14,7 @@ namespace Actors.Silo.Cluster;
 /// seconds on control silos, so a scrape never waits on the store.</summary>
 internal static partial class MetricsHosting
 {
-    public static readonly string[] Meters = [ActorsMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
+    public static readonly string[] Meters = [ActorsMetrics.MeterName, Actors.Inference.Diagnostics.InferenceMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
 
     public static IServiceCollection AddMetricsExport(this IServiceCollection services)
     {

@@ -21,8 +21,12 @@ internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOp
     /// <summary>How long the last load took (measured, not assumed).</summary>
     public TimeSpan? LastLoad { get; private set; }
 
-    public Task StartAsync(CancellationToken cancellationToken) =>
-        cluster.Value.StartWarm ? Task.CompletedTask : LoadAsync(cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var gpus = Actors.Inference.Diagnostics.InferenceMetrics.StartGpuGauges();
+        LogGpuGauges(logger, gpus);
+        return cluster.Value.StartWarm ? Task.CompletedTask : LoadAsync(cancellationToken);
+    }
 
     public async Task<InferenceEngine> LoadAsync(CancellationToken cancellationToken = default)
     {
@@ -69,6 +73,9 @@ internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOp
     public Task StopAsync(CancellationToken cancellationToken) => UnloadAsync();
 
     public void Dispose() => _gate.Dispose();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "GPU gauges: {Devices} NVIDIA devices (none: no NVML here, the series are absent)")]
+    private static partial void LogGpuGauges(ILogger logger, int devices);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Inference engine on {Device} (libtorch {Torch}, {Threads} threads) with models: {Models} (loaded in {Seconds:0.00} s)")]
     private static partial void LogStarted(ILogger logger, string device, string torch, int threads, string models, double seconds);

@@ -49,6 +49,9 @@ public sealed class PrometheusTests
         Assert.Contains("actors_host_memory_available_bytes ", text, StringComparison.Ordinal);
         Assert.Contains("actors_grain_turn_duration_seconds_count{grain_type=\"IJobGrain\"}", text, StringComparison.Ordinal);
         Assert.DoesNotContain("actors_gpu_utilization_ratio", text, StringComparison.Ordinal); // no NVML here: absent, not zero
+        Assert.Contains("actors_credits_consumed_total{model=\"identity\",plan=\"pro\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("actors_batch_size_bucket{model=\"identity\",le=\"1\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("actors_batch_duration_seconds_count{model=\"identity\",outcome=\"ok\"} 1", text, StringComparison.Ordinal);
         var (code, output) = await RunAsync("promtool", ["check", "metrics"], text);
         Assert.True(code == 0, $"promtool check metrics: {output}");
 
