@@ -42,8 +42,14 @@ internal static class FleetApi
         return new FleetView(now, pool, [.. instances.Select(i => InstanceView.Of(i, now))], queues);
     }
 
-    internal static async Task<IResult> SetAsync(SettingsBody body, IGrainFactory grains, InstanceProviders providers)
+    internal static async Task<IResult> SetAsync(HttpRequest request, IGrainFactory grains, InstanceProviders providers)
     {
+        if (await JsonBody.ReadAsync<SettingsBody>(request) is not { } body)
+        {
+            return Problems.BadRequest("malformed_request",
+                "send a JSON object with any of autoscale, policy, minHot, maxInstances, dailyBudgetUsd, clearBudget, gpuType, provider");
+        }
+
         var pool = grains.GetGrain<IPoolGrain>(PoolGrain.Key);
         var current = (await pool.GetAsync()).Settings;
         if (body.DailyBudgetUsd is not null && body.ClearBudget == true)

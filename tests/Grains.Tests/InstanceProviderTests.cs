@@ -128,6 +128,27 @@ public sealed partial class GrainsThroughTheRuntimeTests
         Assert.Single((await pool.GetAsync()).Recent, e => e.Kind == "rent");
     }
 
+    [Fact]
+    public async Task FreeJobsWaitingOverSixtySecondsMakeThePoolRefuseTheFreeTierForAWhile()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
+        var pool = services.GetRequiredService<GrainRuntime>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
+        await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().EnqueueAsync(new Actors.Runtime.Queue.QueuedJob("job-free", "segmentation", (int)Actors.Grains.Tenants.Tier.Free));
+
+        _time.Advance(TimeSpan.FromSeconds(60));
+        Assert.False((await pool.TickAsync()).Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow())); // at 60 s: not yet
+        _time.Advance(TimeSpan.FromSeconds(1));
+        var busy = await pool.TickAsync();
+        Assert.True(busy.Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow()));
+        Assert.False(busy.Refusing(Actors.Grains.Tenants.Tier.Pro, _time.GetUtcNow()));
+        Assert.Contains(busy.Recent, e => e.Kind == "refuse" && e.Reason.Contains("server busy", StringComparison.Ordinal));
+
+        await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().RemoveAsync("job-free");
+        _time.Advance(TimeSpan.FromSeconds(16)); // past the refusal's few ticks, nothing waiting
+        Assert.False((await pool.TickAsync()).Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow()));
+    }
+
     /// <summary>A provider whose rents never finish (a cloud API that hangs).</summary>
     private sealed class StuckProvider(TimeProvider time) : IInstanceProvider
     {
