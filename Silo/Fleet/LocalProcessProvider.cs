@@ -151,6 +151,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
         if (!child.Answered)
         {
             child.Answered = true;
+            child.AnsweredAt = now;
             Measure(ProviderOperation.Rent, now - child.Started);
         }
 
@@ -159,7 +160,12 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
             return new ProviderStatus(instanceId, ProviderPhase.Releasing, InstanceState.Warm, child.OperationStarted);
         }
 
+        // Ready (WARM) means reachable: not before the host first answered.
         var status = HostControlProvider.Map(instanceId, host);
+        if (status.Since < child.AnsweredAt)
+        {
+            status = status with { Since = child.AnsweredAt };
+        }
         if (!status.InFlight && status.Phase != ProviderPhase.Failed)
         {
             child.LastSettled = status.Settled;
@@ -322,6 +328,8 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
         public string LogPath { get; } = logPath;
 
         public bool Answered { get; set; }
+
+        public DateTimeOffset AnsweredAt { get; set; }
 
         public bool Releasing { get; set; }
 
