@@ -25,6 +25,12 @@ internal static class HealthApi
         if (options.Value.Has("gpu"))
         {
             var engine = services.GetRequiredService<EngineHost>();
+            if (services.GetService<Gpu.GpuHost>() is { Phase: Gpu.HostPhase.Warm or Gpu.HostPhase.Stopping } host)
+            {
+                return Results.Problem(title: "not ready", detail: $"this GPU host is {host.Phase.ToString().ToLowerInvariant()} (no models loaded): resume it to serve (POST /admin/host/resume)",
+                    statusCode: StatusCodes.Status503ServiceUnavailable, type: "instance_warm");
+            }
+
             if (!engine.Ready)
             {
                 return Results.Problem(title: "not ready", detail: "models are still loading", statusCode: StatusCodes.Status503ServiceUnavailable, type: "models_loading");

@@ -37,7 +37,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     private long _completed;
 
     /// <summary>Where this host is: WARM (up, no models), resuming, HOT (claiming), stopping.</summary>
-    public HostPhase Phase { get; private set; } = HostPhase.Warm;
+    public HostPhase Phase { get; private set; } = options.Value.StartWarm ? HostPhase.Warm : HostPhase.Resuming;
 
     public DateTimeOffset PhaseSince { get; private set; } = DateTimeOffset.UtcNow;
 

@@ -96,10 +96,14 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         }
 
+        var ready = await SendAsync(HttpMethod.Get, "/health/ready");
+        Assert.Equal((HttpStatusCode.ServiceUnavailable, "instance_warm"), Problem(ready)); // not ready to serve while WARM
+
         Assert.Equal(HttpStatusCode.Accepted, (await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/resume")).Status);
         var hot = await WaitForAsync("HOT");
         Assert.Contains("identity", hot.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
         Assert.True(hot.GetProperty("measuredSeconds").GetProperty("resume").GetDouble() > 0);
+        Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/health/ready")).Status);
     }
 
     [Theory]
