@@ -119,22 +119,12 @@ internal static class AdminApi
             ? TypedResults.NoContent()
             : Problems.NotFound("key_not_found", $"tenant '{id}' has no key '{keyId}'");
 
-    internal static async Task<IResult> ListInstancesAsync(InstanceDirectory directory, IGrainFactory grains)
+    internal static async Task<IResult> ListInstancesAsync(InstanceDirectory directory, IGrainFactory grains, TimeProvider time)
     {
         var ids = await directory.ListIdsAsync();
         var instances = await Task.WhenAll(ids.Select(id => grains.GetGrain<IInstanceGrain>(id).GetAsync()));
-        return TypedResults.Ok(instances.Select(i => new
-        {
-            id = i.InstanceId,
-            gpuType = i.GpuType,
-            state = i.State.ToString().ToUpperInvariant(),
-            since = i.Since,
-            health = i.Health.ToString().ToLowerInvariant(),
-            healthReason = i.HealthReason,
-            host = i.HostSiloId,
-            models = i.Models,
-            accruedUsd = i.AccruedUsd,
-        }));
+        var now = time.GetUtcNow();
+        return TypedResults.Ok(instances.Select(i => InstanceView.Of(i, now)));
     }
 
     internal static async Task<IResult> ListJobsAsync(JobIndex index, string? tenant, string? status, int? limit)

@@ -9,6 +9,14 @@ public class SiloFactory : WebApplicationFactory<Program>
 {
     public const string AdminKey = "adm_test_0123456789";
 
+    /// <summary>A request carrying the admin key.</summary>
+    public static HttpRequestMessage AdminRequest(HttpMethod method, string url)
+    {
+        var request = new HttpRequestMessage(method, url);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
+        return request;
+    }
+
     public string DataPath { get; } = Directory.CreateTempSubdirectory("actors-silo-").FullName;
 
     protected virtual IEnumerable<(string Key, string Value)> Settings() => [];

@@ -19,13 +19,13 @@ public sealed class ClusterProcessTests
 
         await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 48 }, async (i, ct) =>
         {
-            using var request = Admin(HttpMethod.Post, "/admin/probe/counter-1/increment");
+            using var request = SiloFactory.AdminRequest(HttpMethod.Post, "/admin/probe/counter-1/increment");
             using var response = await silos[i % 2].Http.SendAsync(request, ct);
             response.EnsureSuccessStatusCode();
             seen.Add((await response.Content.ReadFromJsonAsync<JsonElement>(ct)).GetProperty("count").GetInt64());
         });
 
-        using var get = Admin(HttpMethod.Get, "/admin/probe/counter-1");
+        using var get = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/probe/counter-1");
         var final = (await (await b.Http.SendAsync(get)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("count").GetInt64();
         Assert.Equal(2000, final);
         Assert.Equal(Enumerable.Range(1, 2000).Select(i => (long)i), seen.Order()); // every turn saw the one before it
@@ -94,7 +94,7 @@ public sealed class ClusterProcessTests
         var reported = receiver.Received.Select(r => JsonDocument.Parse(r.Body).RootElement.GetProperty("data").GetProperty("id").GetString()).ToList();
         Assert.Equal(ids.Order(), reported.Order()); // every job reported, none twice
 
-        using var instances = Admin(HttpMethod.Get, "/admin/instances");
+        using var instances = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/instances");
         var fleet = await (await control.Http.SendAsync(instances)).Content.ReadFromJsonAsync<JsonElement>();
         var dead = fleet.EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-1");
         Assert.Equal(("WARM", "down"), (dead.GetProperty("state").GetString(), dead.GetProperty("health").GetString()));
@@ -110,7 +110,7 @@ public sealed class ClusterProcessTests
 
         Assert.Equal(0, usage.GetProperty("reservations").GetInt32());
         Assert.Equal(5_000 - (N * 4), usage.GetProperty("balance").GetInt64());
-        using var ledgerRequest = Admin(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
+        using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
         var ledger = await (await control.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(ledger.GetProperty("consistent").GetBoolean());
         var settled = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()).ToList();
@@ -146,10 +146,4 @@ public sealed class ClusterProcessTests
         return settings;
     }
 
-    private static HttpRequestMessage Admin(HttpMethod method, string url)
-    {
-        var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
-        return request;
-    }
 }

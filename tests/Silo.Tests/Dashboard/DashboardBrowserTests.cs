@@ -146,8 +146,7 @@ public sealed class DashboardBrowserTests
 
     private static async Task<JsonElement> FleetAsync(SiloProcess silo)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/fleet");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        using var request = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/fleet");
         return await (await silo.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
     }
 

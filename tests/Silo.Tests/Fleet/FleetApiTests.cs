@@ -19,8 +19,7 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
 
     private async Task<(HttpStatusCode Status, JsonElement Body, string? Type)> SendAsync(HttpMethod method, string url, string? json = null)
     {
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        using var request = SiloFactory.AdminRequest(method, url);
         if (json is not null)
         {
             request.Content = new StringContent(json, Encoding.UTF8, "application/json");
@@ -89,9 +88,9 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
         Assert.True(warm.GetProperty("measuredSeconds").GetProperty("stop").GetDouble() >= 0);
 
         // A WARM host runs nothing: a direct inference is a 503, not a crash.
-        using (var infer = new HttpRequestMessage(HttpMethod.Post, "/v1/models/identity/infer") { Content = JsonContent.Create(ApiClient.Identity(new float[16])) })
+        using (var infer = SiloFactory.AdminRequest(HttpMethod.Post, "/v1/models/identity/infer"))
         {
-            infer.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+            infer.Content = JsonContent.Create(ApiClient.Identity(new float[16]));
             using var response = await factory.CreateClient().SendAsync(infer);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         }

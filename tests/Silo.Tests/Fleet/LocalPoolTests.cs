@@ -131,7 +131,7 @@ public sealed class LocalPoolTests
         JsonElement fleet = default;
         while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
         {
-            using var request = Admin(HttpMethod.Get, "/admin/fleet");
+            using var request = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/fleet");
             fleet = await (await control.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
             if (condition(fleet))
             {
@@ -147,7 +147,7 @@ public sealed class LocalPoolTests
     /// <summary>GET /admin/host of the live GPU-host silo serving <paramref name="instanceId"/>.</summary>
     private static async Task<JsonElement?> HostAsync(SiloProcess control, string instanceId)
     {
-        using var request = Admin(HttpMethod.Get, "/admin/silos");
+        using var request = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/silos");
         var silos = await (await control.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
         var address = silos.EnumerateArray()
             .Where(s => s.GetProperty("gpu").ValueKind == JsonValueKind.String && s.GetProperty("gpu").GetString() == instanceId && s.GetProperty("status").GetString() == "alive")
@@ -158,14 +158,8 @@ public sealed class LocalPoolTests
         }
 
         using var http = new HttpClient { BaseAddress = new Uri(address) };
-        using var host = Admin(HttpMethod.Get, "/admin/host");
+        using var host = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/host");
         return await (await http.SendAsync(host)).Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static HttpRequestMessage Admin(HttpMethod method, string url)
-    {
-        var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
-        return request;
-    }
 }
