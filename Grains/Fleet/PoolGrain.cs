@@ -57,14 +57,25 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         var instances = new List<InstanceSnapshot>();
         foreach (var id in await directory.ListIdsAsync())
         {
+            // A read first; a (locked) poll only where the provider has something to say: an
+            // operation in flight, or a provider-held instance that may have been lost. Released
+            // instances and hosts started by hand are history or report for themselves.
+            var instance = GrainFactory.GetGrain<IInstanceGrain>(id);
+            var seen = await instance.GetAsync();
+            if (seen.Pending is null && (seen.Provider is null || seen.State == InstanceState.Cold))
+            {
+                instances.Add(seen);
+                continue;
+            }
+
             try
             {
-                instances.Add(await GrainFactory.GetGrain<IInstanceGrain>(id).PollAsync());
+                instances.Add(await instance.PollAsync());
             }
             catch (Exception e) when (e is ProviderException or HttpRequestException or TimeoutException)
             {
                 r = Record(r, Event("poll", id, "status check failed", e.Message));
-                instances.Add(await GrainFactory.GetGrain<IInstanceGrain>(id).GetAsync());
+                instances.Add(seen);
             }
         }
 

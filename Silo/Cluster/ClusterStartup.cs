@@ -72,7 +72,7 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
 
     private static void PrintBanner(string address, string key, string adminKeyFile)
     {
-        var url = address.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal);
+        var url = SiloIdentity.Loopback(address);
         Console.WriteLine($"""
 
             Actors silo is up (embedded: SQLite, all roles)

@@ -18,4 +18,9 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options)
 
     /// <summary>The address other silos and operators see (set once the server listens).</summary>
     public string Address { get; set; } = "";
+
+    /// <summary>A listening address as a client on this machine reaches it (a wildcard host → 127.0.0.1).</summary>
+    public static string Loopback(string address) =>
+        address.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal)
+            .Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal);
 }

@@ -26,7 +26,7 @@ internal sealed class HostControlClient(IMembershipTable membership, SiloIdentit
 
         var silos = await membership.ListAsync(cancellationToken);
         return silos.Where(s => s.Gpu == instanceId && s.Status == "alive" && s.Address.Length > 0)
-            .OrderByDescending(s => s.LastSeen).Select(s => Loopback(s.Address)).FirstOrDefault();
+            .OrderByDescending(s => s.LastSeen).Select(s => SiloIdentity.Loopback(s.Address)).FirstOrDefault();
     }
 
     public async Task<HostStatus> GetAsync(string baseUrl, CancellationToken cancellationToken)
@@ -82,8 +82,4 @@ internal sealed class HostControlClient(IMembershipTable membership, SiloIdentit
 
         return await response.Content.ReadFromJsonAsync<HostStatus>(cancellationToken) ?? throw new ProviderException("failed", "GPU host sent no status");
     }
-
-    private static string Loopback(string address) =>
-        address.Replace("://0.0.0.0", "://127.0.0.1", StringComparison.Ordinal).Replace("://[::]", "://127.0.0.1", StringComparison.Ordinal)
-            .Replace("://+", "://127.0.0.1", StringComparison.Ordinal).Replace("://*", "://127.0.0.1", StringComparison.Ordinal);
 }

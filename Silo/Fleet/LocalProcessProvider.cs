@@ -68,7 +68,8 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
-        var child = new Child(Start(instanceId, gpuType, url), url, time.GetUtcNow(), Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log"));
+        var logPath = Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log");
+        var child = new Child(Start(instanceId, gpuType, url, logPath), url, time.GetUtcNow(), logPath);
         child.Operation = ProviderOperation.Rent;
         _children[instanceId] = child;
         LogRented(logger, instanceId, child.Process.Id, url);
@@ -210,7 +211,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
         }
     }
 
-    private Process Start(string instanceId, string gpuType, string url)
+    private Process Start(string instanceId, string gpuType, string url, string logPath)
     {
         var entry = typeof(Program).Assembly.Location;
         var host = Environment.ProcessPath ?? "dotnet";
@@ -250,7 +251,6 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
             }
         }
 
-        var logPath = Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log");
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = Process.Start(start) ?? throw new ProviderException("failed", $"could not start {host}");
