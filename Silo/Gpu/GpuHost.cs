@@ -32,7 +32,9 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task<JobResult?>> _computing = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _control = new(1, 1);
+    private readonly Lock _stopLock = new();
     private IInstanceGrain? _instance;
+    private Task? _stopped;
     private Run? _run;
     private long _completed;
 
@@ -82,7 +84,17 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
     /// <summary>HOT → WARM in the background: stop claiming, finish what it holds, unload the models.</summary>
     public HostPhase BeginStop() => Begin(HostPhase.Hot, HostPhase.Stopping, StopCoreAsync);
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    /// <summary>Drains once: a host stopped twice at the same time (its own run loop and a test
+    /// harness both stopping it) shares the one drain rather than racing the disposal.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopLock)
+        {
+            return _stopped ??= StopOnceAsync(cancellationToken);
+        }
+    }
+
+    private async Task StopOnceAsync(CancellationToken cancellationToken)
     {
         await _control.WaitAsync(CancellationToken.None);
         try

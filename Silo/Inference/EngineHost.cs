@@ -12,7 +12,9 @@ internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOp
     : IHostedService, IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lock _stopLock = new();
     private volatile InferenceEngine? _engine;
+    private Task? _stopped;
 
     public InferenceEngine Engine => _engine ?? throw new InvalidOperationException("the models are not loaded (this GPU host is WARM)");
 
@@ -70,7 +72,15 @@ internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOp
         }
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => UnloadAsync();
+    /// <summary>Unloads once: a host stopped twice at the same time (its own run loop and a test
+    /// harness both stopping it) shares the one unload rather than racing the disposal.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_stopLock)
+        {
+            return _stopped ??= UnloadAsync();
+        }
+    }
 
     public void Dispose() => _gate.Dispose();
 
