@@ -52,4 +52,10 @@ public sealed record PoolView(
     IReadOnlyDictionary<Tier, DateTimeOffset> RefusingUntil)
 {
     public bool Refusing(Tier tier, DateTimeOffset now) => RefusingUntil.TryGetValue(tier, out var until) && until > now;
+
+    /// <summary>The service time the SLO policy plans with: seconds SERVING per job.</summary>
+    public double ServiceSecondsPerJob { get; init; }
+
+    /// <summary>Jobs behind <see cref="ServiceSecondsPerJob"/>; 0 while it is still the configured value.</summary>
+    public long ServiceMeasuredJobs { get; init; }
 }

@@ -87,6 +87,7 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         }
 
         var views = instances.Select(ToView).ToList();
+        r = await MeasureServiceAsync(r, instances, now);
         r = r with
         {
             LastTick = now,
@@ -97,7 +98,7 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
 
         if (settings.Autoscale)
         {
-            var snapshot = new PoolSnapshot(now, views, await QueuesAsync(now), options.ServiceSecondsPerJob, r.SpentTodayUsd,
+            var snapshot = new PoolSnapshot(now, views, await QueuesAsync(now), r.Service.Or(options.ServiceSecondsPerJob), r.SpentTodayUsd,
                 new PoolLimits { MinHot = settings.MinHot, MaxInstances = settings.MaxInstances, DailyBudgetUsd = settings.DailyBudgetUsd }, r.Memory)
             {
                 GpuType = settings.GpuType,
@@ -163,6 +164,27 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         }
     }
 
+    /// <summary>Service time from what happened since the last tick: the instances' added SERVING
+    /// seconds over the jobs that ran (not cache hits) and succeeded in that time.</summary>
+    private async Task<PoolRecord> MeasureServiceAsync(PoolRecord r, List<InstanceSnapshot> instances, DateTimeOffset now)
+    {
+        var serving = instances.ToDictionary(i => i.InstanceId, i => i.TimeInState.GetValueOrDefault(InstanceState.Serving).TotalSeconds);
+        if (r.LastTick is not { } last)
+        {
+            return r with { ServingSeconds = serving };
+        }
+
+        var added = serving.Sum(kv => Math.Max(0, kv.Value - r.ServingSeconds.GetValueOrDefault(kv.Key)));
+        var ran = await jobs.RanBetweenAsync(last, now);
+        var service = r.Service.Add(added, ran);
+        if (service.Seconds is { } seconds)
+        {
+            ActorsMetrics.RecordServiceSeconds(seconds);
+        }
+
+        return r with { Service = service, ServingSeconds = serving };
+    }
+
     private async Task<IReadOnlyDictionary<Tier, TierQueue>> QueuesAsync(DateTimeOffset now)
     {
         var window = TimeSpan.FromSeconds(options.ArrivalWindowSeconds);
@@ -201,5 +223,9 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         before is null ? $"configured: {after}" : $"changed: {before} → {after}";
 
     private PoolView View(PoolRecord r) =>
-        new(r.Settings ?? options.Defaults(), r.LastTick, r.SpentTodayUsd, r.CurrentPerHour, r.Recent, r.Alerts, r.RefusingUntil);
+        new(r.Settings ?? options.Defaults(), r.LastTick, r.SpentTodayUsd, r.CurrentPerHour, r.Recent, r.Alerts, r.RefusingUntil)
+        {
+            ServiceSecondsPerJob = r.Service.Or(options.ServiceSecondsPerJob),
+            ServiceMeasuredJobs = r.Service.Jobs,
+        };
 }

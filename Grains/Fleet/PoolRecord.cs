@@ -29,4 +29,10 @@ public sealed record PoolRecord
     public decimal SpentTodayUsd { get; init; }
 
     public decimal CurrentPerHour { get; init; }
+
+    /// <summary>Measured seconds of SERVING per job (the SLO policy's service time).</summary>
+    public ServiceTime Service { get; init; } = new();
+
+    /// <summary>Each instance's total SERVING seconds at the last tick (to take differences).</summary>
+    public Dictionary<string, double> ServingSeconds { get; init; } = [];
 }

@@ -62,6 +62,12 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
             "SELECT tier, count(*) FROM jobs WHERE created_ms >= @Since GROUP BY tier", new { Since = since.ToUnixTimeMilliseconds() }))
             .ToDictionary(r => r.Tier, r => r.Count), cancellationToken);
 
+    /// <summary>Jobs that ran on an instance (not cache hits) and succeeded in (from, to].</summary>
+    public Task<long> RanBetweenAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default) =>
+        store.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM jobs WHERE updated_ms > @From AND updated_ms <= @To AND status = 'Succeeded' AND run_ms IS NOT NULL",
+            new { From = from.ToUnixTimeMilliseconds(), To = to.ToUnixTimeMilliseconds() }), cancellationToken);
+
     /// <summary>Per minute since <paramref name="since"/>: jobs submitted, succeeded and failed.</summary>
     public Task<IReadOnlyList<JobsPerMinute>> PerMinuteAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyList<JobsPerMinute>>(async c =>

@@ -37,6 +37,7 @@ public static class ActorsMetrics
     public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("actors.reminder.lag", "s", "How late reminders fire");
 
     private static readonly FleetGaugeValues Values = new();
+    private static double _serviceSeconds = double.NaN;
 
     static ActorsMetrics()
     {
@@ -45,8 +46,15 @@ public static class ActorsMetrics
         Meter.CreateObservableGauge("actors.instance.accrued.dollars", () => Values.AccruedUsd, "USD", "Cost accrued by each instance, dollars");
         Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "USD/h", "What the fleet costs per hour now, dollars");
         Meter.CreateObservableGauge("actors.instance.health", () => Values.Health, "1", "1 for the instance's current health (ok, degraded, down), 0 for the others");
+        Meter.CreateObservableGauge("actors.pool.service.seconds", ServiceSeconds, "s", "The autoscaler's measured service time: seconds SERVING per job run (absent until measured)");
         Meter.CreateObservableGauge("actors.host.memory.available", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By", "Memory this process may use (the machine's or the container's limit)");
     }
+
+    /// <summary>The pool's measured service time, reported by the silo that ran its tick.</summary>
+    public static void RecordServiceSeconds(double seconds) => Volatile.Write(ref _serviceSeconds, seconds);
+
+    private static IEnumerable<Measurement<double>> ServiceSeconds() =>
+        Volatile.Read(ref _serviceSeconds) is var v && !double.IsNaN(v) ? [new Measurement<double>(v)] : [];
 
     /// <summary>The latest store readings the gauges report (replaced whole by the refresher).</summary>
     public static FleetGaugeValues Gauges => Values;

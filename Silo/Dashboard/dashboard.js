@@ -119,6 +119,9 @@ function render(s) {
   renderList("decisions", (fleet.pool.recent || []).slice().reverse().slice(0, 12),
     (e) => [time(e.at), " ", el("b", {}, e.kind), e.instanceId ? " " + e.instanceId : "", ": ", e.reason, e.error ? el("span", { class: "sev-critical" }, " — " + e.error) : null], "No decisions yet");
   renderSettings(fleet.pool.settings);
+  const measured = fleet.pool.serviceMeasuredJobs;
+  $("service-time").textContent = `SLO service time ${fleet.pool.serviceSecondsPerJob.toFixed(2)} s a job (`
+    + (measured ? `measured over ${measured} jobs)` : "configured; measured after 20 jobs)");
   renderCharts(s.history || [], minutes);
 }
 

@@ -1,6 +1,7 @@
 using Actors.Fleet.Providers;
 using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
+using Actors.Grains.Jobs;
 using Actors.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -147,6 +148,51 @@ public sealed partial class GrainsThroughTheRuntimeTests
         await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().RemoveAsync("job-free");
         _time.Advance(TimeSpan.FromSeconds(16)); // past the refusal's few ticks, nothing waiting
         Assert.False((await pool.TickAsync()).Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow()));
+    }
+
+    [Fact]
+    public async Task ThePoolMeasuresServiceTimeFromServingSecondsPerJobRunAndShowsIt()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
+        var runtime = services.GetRequiredService<GrainRuntime>();
+        var pool = runtime.GetGrain<IPoolGrain>(PoolGrain.Key);
+        var index = services.GetRequiredService<JobIndex>();
+        var host = runtime.GetGrain<IInstanceGrain>("gpu-1");
+        await pool.ConfigureAsync(new PoolSettings(false, "slo", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
+        await host.HostReadyAsync("silo-1", ["segmentation"]);
+        Assert.Equal((0.5, 0L), ((await pool.TickAsync()).ServiceSecondsPerJob, 0L)); // the configured value until measured
+
+        async Task ServeAsync(double seconds, int jobs, int cacheHits = 0)
+        {
+            await host.ReportBusyAsync("silo-1", busy: true);
+            _time.Advance(TimeSpan.FromSeconds(seconds));
+            await host.ReportBusyAsync("silo-1", busy: false);
+            for (var i = 0; i < jobs + cacheHits; i++)
+            {
+                var ran = i < jobs;
+                await index.UpsertAsync(new JobSnapshot
+                {
+                    JobId = $"job-{Guid.NewGuid():N}", Status = JobStatus.Succeeded, Request = Request(seed: i),
+                    Result = new JobResult("out", null, CacheHit: !ran, RunMs: ran ? 900 : 0),
+                });
+            }
+
+            _time.Advance(TimeSpan.FromSeconds(1)); // idle HOT: not service time
+        }
+
+        await ServeAsync(12, jobs: 10, cacheHits: 30); // cache hits are not service; 10 jobs are too few to judge
+        var few = await pool.TickAsync();
+        Assert.Equal((0.5, 0L), (few.ServiceSecondsPerJob, few.ServiceMeasuredJobs));
+
+        await ServeAsync(18, jobs: 15);
+        var measured = await pool.TickAsync();
+        Assert.Equal(25, measured.ServiceMeasuredJobs);
+        Assert.Equal(30.0 / 25, measured.ServiceSecondsPerJob, 6); // 30 s SERVING over 25 jobs that ran
+
+        await ServeAsync(60, jobs: 20); // slower now (3 s a job): smoothed, not jumped to
+        var slower = await pool.TickAsync();
+        Assert.Equal(1.2 + 0.3 * (3 - 1.2), slower.ServiceSecondsPerJob, 6);
+        Assert.Equal(45, slower.ServiceMeasuredJobs);
     }
 
     /// <summary>A provider whose rents never finish (a cloud API that hangs).</summary>

@@ -57,6 +57,7 @@ public sealed class DashboardBrowserTests
         var held = fleet.GetProperty("instances").EnumerateArray().Where(i => i.GetProperty("state").GetString() != "COLD").Select(i => i.GetProperty("id").GetString()).Order().ToList();
         Assert.Equal(string.Join(',', held), Js(driver, "return [...document.querySelectorAll('#instances .card')].map(c => c.dataset.id).sort().join(',')"));
         wait.Until(d => d.FindElement(By.Id("live-status")).Text == "live");
+        Assert.Matches(@"^SLO service time \d+\.\d\d s a job \((configured|measured over \d+ jobs)", driver.FindElement(By.Id("service-time")).Text);
         Assert.Equal("4", wait.Until(d => d.FindElement(By.Id("jobs-per-minute")).Text is "4" and var n ? n : null)); // the jobs just run
         Assert.Equal("free,premium,pro,enterprise", Js(driver, "return [...document.querySelectorAll('#queues tbody tr')].map(r => r.dataset.tier).join(',')"));
 

@@ -65,6 +65,9 @@ public sealed class LocalPoolTests
         Assert.Equal("i-001", Hot(fleet).Single().GetProperty("id").GetString());
         Assert.True(await HostAsync(control, "i-002") is { } warmHost && warmHost.GetProperty("phase").GetString() == "warm",
             "WARM is a live process without models");
+        var pool = fleet.GetProperty("pool");
+        Assert.True(pool.GetProperty("serviceMeasuredJobs").GetInt64() >= 20, "the burst's jobs measured the service time");
+        Assert.True(pool.GetProperty("serviceSecondsPerJob").GetDouble() is > 0 and < 60, $"service time {pool.GetProperty("serviceSecondsPerJob")}");
 
         // Kill -9 the HOT instance under load: it is marked down, a replacement comes up, every job finishes.
         var more = await SubmitAsync(api, key, 24, seed: 500);
