@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Actors.Fleet.Planning;
 using Actors.Fleet.Policies;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
@@ -197,13 +198,25 @@ public sealed class Simulator
 
             _waits[(int)job.Tier].Add(wait);
             machine.Running = job;
-            var service = Math.Exp(_mu + _sigma * Normal());
+            var service = Math.Exp(_mu + _sigma * Normal()) * machine.ServiceFactor;
             machine.StartedAt = _now;
             Schedule(_now + service, Kind.JobDone, machine.Id);
             machine.Version++;
             machine.DoneVersion = machine.Version;
             return;
         }
+    }
+
+    /// <summary>How much longer a job takes on <paramref name="gpuType"/> than on the pool's own GPU,
+    /// from seed 000's throughput per hour (service, batch factor, overhead); 1 where either type
+    /// has no seed profile.</summary>
+    private double ServiceFactor(string gpuType)
+    {
+        static GpuProfile? Profile(string type) => GpuProfile.Seed000.FirstOrDefault(p =>
+            p.Name.Replace(' ', '-').Equals(type, StringComparison.OrdinalIgnoreCase)
+            || type.StartsWith(p.Name.Replace(' ', '-') + "-", StringComparison.OrdinalIgnoreCase));
+
+        return Profile(gpuType) is { } gpu && Profile(_o.GpuType) is { } pool ? pool.PerHour / gpu.PerHour : 1;
     }
 
     private Job? NextJob()
@@ -337,6 +350,7 @@ public sealed class Simulator
             case RentAction rent:
                 var machine = NewMachine();
                 machine.ResumeWhenWarm = rent.ResumeWhenWarm;
+                machine.ServiceFactor = ServiceFactor(rent.GpuType);
                 if (!Try(() => _provider.RentAsync(machine.Id, rent.GpuType), "rent"))
                 {
                     _machines.Remove(machine.Id);
@@ -344,6 +358,7 @@ public sealed class Simulator
                 }
                 else
                 {
+                    Count($"rented:{rent.GpuType}");
                     ScheduleProviderCheck(machine.Id);
                 }
 
@@ -491,6 +506,9 @@ public sealed class Simulator
         public double StartedAt { get; set; }
 
         public bool ResumeWhenWarm { get; set; }
+
+        /// <summary>Its GPU's service time relative to the pool's own type (1 for the same GPU).</summary>
+        public double ServiceFactor { get; set; } = 1;
 
         public long Version { get; set; }
 

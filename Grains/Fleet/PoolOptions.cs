@@ -46,12 +46,7 @@ public sealed class PoolOptions
 
     /// <summary>"seed" or "slo", optionally "-by-load" (GPU type per seed 000's load rule), inside
     /// the operator's limits.</summary>
-    public IPoolPolicy CreatePolicy(string name)
-    {
-        var byLoad = name.EndsWith("-by-load", StringComparison.Ordinal);
-        IPoolPolicy policy = name.StartsWith("slo", StringComparison.Ordinal)
-            ? new SloPolicy(new SloPolicyOptions { ScaleInAfter = TimeSpan.FromMinutes(ScaleInMinutes) })
-            : new SeedPolicy(TimeSpan.FromMinutes(QuietMinutes));
-        return new LimitedPolicy(byLoad ? new GpuByLoadPolicy(policy) : policy);
-    }
+    public IPoolPolicy CreatePolicy(string name) =>
+        PoolPolicies.Create(name, TimeSpan.FromMinutes(QuietMinutes), TimeSpan.FromMinutes(ScaleInMinutes))
+        ?? throw new ArgumentException($"unknown policy '{name}' ({string.Join(", ", PoolSettings.Policies)})", nameof(name));
 }

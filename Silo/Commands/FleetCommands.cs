@@ -4,6 +4,7 @@ using System.Text.Json;
 using Actors.Fleet.Planning;
 using Actors.Fleet.Policies;
 using Actors.Fleet.Simulation;
+using Actors.Grains.Fleet;
 using Actors.Grains.Tenants;
 using Spectre.Console;
 
@@ -52,7 +53,7 @@ internal static class FleetCommands
         var days = new Option<double>("--days") { Description = "Days of generated trace", DefaultValueFactory = _ => 30 };
         var rate = new Option<double>("--mean-per-hour") { Description = "Mean jobs per hour of the generated trace", DefaultValueFactory = _ => 250 };
         var peak = new Option<double>("--peak") { Description = "Daily peak as a multiple of the mean (3–5)", DefaultValueFactory = _ => 4 };
-        var policies = new Option<string>("--policies") { Description = "Comma-separated: seed, slo", DefaultValueFactory = _ => "seed,slo" };
+        var policies = new Option<string>("--policies") { Description = "Comma-separated: seed, slo, seed-by-load, slo-by-load", DefaultValueFactory = _ => "seed,slo" };
         var service = new Option<double>("--service-seconds") { Description = "Mean seconds per job on one instance", DefaultValueFactory = _ => 5.5 };
         var budget = new Option<decimal?>("--budget") { Description = "Daily budget cap in $ (none by default)" };
         var maxInstances = new Option<int>("--max-instances") { DefaultValueFactory = _ => 8 };
@@ -73,14 +74,13 @@ internal static class FleetCommands
             var chosen = new List<IPoolPolicy>();
             foreach (var name in names)
             {
-                IPoolPolicy? policy = name.ToLowerInvariant() switch { "seed" => new SeedPolicy(), "slo" => new SloPolicy(), _ => null };
-                if (policy is null)
+                if (PoolPolicies.Create(name) is not { } policy)
                 {
-                    Console.Error.WriteLine($"simulate: unknown policy '{name}' (seed, slo)");
+                    Console.Error.WriteLine($"simulate: unknown policy '{name}' ({string.Join(", ", PoolSettings.Policies)})");
                     return 2;
                 }
 
-                chosen.Add(new LimitedPolicy(policy));
+                chosen.Add(policy);
             }
 
             var limits = new PoolLimits { MinHot = parse.GetValue(minHot), MaxInstances = parse.GetValue(maxInstances), DailyBudgetUsd = parse.GetValue(budget) };
@@ -264,6 +264,8 @@ internal static class FleetCommands
 
         Row("max instances", r => $"{r.MaxInstances}");
         Row("rent / resume / stop / release", r => $"{r.Actions.GetValueOrDefault("rent")} / {r.Actions.GetValueOrDefault("resume")} / {r.Actions.GetValueOrDefault("stop")} / {r.Actions.GetValueOrDefault("release")}");
+        Row("GPU types rented", r => string.Join(", ", r.Actions.Where(a => a.Key.StartsWith("rented:", StringComparison.Ordinal))
+            .OrderByDescending(a => a.Value).Select(a => $"{a.Key["rented:".Length..]} ×{a.Value}")) is { Length: > 0 } types ? types : "–");
         Row("failures / preemptions", r => $"{r.Actions.Where(a => a.Key.StartsWith("failed", StringComparison.Ordinal) || a.Key.Contains("refused", StringComparison.Ordinal)).Sum(a => a.Value)} / {r.Actions.GetValueOrDefault("preempted")}");
         Row("wall time", r => $"{r.WallTime.TotalSeconds:0.0} s ({r.Events:N0} events)");
         AnsiConsole.Write(t);

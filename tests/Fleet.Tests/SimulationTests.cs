@@ -91,6 +91,24 @@ public sealed class SimulationTests
     }
 
     [Fact]
+    public void GpuByLoadRentsTheSeedsGpuForTheLoadAndItsFasterServiceShows()
+    {
+        var trace = Trace.Generate(TwoDays); // 250 jobs/h: seed 000 picks the RTX A6000 (100–500/h)
+        var plain = Simulator.Run(trace, PoolPolicies.Create("slo")!, new SimulationOptions());
+        var byLoad = Simulator.Run(trace, PoolPolicies.Create("slo-by-load")!, new SimulationOptions());
+
+        Assert.Equal("slo-by-load", byLoad.Policy);
+        Assert.True(plain.Actions.GetValueOrDefault("rented:rtx-4090-spot") > 0);
+        Assert.DoesNotContain(plain.Actions.Keys, k => k == "rented:rtx-a6000");
+        Assert.True(byLoad.Actions.GetValueOrDefault("rented:rtx-a6000") > 0, string.Join(", ", byLoad.Actions.Keys));
+        Assert.DoesNotContain(byLoad.Actions.Keys, k => k == "rented:rtx-4090-spot");
+        // An A6000 runs seed 000's 2,880 jobs/h against the 4090's 1,728: the same jobs take fewer SERVING hours.
+        Assert.True(byLoad.InstanceHours["serving"] < plain.InstanceHours["serving"],
+            $"serving hours {byLoad.InstanceHours["serving"]:0.0} vs {plain.InstanceHours["serving"]:0.0}");
+        Assert.Null(PoolPolicies.Create("magic"));
+    }
+
+    [Fact]
     public void SvgChartHasBothPanelsPerPolicy()
     {
         var result = Simulator.Run(Trace.Generate(TraceOptions.Standard with { Days = 1 }), new LimitedPolicy(new SeedPolicy()), new SimulationOptions());

@@ -117,6 +117,13 @@ public sealed class FleetCommandTests
             (code, _, err) = await RunSiloAsync("simulate", "--policies", "magic");
             Assert.Equal(2, code);
             Assert.Contains("unknown policy", err, StringComparison.Ordinal);
+            Assert.Contains("slo-by-load", err, StringComparison.Ordinal); // the names it knows
+
+            (code, text, err) = await RunSiloAsync("simulate", "--days", "1", "--policies", "slo-by-load", "--json");
+            Assert.True(code == 0, err);
+            var byLoad = JsonDocument.Parse(text).RootElement.EnumerateArray().Single();
+            Assert.Equal("slo-by-load", byLoad.GetProperty("policy").GetString());
+            Assert.Contains(byLoad.GetProperty("actions").EnumerateObject(), a => a.Name.StartsWith("rented:rtx-a", StringComparison.Ordinal));
         }
         finally
         {

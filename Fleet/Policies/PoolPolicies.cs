@@ -1,0 +1,23 @@
+using Actors.Grains.Fleet;
+
+namespace Actors.Fleet.Policies;
+
+/// <summary>The policies by the names operators and <c>silo simulate</c> use (<see cref="PoolSettings.Policies"/>):
+/// "seed", "slo", and either with "-by-load" (seed 000's GPU type for the measured load).</summary>
+public static class PoolPolicies
+{
+    /// <summary>The named policy within the operator's limits; null for an unknown name.</summary>
+    public static IPoolPolicy? Create(string name, TimeSpan? quietFor = null, TimeSpan? scaleInAfter = null)
+    {
+        var normalized = name.Trim().ToLowerInvariant();
+        if (!PoolSettings.Policies.Contains(normalized))
+        {
+            return null;
+        }
+
+        IPoolPolicy policy = normalized.StartsWith("slo", StringComparison.Ordinal)
+            ? new SloPolicy(scaleInAfter is { } after ? new SloPolicyOptions { ScaleInAfter = after } : null)
+            : new SeedPolicy(quietFor);
+        return new LimitedPolicy(normalized.EndsWith("-by-load", StringComparison.Ordinal) ? new GpuByLoadPolicy(policy) : policy);
+    }
+}
