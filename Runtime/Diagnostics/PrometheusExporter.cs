@@ -67,21 +67,141 @@ public sealed class PrometheusExporter : IDisposable
         }
     }
 
-    private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    /// <summary>The label set as Prometheus writes it (keys sanitized and sorted, values escaped),
+    /// built in a per-thread buffer: a measurement whose label set was seen before allocates nothing.</summary>
+    private static ReadOnlySpan<char> Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         if (tags.Length == 0)
         {
-            return "";
+            return [];
         }
 
-        var pairs = new List<(string Key, string Value)>(tags.Length);
-        foreach (var tag in tags)
+        var keys = t_keys is { } k && k.Length >= tags.Length ? k : t_keys = new string[Math.Max(16, tags.Length)];
+        var order = t_order is { } o && o.Length >= tags.Length ? o : t_order = new int[Math.Max(16, tags.Length)];
+        for (var i = 0; i < tags.Length; i++)
         {
-            pairs.Add((Sanitize(tag.Key), Escape(Convert.ToString(tag.Value, CultureInfo.InvariantCulture) ?? "")));
+            keys[i] = SanitizedKeys.TryGetValue(tags[i].Key, out var key) ? key : SanitizedKeys.GetOrAdd(tags[i].Key, Sanitize);
+            var j = i;
+            for (; j > 0 && string.CompareOrdinal(keys[order[j - 1]], keys[i]) > 0; j--)
+            {
+                order[j] = order[j - 1];
+            }
+
+            order[j] = i;
         }
 
-        pairs.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return string.Join(',', pairs.Select(p => $"{p.Key}=\"{p.Value}\""));
+        var text = new LabelText(t_chars ??= new char[256]);
+        for (var n = 0; n < tags.Length; n++)
+        {
+            var i = order[n];
+            if (n > 0)
+            {
+                text.Append(',');
+            }
+
+            text.Append(keys[i]);
+            text.Append("=\"");
+            text.AppendValue(tags[i].Value);
+            text.Append('"');
+        }
+
+        t_chars = text.Buffer;
+        return text.Written;
+    }
+
+    [ThreadStatic]
+    private static char[]? t_chars;
+
+    [ThreadStatic]
+    private static string[]? t_keys;
+
+    [ThreadStatic]
+    private static int[]? t_order;
+
+    private static readonly ConcurrentDictionary<string, string> SanitizedKeys = new(StringComparer.Ordinal);
+
+    /// <summary>Appends to a growable char buffer; values escaped as the exposition format asks.</summary>
+    private ref struct LabelText(char[] buffer)
+    {
+        private int _length;
+
+        public char[] Buffer { get; private set; } = buffer;
+
+        public readonly ReadOnlySpan<char> Written => Buffer.AsSpan(0, _length);
+
+        public void Append(char c)
+        {
+            Reserve(1);
+            Buffer[_length++] = c;
+        }
+
+        public void Append(ReadOnlySpan<char> chars)
+        {
+            Reserve(chars.Length);
+            chars.CopyTo(Buffer.AsSpan(_length));
+            _length += chars.Length;
+        }
+
+        public void AppendValue(object? value)
+        {
+            switch (value)
+            {
+                case null:
+                    return;
+                case string s:
+                    AppendEscaped(s);
+                    return;
+                case ISpanFormattable f:
+                    Reserve(64);
+                    if (f.TryFormat(Buffer.AsSpan(_length), out var written, default, CultureInfo.InvariantCulture))
+                    {
+                        _length += written;
+                        return;
+                    }
+
+                    break;
+            }
+
+            AppendEscaped(Convert.ToString(value, CultureInfo.InvariantCulture) ?? "");
+        }
+
+        private void AppendEscaped(string s)
+        {
+            if (s.AsSpan().IndexOfAny('\\', '"', '\n') < 0)
+            {
+                Append(s);
+                return;
+            }
+
+            foreach (var c in s)
+            {
+                switch (c)
+                {
+                    case '\\':
+                        Append("\\\\");
+                        break;
+                    case '"':
+                        Append("\\\"");
+                        break;
+                    case '\n':
+                        Append("\\n");
+                        break;
+                    default:
+                        Append(c);
+                        break;
+                }
+            }
+        }
+
+        private void Reserve(int more)
+        {
+            if (_length + more > Buffer.Length)
+            {
+                var grown = new char[Math.Max(Buffer.Length * 2, _length + more)];
+                Buffer.AsSpan(0, _length).CopyTo(grown);
+                Buffer = grown;
+            }
+        }
     }
 
     internal static string Sanitize(string name)
@@ -90,8 +210,6 @@ public sealed class PrometheusExporter : IDisposable
         var text = new string(chars);
         return char.IsAsciiDigit(text.FirstOrDefault('_')) ? "_" + text : text;
     }
-
-    private static string Escape(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     private static string Number(double value) =>
         double.IsPositiveInfinity(value) ? "+Inf" : double.IsNegativeInfinity(value) ? "-Inf" : double.IsNaN(value) ? "NaN" : value.ToString("R", CultureInfo.InvariantCulture);
@@ -110,10 +228,12 @@ public sealed class PrometheusExporter : IDisposable
         private readonly string? _help;
         private readonly double[] _buckets;
         private readonly Dictionary<string, double[]> _values = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, double[]>.AlternateLookup<ReadOnlySpan<char>> _lookup;
         private readonly Lock _lock = new();
 
         public Series(Instrument instrument)
         {
+            _lookup = _values.GetAlternateLookup<ReadOnlySpan<char>>();
             var type = instrument.GetType().GetGenericTypeDefinition();
             _kind = type == typeof(Counter<>) || type == typeof(ObservableCounter<>) ? Kind.Counter
                 : type == typeof(Histogram<>) ? Kind.Histogram : Kind.Gauge;
@@ -149,14 +269,14 @@ public sealed class PrometheusExporter : IDisposable
 
         private string Base { get; }
 
-        public void Add(string labels, double value)
+        public void Add(ReadOnlySpan<char> labels, double value)
         {
             lock (_lock)
             {
-                if (!_values.TryGetValue(labels, out var slot))
+                if (!_lookup.TryGetValue(labels, out var slot))
                 {
                     slot = new double[_kind == Kind.Histogram ? _buckets.Length + 2 : 1];
-                    _values[labels] = slot;
+                    _values[labels.ToString()] = slot;
                 }
 
                 if (_kind == Kind.Histogram)
