@@ -169,9 +169,9 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
     private async Task<PoolRecord> MeasureServiceAsync(PoolRecord r, List<InstanceSnapshot> instances, DateTimeOffset now)
     {
         var serving = instances.ToDictionary(i => i.InstanceId, i => i.TimeInState.GetValueOrDefault(InstanceState.Serving).TotalSeconds);
-        if (r.LastTick is not { } last)
+        if (r.LastTick is not { } last || r.ServingSeconds.Count == 0)
         {
-            return r with { ServingSeconds = serving };
+            return r with { ServingSeconds = serving }; // a baseline first (a record from before this was kept has none)
         }
 
         var added = serving.Sum(kv => Math.Max(0, kv.Value - r.ServingSeconds.GetValueOrDefault(kv.Key)));
