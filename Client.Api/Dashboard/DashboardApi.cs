@@ -32,17 +32,14 @@ internal static class DashboardApi
     private static async Task StreamAsync(HttpContext context, DashboardData data, CancellationToken ct)
     {
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        response.Headers["X-Accel-Buffering"] = "no";
+        ServerSentEvents.Begin(response);
         var sequence = 0;
         try
         {
             while (!ct.IsCancellationRequested)
             {
                 var snapshot = await data.BuildAsync(ct);
-                await response.WriteAsync($"id: {++sequence}\nevent: snapshot\ndata: {JsonSerializer.Serialize(snapshot, Json)}\n\n", ct);
-                await response.Body.FlushAsync(ct);
+                await ServerSentEvents.SendAsync(response, ++sequence, "snapshot", JsonSerializer.Serialize(snapshot, Json), ct);
                 await Task.Delay(StreamEvery, ct);
             }
         }

@@ -14,8 +14,7 @@ internal static class JobEventStream
     public static async Task RunAsync(HttpContext context, JobReader reader, QueueEta eta, JobSnapshot job)
     {
         var response = context.Response;
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
+        ServerSentEvents.Begin(response);
         var ct = context.RequestAborted;
         string? last = null;
         var sequence = 0;
@@ -33,8 +32,7 @@ internal static class JobEventStream
                 var text = JsonSerializer.Serialize(data, Json);
                 if (text != last)
                 {
-                    await response.WriteAsync($"id: {++sequence}\nevent: {view.Status}\ndata: {text}\n\n", ct);
-                    await response.Body.FlushAsync(ct);
+                    await ServerSentEvents.SendAsync(response, ++sequence, view.Status, text, ct);
                     last = text;
                 }
 

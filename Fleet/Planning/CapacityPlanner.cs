@@ -13,6 +13,18 @@ public sealed record GpuProfile(string Name, double ServiceSeconds, double Batch
     /// <summary>Effective service rate per second (one instance as one server).</summary>
     public double PerSecond => PerHour / 3600;
 
+    /// <summary>The price-list name of a seed GPU: "RTX A4000" → "rtx-a4000".</summary>
+    public static string Slug(string seedName) => seedName.ToLowerInvariant().Replace(' ', '-');
+
+    /// <summary>Whether a price-list GPU type is this GPU: its slug, or its slug with a suffix
+    /// ("rtx-4090-spot").</summary>
+    public static bool IsType(string seedName, string gpuType) =>
+        gpuType.Equals(Slug(seedName), StringComparison.OrdinalIgnoreCase)
+        || gpuType.StartsWith(Slug(seedName) + "-", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Seed 000's profile of a price-list GPU type, if it has one.</summary>
+    public static GpuProfile? ForType(string gpuType) => Seed000.FirstOrDefault(p => IsType(p.Name, gpuType));
+
     /// <summary>Seed 000's three GPUs with its assumptions (2.5 s / 2.0 s, 20 % overhead, TensorDock prices).</summary>
     public static IReadOnlyList<GpuProfile> Seed000 { get; } =
     [

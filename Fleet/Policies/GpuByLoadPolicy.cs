@@ -30,8 +30,8 @@ public sealed class GpuByLoadPolicy(IPoolPolicy inner) : IPoolPolicy
     /// <summary>The price-list type for a seed GPU name ("RTX A4000" → "rtx-a4000"), if offered.</summary>
     internal static string? Offered(PoolSnapshot s, string seedName)
     {
-        var slug = seedName.ToLowerInvariant().Replace(' ', '-');
-        return s.PriceList.Where(o => o.GpuType == slug || o.GpuType.StartsWith(slug + "-", StringComparison.Ordinal))
+        var slug = GpuProfile.Slug(seedName);
+        return s.PriceList.Where(o => GpuProfile.IsType(seedName, o.GpuType))
             .OrderBy(o => o.GpuType == slug ? 0 : 1).ThenBy(o => o.HotPerHour).Select(o => o.GpuType).FirstOrDefault();
     }
 }

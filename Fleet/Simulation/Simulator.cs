@@ -210,14 +210,8 @@ public sealed class Simulator
     /// <summary>How much longer a job takes on <paramref name="gpuType"/> than on the pool's own GPU,
     /// from seed 000's throughput per hour (service, batch factor, overhead); 1 where either type
     /// has no seed profile.</summary>
-    private double ServiceFactor(string gpuType)
-    {
-        static GpuProfile? Profile(string type) => GpuProfile.Seed000.FirstOrDefault(p =>
-            p.Name.Replace(' ', '-').Equals(type, StringComparison.OrdinalIgnoreCase)
-            || type.StartsWith(p.Name.Replace(' ', '-') + "-", StringComparison.OrdinalIgnoreCase));
-
-        return Profile(gpuType) is { } gpu && Profile(_o.GpuType) is { } pool ? pool.PerHour / gpu.PerHour : 1;
-    }
+    private double ServiceFactor(string gpuType) =>
+        GpuProfile.ForType(gpuType) is { } gpu && GpuProfile.ForType(_o.GpuType) is { } pool ? pool.PerHour / gpu.PerHour : 1;
 
     private Job? NextJob()
     {

@@ -80,7 +80,7 @@ public sealed class PrometheusExporter : IDisposable
         var order = t_order is { } o && o.Length >= tags.Length ? o : t_order = new int[Math.Max(16, tags.Length)];
         for (var i = 0; i < tags.Length; i++)
         {
-            keys[i] = SanitizedKeys.TryGetValue(tags[i].Key, out var key) ? key : SanitizedKeys.GetOrAdd(tags[i].Key, Sanitize);
+            keys[i] = SanitizedKeys.GetOrAdd(tags[i].Key, Sanitize);
             var j = i;
             for (; j > 0 && string.CompareOrdinal(keys[order[j - 1]], keys[i]) > 0; j--)
             {

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +20,16 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options)
 
     /// <summary>The address other silos and operators see (set once the server listens).</summary>
     public string Address { get; set; } = "";
+
+    /// <summary>A 127.0.0.1 port nothing listens on right now.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
 
     /// <summary>A listening address as a client on this machine reaches it (a wildcard host → 127.0.0.1).</summary>
     public static string Loopback(string address) =>

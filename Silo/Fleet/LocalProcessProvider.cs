@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
 using Actors.Silo.Cluster;
@@ -66,7 +65,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
             throw new ProviderException("invalid_state", $"instance '{instanceId}' is already running (process {existing.Process.Id})");
         }
 
-        var port = FreePort();
+        var port = SiloIdentity.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var logPath = Path.Combine(cluster.Value.DataPath, "instances", $"{instanceId}.log");
         var child = new Child(Start(instanceId, gpuType, url, logPath), url, time.GetUtcNow(), logPath);
@@ -304,15 +303,6 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     private ProviderTicket Ticket(string instanceId, ProviderOperation operation, double defaultSeconds) =>
         new(instanceId, operation, time.GetUtcNow(), TimeSpan.FromSeconds(_measured.TryGetValue(operation, out var s) ? s : defaultSeconds));
-
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {InstanceId}: started GPU-host process {Pid} on {Url}")]
     private static partial void LogRented(ILogger logger, string instanceId, int pid, string url);

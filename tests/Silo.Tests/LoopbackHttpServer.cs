@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace Actors.Silo.Tests;
 
@@ -15,23 +14,13 @@ public abstract class LoopbackHttpServer : IDisposable
     protected LoopbackHttpServer(string path, bool concurrent)
     {
         _concurrent = concurrent;
-        Url = $"http://127.0.0.1:{FreePort()}{path}";
+        Url = $"http://127.0.0.1:{Actors.Silo.Cluster.SiloIdentity.FreePort()}{path}";
         _listener.Prefixes.Add(Url);
         _listener.Start();
         _ = Task.Run(LoopAsync);
     }
 
     public string Url { get; }
-
-    /// <summary>A port nothing listens on right now.</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 
     public void Dispose()
     {

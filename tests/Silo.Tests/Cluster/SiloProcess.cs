@@ -36,7 +36,7 @@ public sealed class SiloProcess : IDisposable
 
     public static async Task<SiloProcess> StartAsync(IDictionary<string, string> settings)
     {
-        var port = FreePort();
+        var port = Actors.Silo.Cluster.SiloIdentity.FreePort();
         var url = $"http://127.0.0.1:{port}";
         var start = new ProcessStartInfo("dotnet")
         {
@@ -124,6 +124,4 @@ public sealed class SiloProcess : IDisposable
         var dll = Path.Combine(TestPaths.Repo, "Silo", "bin", configuration, "net10.0", "Actors.Silo.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException("build the solution first", dll);
     }
-
-    internal static int FreePort() => LoopbackHttpServer.FreePort();
 }

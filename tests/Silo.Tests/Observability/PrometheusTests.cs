@@ -66,7 +66,7 @@ public sealed class PrometheusTests
                 static_configs:
                   - targets: ["{target}"]
             """);
-        var port = SiloProcess.FreePort();
+        var port = Actors.Silo.Cluster.SiloIdentity.FreePort();
         var start = new ProcessStartInfo("prometheus")
         {
             ArgumentList = { $"--config.file={Path.Combine(dir, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(dir, "data")}", $"--web.listen-address=127.0.0.1:{port}" },
