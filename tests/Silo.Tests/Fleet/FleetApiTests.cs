@@ -80,7 +80,7 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
         Assert.Equal((HttpStatusCode.Conflict, "invalid_transition"), Problem(await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/release")));
 
         var (stopped, instance, _) = await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/stop");
-        Assert.Equal(HttpStatusCode.Accepted, stopped);
+        Assert.True(stopped == HttpStatusCode.Accepted, $"stop answered {(int)stopped}: {instance}");
         Assert.Equal("stop", instance.GetProperty("pending").GetProperty("operation").GetString());
         Assert.Equal((HttpStatusCode.Conflict, "invalid_transition"), Problem(await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/stop"))); // one at a time
         var warm = await WaitForAsync("WARM");
@@ -120,7 +120,9 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var instance = (await SendAsync(HttpMethod.Get, "/admin/fleet")).Body.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-fleet");
+            var (status, fleet, _) = await SendAsync(HttpMethod.Get, "/admin/fleet");
+            Assert.True(status == HttpStatusCode.OK, $"GET /admin/fleet answered {(int)status}: {fleet}");
+            var instance = fleet.GetProperty("instances").EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-fleet");
             if (instance.GetProperty("state").GetString() == state && instance.GetProperty("pending").ValueKind == JsonValueKind.Null)
             {
                 return instance;
