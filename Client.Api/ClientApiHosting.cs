@@ -23,6 +23,7 @@ public static class ClientApiHosting
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<PoolGate>();
         services.AddSingleton<Dashboard.DashboardHistory>();
+        services.AddSingleton<Dashboard.DashboardAlerts>();
         services.AddSingleton<Dashboard.DashboardData>();
         services.AddSingleton<JobReader>();
         services.AddSingleton<QueueEta>();

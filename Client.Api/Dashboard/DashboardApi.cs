@@ -52,7 +52,8 @@ internal static class DashboardApi
 
 /// <summary>An alert as the dashboard evaluates it from the current state (the Prometheus rules in
 /// deploy/prometheus/alerts.yml, with their <c>for</c> windows, are what pages someone).</summary>
-public sealed record DashboardAlert(string Name, string Severity, string Summary);
+/// <summary>An alert on the dashboard: pending until its condition has held <see cref="ForSeconds"/>, then firing.</summary>
+public sealed record DashboardAlert(string Name, string Severity, string Summary, string State, DateTimeOffset Since, double ForSeconds);
 
 public sealed record DashboardFailure(string JobId, string TenantId, string Model, DateTimeOffset At, string? Reason);
 
@@ -71,7 +72,7 @@ internal sealed record DashboardSnapshot(
 
 /// <summary>Builds <see cref="DashboardSnapshot"/> from the store and the grains.</summary>
 internal sealed class DashboardData(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, JobIndex jobs, SqlStore store,
-    DashboardHistory history, TimeProvider time)
+    DashboardHistory history, DashboardAlerts alerts, TimeProvider time)
 {
     public async Task<DashboardSnapshot> BuildAsync(CancellationToken ct)
     {
@@ -103,59 +104,6 @@ internal sealed class DashboardData(IGrainFactory grains, InstanceDirectory dire
             samples = [.. samples, DashboardHistory.Of(fleet)];
         }
 
-        return new DashboardSnapshot(now, fleet, running, lastMinute, perMinute, costs, Alerts(fleet, costs, now), failures, samples);
-    }
-
-    /// <summary>The seed 003 table, on the state as it is now.</summary>
-    internal static List<DashboardAlert> Alerts(FleetView fleet, DashboardCosts costs, DateTimeOffset now)
-    {
-        var alerts = new List<DashboardAlert>();
-        var depth = fleet.Queues.Sum(q => q.Depth);
-        if (depth > 30)
-        {
-            alerts.Add(new("QueueDepthCritical", "critical", $"{depth} jobs waiting (> 30)"));
-        }
-        else if (depth > 10)
-        {
-            alerts.Add(new("QueueDepthHigh", "warning", $"{depth} jobs waiting (> 10)"));
-        }
-
-        var pro = fleet.Queues.Where(q => q.Tier is "pro" or "enterprise").Select(q => q.OldestWaitSeconds).DefaultIfEmpty(0).Max();
-        if (pro > 60)
-        {
-            alerts.Add(new("ProWaitCritical", "critical", $"a Pro/Enterprise job has waited {pro:0} s (> 60 s)"));
-        }
-        else if (pro > 30)
-        {
-            alerts.Add(new("ProWaitHigh", "warning", $"a Pro/Enterprise job has waited {pro:0} s (> 30 s)"));
-        }
-
-        foreach (var instance in fleet.Instances.Where(i => i.State != "COLD" || i.Pending is not null))
-        {
-            if (instance.Health == "down")
-            {
-                alerts.Add(new("InstanceDown", "critical", $"{instance.Id}: {instance.HealthReason}"));
-            }
-            else if (instance.Health == "degraded")
-            {
-                alerts.Add(new("InstanceDegraded", "warning", $"{instance.Id}: {instance.HealthReason}"));
-            }
-        }
-
-        if (costs.SpentTodayUsd > 30)
-        {
-            alerts.Add(new("DailyCostCritical", "critical", $"${costs.SpentTodayUsd:0.00} spent today (> $30)"));
-        }
-        else if (costs.SpentTodayUsd > 20)
-        {
-            alerts.Add(new("DailyCostHigh", "warning", $"${costs.SpentTodayUsd:0.00} spent today (> $20)"));
-        }
-
-        foreach (var alert in fleet.Pool.Alerts.Where(a => now - a.At < TimeSpan.FromMinutes(10)))
-        {
-            alerts.Add(new(alert.Kind == "budget_cap" ? "BudgetCapReached" : "MaxInstancesReached", "warning", alert.Reason));
-        }
-
-        return alerts;
+        return new DashboardSnapshot(now, fleet, running, lastMinute, perMinute, costs, alerts.Evaluate(fleet), failures, samples);
     }
 }

@@ -49,9 +49,9 @@ public sealed class DashboardHistory
     }
 }
 
-/// <summary>Samples the fleet into <see cref="DashboardHistory"/> every few seconds (API silos).</summary>
-public sealed partial class DashboardSampler(DashboardHistory history, IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time,
-    ILogger<DashboardSampler> logger) : BackgroundService
+/// <summary>Samples the fleet into <see cref="DashboardHistory"/> and <see cref="DashboardAlerts"/> every few seconds (API silos).</summary>
+internal sealed partial class DashboardSampler(DashboardHistory history, DashboardAlerts alerts, IGrainFactory grains, InstanceDirectory directory, IJobQueue queue,
+    TimeProvider time, ILogger<DashboardSampler> logger) : BackgroundService
 {
     public static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
 
@@ -62,7 +62,9 @@ public sealed partial class DashboardSampler(DashboardHistory history, IGrainFac
         {
             try
             {
-                history.Add(DashboardHistory.Of(await FleetApi.BuildAsync(grains, directory, queue, time)));
+                var fleet = await FleetApi.BuildAsync(grains, directory, queue, time);
+                history.Add(DashboardHistory.Of(fleet));
+                alerts.Evaluate(fleet); // conditions are timed while no one watches
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

@@ -114,7 +114,8 @@ function render(s) {
   $("queue-total").textContent = fleet.queues.reduce((a, q) => a + q.depth, 0);
   renderInstances(fleet.instances, s.runningByInstance || {});
   renderQueues(fleet.queues);
-  renderList("alerts", s.alerts, (a) => [el("span", { class: "sev-" + a.severity }, a.severity), " ", el("b", {}, a.name), ": ", a.summary], "No alerts firing");
+  renderList("alerts", s.alerts, (a) => [el("span", { class: "sev-" + a.severity }, a.severity), " ", el("b", {}, a.name), " ", alertState(a, s.now), ": ", a.summary],
+    "No alerts", (a) => ({ "data-name": a.name, "data-state": a.state }));
   renderList("failures", s.failures, (f) => [time(f.at), " ", el("b", {}, f.model), " (", f.tenantId, ") ", f.jobId, f.reason ? [" — ", f.reason] : null], "No failed jobs");
   renderList("decisions", (fleet.pool.recent || []).slice().reverse().slice(0, 12),
     (e) => [time(e.at), " ", el("b", {}, e.kind), e.instanceId ? " " + e.instanceId : "", ": ", e.reason, e.error ? el("span", { class: "sev-critical" }, " — " + e.error) : null], "No decisions yet");
@@ -164,8 +165,15 @@ function renderQueues(queues) {
     el("td", { class: q.refusing ? "refusing" : "" }, q.refusing ? "refusing: server busy" : "open"))));
 }
 
-function renderList(id, items, line, empty) {
-  $(id).replaceChildren(...(items && items.length ? items.map((x) => el("li", {}, line(x))) : [el("li", { class: "empty" }, empty)]));
+function renderList(id, items, line, empty, attrs) {
+  $(id).replaceChildren(...(items && items.length ? items.map((x) => el("li", attrs ? attrs(x) : {}, line(x))) : [el("li", { class: "empty" }, empty)]));
+}
+
+// Firing, or pending: how long its condition has held of the rule's "for" (as Prometheus does).
+function alertState(a, now) {
+  if (a.state === "firing") return el("span", { class: "pill alert-firing" }, "firing");
+  const held = Math.max(0, Math.floor((Date.parse(now) - Date.parse(a.since)) / 1000));
+  return el("span", { class: "pill alert-pending" }, `pending ${held} s of ${a.forSeconds} s`);
 }
 
 function renderSettings(settings) {

@@ -11,7 +11,7 @@ namespace Actors.Silo.Tests.Dashboard;
 
 /// <summary>The operator dashboard in Debian's headless Chromium (Selenium + chromedriver) against
 /// a real silo process: login, the instances that exist, an action that changes an instance's
-/// state, settings, charts and analytics; screenshots at 1280×800 and phone width are saved under
+/// state, an alert raised by jobs waiting on it, settings, charts and analytics; screenshots at 1280×800 (also with the alert) and phone width are saved under
 /// build/test-artifacts/.</summary>
 public sealed class DashboardBrowserTests
 {
@@ -80,9 +80,27 @@ public sealed class DashboardBrowserTests
             && !d.FindElement(By.CssSelector(".card[data-id='gpu-dash']")).Text.Contains('⏳', StringComparison.Ordinal));
         Assert.Equal("WARM", Instance(await FleetAsync(silo), "gpu-dash").GetProperty("state").GetString());
         Assert.Contains("none loaded", Js(driver, "return document.querySelector(\".card[data-id='gpu-dash']\").innerText"), StringComparison.Ordinal);
+
+        // With nothing HOT, jobs wait: more than 10 raise QueueDepthHigh, pending (alerts.yml holds it 2 minutes before it fires).
+        var waiting = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            waiting.Add((await api.SubmitOkAsync(key, ApiClient.Identity(new float[16], 100 + i))).GetProperty("id").GetString()!);
+        }
+
+        var alert = wait.Until(d => d.FindElements(By.CssSelector("#alerts li[data-name='QueueDepthHigh'][data-state='pending']")).FirstOrDefault());
+        Assert.Matches(@"QueueDepthHigh pending \d+ s of 120 s: 12 jobs waiting \(> 10\)", alert!.Text);
+        Screenshot(driver, "dashboard-alert-1280x800.png");
+
         wait.Until(d => d.FindElement(By.CssSelector(".card[data-id='gpu-dash'] button[data-action='resume']")).Enabled && Click(d, ".card[data-id='gpu-dash'] button[data-action='resume']"));
         wait.Until(d => d.FindElements(By.CssSelector(".card[data-id='gpu-dash'][data-state='HOT']")).Count == 1);
         Assert.Equal("HOT", Instance(await FleetAsync(silo), "gpu-dash").GetProperty("state").GetString());
+        foreach (var id in waiting)
+        {
+            Assert.Equal("succeeded", (await api.WaitAsync(key, id)).GetProperty("status").GetString());
+        }
+
+        wait.Until(d => d.FindElement(By.CssSelector("#alerts li")).Text == "No alerts"); // drained: the condition is gone
 
         // Settings: min HOT and the daily budget cap.
         var minHot = driver.FindElement(By.Id("setting-min-hot"));
