@@ -10,7 +10,7 @@ namespace Actors.Client.Api.Jobs;
 
 /// <summary>Reads jobs for their tenant (another tenant's job, or a purged one, is "not found"),
 /// and waits for them to change: signalled at once on this silo, polled for others.</summary>
-public sealed class JobReader(IGrainFactory grains, BlobStore blobs, IJobQueue queue, JobEvents events)
+public sealed class JobReader(IGrainFactory grains, BlobStore blobs, IJobQueue queue, JobEvents events, Models.ModelCatalog catalog)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 
@@ -34,8 +34,14 @@ public sealed class JobReader(IGrainFactory grains, BlobStore blobs, IJobQueue q
         }
 
         var position = job.Status == JobStatus.Queued ? await queue.PositionAsync(job.JobId) : null;
-        return JobView.From(job, output, position);
+        return JobView.From(job, output, position, Watermarked(job));
     }
+
+    /// <summary>A Free plan's generated image carries the watermark (seed 003). The stored result
+    /// stays clean — the result cache shares it with paid plans — and the stamp is applied when
+    /// the image is read, so a Free job never hands out an unmarked one.</summary>
+    internal bool Watermarked(JobSnapshot job) =>
+        job.Request is { Watermark: true } && job.Result?.ImageRef is not null && catalog.Find(job.Model)?.Task == "diffusion";
 
     /// <summary>The job once it differs from <paramref name="seen"/> or after <paramref name="timeout"/>.</summary>
     internal async Task<JobSnapshot> WaitForChangeAsync(JobSnapshot seen, TimeSpan timeout, CancellationToken ct)

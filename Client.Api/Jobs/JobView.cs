@@ -39,7 +39,10 @@ public sealed record JobView
 
     public string? ImageUrl { get; init; }
 
-    public static JobView From(JobSnapshot job, JsonElement? output = null, int? position = null) => new()
+    /// <summary>Whether the image at <see cref="ImageUrl"/> carries the Free plan's watermark.</summary>
+    public bool? Watermarked { get; init; }
+
+    public static JobView From(JobSnapshot job, JsonElement? output = null, int? position = null, bool watermarked = false) => new()
     {
         Id = job.JobId,
         Status = job.Status.ToString().ToLowerInvariant(),
@@ -57,5 +60,6 @@ public sealed record JobView
         Output = output,
         OutputUrl = job.Status == JobStatus.Succeeded ? $"/v1/jobs/{job.JobId}/output" : null,
         ImageUrl = job.Result?.ImageRef is not null ? $"/v1/jobs/{job.JobId}/output?format=png" : null,
+        Watermarked = job.Result?.ImageRef is not null ? watermarked : null,
     };
 }

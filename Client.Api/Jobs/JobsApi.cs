@@ -132,9 +132,12 @@ internal static class JobsApi
             return Problems.Of(StatusCodes.Status406NotAcceptable, "no_image", $"model '{job.Model}' returns no image");
         }
 
-        return await blobs.GetAsync(reference) is { } blob
-            ? TypedResults.File(blob.Content, blob.ContentType)
-            : Problems.Of(StatusCodes.Status410Gone, "output_gone", $"the output of job {id} is no longer kept");
+        if (await blobs.GetAsync(reference) is not { } blob)
+        {
+            return Problems.Of(StatusCodes.Status410Gone, "output_gone", $"the output of job {id} is no longer kept");
+        }
+
+        return TypedResults.File(wantsPng && reader.Watermarked(job) ? Inference.Imaging.Watermark.Stamp(blob.Content) : blob.Content, blob.ContentType);
     }
 
     internal static async Task EventsAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, QueueEta eta)

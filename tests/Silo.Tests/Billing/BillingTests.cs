@@ -342,6 +342,35 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
     }
 
     /// <summary>Usage once every reservation is settled or released.</summary>
+    [Fact]
+    public async Task AFreeJobsGeneratedImageCarriesTheWatermarkAndAProOneOfTheSameRequestDoesNot()
+    {
+        var (_, free, _) = await Api.CreateTenantAsync("free");
+        var (_, pro, _) = await Api.CreateTenantAsync("pro");
+        var request = new { model = "diffusion", parameters = new { steps = 2, seed = 4242 } };
+        var freeJob = await Api.WaitAsync(free, (await Api.SubmitOkAsync(free, request)).GetProperty("id").GetString()!);
+        var proJob = await Api.WaitAsync(pro, (await Api.SubmitOkAsync(pro, request)).GetProperty("id").GetString()!);
+        Assert.Equal(("succeeded", "succeeded"), (freeJob.GetProperty("status").GetString(), proJob.GetProperty("status").GetString()));
+        Assert.Equal((true, false), (freeJob.GetProperty("watermarked").GetBoolean(), proJob.GetProperty("watermarked").GetBoolean()));
+        Assert.True(proJob.GetProperty("cacheHit").GetBoolean()); // the very image the Free job's run stored, served clean
+
+        async Task<Actors.Inference.Imaging.DecodedImage> ImageAsync(string key, JsonElement job)
+        {
+            using var response = await Api.GetAsync(key, job.GetProperty("imageUrl").GetString()!);
+            Assert.Equal(("image/png", HttpStatusCode.OK), (response.Content.Headers.ContentType?.MediaType, response.StatusCode));
+            return Actors.Inference.Imaging.PngDecoder.Decode(await response.Content.ReadAsByteArrayAsync(), 1 << 20);
+        }
+
+        var (marked, clean) = (await ImageAsync(free, freeJob), await ImageAsync(pro, proJob));
+        Assert.Equal((clean.Width, clean.Height, clean.Channels), (marked.Width, marked.Height, marked.Channels));
+        var (ax, ay, aw, ah, _) = Actors.Inference.Imaging.Watermark.Area(clean.Width, clean.Height);
+        var plane = clean.Width * clean.Height;
+        var changed = Enumerable.Range(0, plane * clean.Channels).Where(i => clean.Pixels[i] != marked.Pixels[i])
+            .Select(i => (X: i % plane % clean.Width, Y: i % plane / clean.Width)).ToList();
+        Assert.True(changed.Count > 50, $"only {changed.Count} samples carry the mark");
+        Assert.All(changed, p => Assert.True(p.X >= ax && p.X < ax + aw && p.Y >= ay && p.Y < ay + ah, $"({p.X},{p.Y}) is outside the mark"));
+    }
+
     private async Task<JsonElement> SettledAsync(string key)
     {
         var clock = System.Diagnostics.Stopwatch.StartNew();
