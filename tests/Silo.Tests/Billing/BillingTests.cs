@@ -358,7 +358,10 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         {
             using var response = await Api.GetAsync(key, job.GetProperty("imageUrl").GetString()!);
             Assert.Equal(("image/png", HttpStatusCode.OK), (response.Content.Headers.ContentType?.MediaType, response.StatusCode));
-            return Actors.Inference.Imaging.PngDecoder.Decode(await response.Content.ReadAsByteArrayAsync(), 1 << 20);
+            var png = await response.Content.ReadAsByteArrayAsync();
+            var artifacts = Directory.CreateDirectory(Path.Combine(TestPaths.Repo, "build", "test-artifacts")).FullName;
+            await File.WriteAllBytesAsync(Path.Combine(artifacts, $"diffusion-{(key == free ? "free" : "pro")}.png"), png);
+            return Actors.Inference.Imaging.PngDecoder.Decode(png, 1 << 20);
         }
 
         var (marked, clean) = (await ImageAsync(free, freeJob), await ImageAsync(pro, proJob));
