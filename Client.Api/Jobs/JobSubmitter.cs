@@ -80,7 +80,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         var jobGrain = grains.GetGrain<IJobGrain>(jobId);
         if (replayed && await jobGrain.GetAsync() is { Status: not JobStatus.New } existing)
         {
-            return (existing, true, null);
+            return existing is { Status: JobStatus.Expired, Request: null } ? throw Lapsed(existing) : (existing, true, null);
         }
 
         // The autoscaler's overflow rule: this tier's jobs wait too long, refuse new ones for now.
@@ -113,7 +113,21 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
             await blobs.PutAsync(submission.Input, request.InputContentType);
         }
 
-        var job = await jobGrain.SubmitAsync(request);
+        JobSnapshot job;
+        try
+        {
+            job = await jobGrain.SubmitAsync(request);
+        }
+        catch (InvalidTransitionException) when (admission.Repeated)
+        {
+            if (await jobGrain.GetAsync() is not { Status: JobStatus.Expired, Request: null } lapsed)
+            {
+                throw;
+            }
+
+            throw Lapsed(lapsed); // closed between the replay check and now
+        }
+
         Actors.Runtime.Diagnostics.ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
         Actors.Runtime.Diagnostics.ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
         return (job, replayed, admission);
@@ -133,6 +147,12 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
             // the store is busy or down: the refusal itself still stands
         }
     }
+
+    /// <summary>The first request with this key was admitted but never arrived: its credits were
+    /// given back and its job closed (<see cref="IJobGrain.AbandonAsync"/>), so it cannot run now unpaid.</summary>
+    private static SubmissionException Lapsed(JobSnapshot job) =>
+        new(StatusCodes.Status409Conflict, "idempotency_key_lapsed",
+            $"the first request with this Idempotency-Key never completed and job {job.JobId} was closed ({job.Reason}); submit again with a new key");
 
     private static SubmissionException Refusal(Admission a)
     {

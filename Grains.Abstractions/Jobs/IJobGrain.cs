@@ -26,6 +26,11 @@ public interface IJobGrain : IGrainWithStringKey
 
     Task<JobSnapshot> ExpireAsync();
 
+    /// <summary>Closes a job that never arrived (its tenant admitted it, then the submission was
+    /// lost): it becomes Expired without a request, so no later submission can run it — it was
+    /// never paid for. A job that did arrive is returned as it is.</summary>
+    Task<JobSnapshot> AbandonAsync(string reason);
+
     /// <summary>Forgets a finished job (retention); false if it is not finished.</summary>
     Task<bool> PurgeAsync();
 

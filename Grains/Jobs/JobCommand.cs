@@ -19,4 +19,7 @@ public abstract record JobCommand
     public sealed record Cancel : JobCommand;
 
     public sealed record Expire : JobCommand;
+
+    /// <summary>Never arrived: closed before any submission (see <see cref="IJobGrain.AbandonAsync"/>).</summary>
+    public sealed record Abandon(string Reason) : JobCommand;
 }

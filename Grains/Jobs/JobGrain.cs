@@ -64,6 +64,25 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         return after;
     }
 
+    public async Task<JobSnapshot> AbandonAsync(string reason)
+    {
+        if (Current.Status != JobStatus.New && !(Current.Status == JobStatus.Expired && Current.Request is null))
+        {
+            return Current; // it arrived: it is settled the usual way
+        }
+
+        // No request, no tenant, no index row, no webhook: there is nothing to tell anyone.
+        var before = Current;
+        var after = JobLifecycle.Apply(before, new JobCommand.Abandon(reason), time.GetUtcNow());
+        if (!ReferenceEquals(after, before))
+        {
+            state.State = after;
+            await state.WriteStateAsync();
+        }
+
+        return Current;
+    }
+
     public async Task<bool> PurgeAsync()
     {
         if (!Current.IsTerminal)

@@ -51,6 +51,11 @@ public static class JobLifecycle
             case JobCommand.Expire when s == JobStatus.Expired:
                 return job;
 
+            case JobCommand.Abandon c when s == JobStatus.New:
+                return job with { Status = JobStatus.Expired, Reason = c.Reason, FinishedAt = now };
+            case JobCommand.Abandon when s == JobStatus.Expired && job.Request is null:
+                return job;
+
             default:
                 throw new InvalidTransitionException($"job {job.JobId}", s.ToString(), Describe(command));
         }
@@ -65,6 +70,7 @@ public static class JobLifecycle
         "Succeed" => "Succeeded (attempt " + ((JobCommand.Succeed)command).Attempt + ")",
         "Fail" => "Failed",
         "Cancel" => "Canceled",
+        "Abandon" => "Expired (abandoned)",
         _ => "Expired",
     };
 }

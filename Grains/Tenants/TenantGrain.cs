@@ -213,6 +213,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
 
         var jobs = await ReadJobsAsync(open);
         var now = Now;
+        await AbandonNeverArrivedAsync(open, jobs, now);
         var (r, entries) = Rolled(now);
         var finished = 0;
         for (var i = 0; i < open.Count; i++)
@@ -237,6 +238,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
             var (r, entries) = Rolled(now);
             var ids = r.Book.Open.Keys.ToList();
             var jobs = await ReadJobsAsync(ids);
+            await AbandonNeverArrivedAsync(ids, jobs, now);
             for (var i = 0; i < ids.Count; i++)
             {
                 Finish(ref r, entries, ids[i], jobs[i], now);
@@ -449,6 +451,22 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         return jobs;
     }
 
+    /// <summary>A job still New past the grace never reached its grain (the submission was lost
+    /// after admission). It is closed there first — so neither a late nor a repeated submission can
+    /// run it unpaid — and only then is its reservation released. One that arrived meanwhile comes
+    /// back as it is and is settled the usual way.</summary>
+    private async Task AbandonNeverArrivedAsync(List<string> ids, JobSnapshot[] jobs, long now)
+    {
+        for (var i = 0; i < ids.Count; i++)
+        {
+            if (jobs[i].Status == JobStatus.New && S.Book.Open.TryGetValue(ids[i], out var held) && now - held.AtMs >= billing.ReservationGraceSeconds * 1000L)
+            {
+                jobs[i] = await GrainFactory.GetGrain<IJobGrain>(ids[i]).AbandonAsync(
+                    $"the submission never arrived after admission; its {held.Price} credits were given back (submit again with a new Idempotency-Key)");
+            }
+        }
+    }
+
     private static TenantRecord WithCustomer(TenantRecord r, StripeUpdate u) => r.CustomerId is null && u.CustomerId is not null ? r with { CustomerId = u.CustomerId } : r;
 
     /// <summary>Settles or releases one reservation from its job's committed state.</summary>
@@ -461,8 +479,8 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
 
         string? release = job.Status switch
         {
+            JobStatus.Expired when job.Request is null => "job never appeared",
             JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired => "job " + job.Status.ToString().ToLowerInvariant(),
-            JobStatus.New when now - held.AtMs >= billing.ReservationGraceSeconds * 1000L => "job never appeared",
             _ => null,
         };
         if (release is not null)

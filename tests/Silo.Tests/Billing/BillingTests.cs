@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -372,6 +373,53 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
             .Select(i => (X: i % plane % clean.Width, Y: i % plane / clean.Width)).ToList();
         Assert.True(changed.Count > 50, $"only {changed.Count} samples carry the mark");
         Assert.All(changed, p => Assert.True(p.X >= ax && p.X < ax + aw && p.Y >= ay && p.Y < ay + ah, $"({p.X},{p.Y}) is outside the mark"));
+    }
+
+    [Fact]
+    public async Task ASubmissionLostAfterAdmissionIsGivenBackAndItsKeyCannotRunTheJobUnpaid()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("premium");
+        var before = await UsageAsync(key);
+        var input = Enumerable.Range(0, 64).Select(i => (byte)(i * 3 + 1)).ToArray();
+        var body = new
+        {
+            model = "identity", input = Convert.ToBase64String(input), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed = 7007 },
+        };
+
+        // The first request is admitted (credits held, key claimed), then its input cannot be
+        // stored (a directory sits where the blob goes): the job never reaches its grain.
+        var blobs = cluster.A.Services.GetRequiredService<Actors.Runtime.Blobs.BlobStore>();
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input));
+        var blocker = Directory.CreateDirectory(Path.Combine(blobs.Root, hash[..2], hash[2..])).FullName;
+        using (var lost = await Api.SubmitAsync(key, body, idempotencyKey: "lost-" + tenant))
+        {
+            Assert.True((int)lost.StatusCode >= 500, $"{(int)lost.StatusCode}: {await lost.Content.ReadAsStringAsync()}");
+        }
+
+        Directory.Delete(blocker);
+
+        // Past the grace the tenant closes the job and gives the credits back, once.
+        var after = await SettledAsync(key);
+        Assert.Equal((0, before.GetProperty("balance").GetInt64()), (after.GetProperty("reservations").GetInt32(), after.GetProperty("balance").GetInt64()));
+        var entries = (await AssertLedgerConsistentAsync(tenant)).GetProperty("entries").EnumerateArray().ToList();
+        var release = Assert.Single(entries, e => e.GetProperty("key").GetString()!.StartsWith("release:", StringComparison.Ordinal));
+        Assert.Contains("never appeared", release.GetRawText(), StringComparison.Ordinal);
+
+        // The same key again: a clear conflict, not a job run without its credits.
+        using (var again = await Api.SubmitAsync(key, body, idempotencyKey: "lost-" + tenant))
+        {
+            var problem = await ProblemAsync(again, HttpStatusCode.Conflict, "idempotency_key_lapsed");
+            Assert.Contains("new key", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(before.GetProperty("balance").GetInt64(), (await UsageAsync(key)).GetProperty("balance").GetInt64());
+        Assert.DoesNotContain((await AssertLedgerConsistentAsync(tenant)).GetProperty("entries").EnumerateArray(),
+            e => e.GetProperty("key").GetString()!.StartsWith("settle:", StringComparison.Ordinal));
+
+        // A new key runs it, and it is paid for.
+        var job = await Api.WaitAsync(key, (await Api.SubmitOkAsync(key, body)).GetProperty("id").GetString()!);
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(before.GetProperty("balance").GetInt64() - 1, (await SettledAsync(key)).GetProperty("balance").GetInt64());
     }
 
     private async Task<JsonElement> SettledAsync(string key)
