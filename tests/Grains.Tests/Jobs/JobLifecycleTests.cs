@@ -18,6 +18,7 @@ public sealed class JobLifecycleTests
         new JobCommand.Start("i1", 1), new JobCommand.Start("i2", 2), new JobCommand.Start("i1", 3),
         new JobCommand.Requeue("instance i1 down"), new JobCommand.Succeed(1, A), new JobCommand.Succeed(2, B),
         new JobCommand.Fail("model error", 1), new JobCommand.Fail("out of attempts"), new JobCommand.Cancel(), new JobCommand.Expire(),
+        new JobCommand.Abandon("never arrived"),
     ];
 
     private static JobRequest Request(string tenant, int tier) => new() { TenantId = tenant, Model = "seg", ModelVersion = "1", Tier = tier };
@@ -51,6 +52,21 @@ public sealed class JobLifecycleTests
         Assert.Same(done, JobLifecycle.Apply(done, new JobCommand.Succeed(1, B), T0.AddHours(1)));
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Succeed(1, A), T0));
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(done, new JobCommand.Cancel(), T0));
+    }
+
+    [Fact]
+    public void OnlyAJobThatNeverArrivedCanBeAbandonedAndThenNothingRunsIt()
+    {
+        var abandoned = JobLifecycle.Apply(new JobSnapshot { JobId = "j" }, new JobCommand.Abandon("never arrived"), T0);
+        Assert.Equal((JobStatus.Expired, "never arrived", T0, (JobRequest?)null), (abandoned.Status, abandoned.Reason, abandoned.FinishedAt!.Value, abandoned.Request));
+        Assert.Same(abandoned, JobLifecycle.Apply(abandoned, new JobCommand.Abandon("again"), T0.AddSeconds(1)));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(abandoned, new JobCommand.Submit(R1), T0)); // a late or repeated submission
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(abandoned, new JobCommand.SubmitFromCache(R1, A with { CacheHit = true }), T0));
+
+        var queued = JobLifecycle.Apply(new JobSnapshot { JobId = "k" }, new JobCommand.Submit(R1), T0);
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Abandon("too late"), T0)); // it arrived
+        var expired = JobLifecycle.Apply(queued, new JobCommand.Expire(), T0);
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(expired, new JobCommand.Abandon("no"), T0));
     }
 
     [Fact]
