@@ -31,7 +31,8 @@ public sealed class LocalProviderOptions
 /// the process WARM (up, registered, no models); resume and stop go through its control door
 /// (<see cref="HostApi"/>); release shuts it down (it drains and exits). Times are measured: the
 /// ETA of each operation is what it last took. The processes share this silo's store, so it must be
-/// PostgreSQL (an embedded SQLite file belongs to one process).</summary>
+/// PostgreSQL (an embedded SQLite file belongs to one process). An instance whose process outlived
+/// the control silo that started it (that silo crashed) is adopted, not lost: see <see cref="AdoptAsync"/>.</summary>
 internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions> options, IOptions<ClusterOptions> cluster, IConfiguration configuration,
     IHostEnvironment environment, HostControlClient hosts, TimeProvider time, ILogger<LocalProcessProvider> logger) : IInstanceProvider, IAsyncDisposable
 {
@@ -60,7 +61,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
             throw new ProviderException("unknown_gpu", $"the local provider has GPU type '{options.Value.GpuType}' only, not '{gpuType}'");
         }
 
-        if (_children.TryGetValue(instanceId, out var existing) && !existing.Process.HasExited)
+        if (_children.TryGetValue(instanceId, out var existing) && !existing.HasExited)
         {
             throw new ProviderException("invalid_state", $"instance '{instanceId}' is already running (process {existing.Process.Id})");
         }
@@ -77,7 +78,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public async Task<ProviderTicket> ResumeAsync(string instanceId, CancellationToken cancellationToken = default)
     {
-        var child = Running(instanceId);
+        var child = await RunningAsync(instanceId, cancellationToken);
         var status = await hosts.PostAsync(child.Url, "resume", cancellationToken);
         child.Operation = ProviderOperation.Resume;
         child.OperationStarted = time.GetUtcNow();
@@ -86,7 +87,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public async Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default)
     {
-        var child = Running(instanceId);
+        var child = await RunningAsync(instanceId, cancellationToken);
         await hosts.PostAsync(child.Url, "stop", cancellationToken);
         child.Operation = ProviderOperation.Stop;
         child.OperationStarted = time.GetUtcNow();
@@ -95,14 +96,15 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public async Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default)
     {
-        if (!_children.TryGetValue(instanceId, out var child))
+        var child = _children.TryGetValue(instanceId, out var known) ? known : await AdoptAsync(instanceId, cancellationToken);
+        if (child is null)
         {
             return new ProviderTicket(instanceId, ProviderOperation.Release, time.GetUtcNow(), TimeSpan.Zero); // nothing held
         }
 
         child.Releasing = true;
         child.OperationStarted = time.GetUtcNow();
-        if (!child.Process.HasExited)
+        if (!child.HasExited)
         {
             try
             {
@@ -122,17 +124,20 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
     public async Task<ProviderStatus> StatusAsync(string instanceId, CancellationToken cancellationToken = default)
     {
         var now = time.GetUtcNow();
-        if (!_children.TryGetValue(instanceId, out var child))
+        var child = _children.TryGetValue(instanceId, out var known) ? known : await AdoptAsync(instanceId, cancellationToken);
+        if (child is null)
         {
             return new ProviderStatus(instanceId, ProviderPhase.Cold, InstanceState.Cold, now);
         }
 
-        if (child.Process.HasExited)
+        if (child.HasExited)
         {
+            // An adopted process is not our child: its exit code and time are not ours to read.
+            var exitedAt = child.Adopted ? now : child.Process.ExitTime.ToUniversalTime();
             return child.Releasing
-                ? new ProviderStatus(instanceId, ProviderPhase.Cold, InstanceState.Cold, child.Process.ExitTime.ToUniversalTime())
-                : new ProviderStatus(instanceId, ProviderPhase.Preempted, InstanceState.Cold, child.Process.ExitTime.ToUniversalTime(),
-                    $"process {child.Process.Id} exited with code {child.Process.ExitCode} (log: {child.LogPath})");
+                ? new ProviderStatus(instanceId, ProviderPhase.Cold, InstanceState.Cold, exitedAt)
+                : new ProviderStatus(instanceId, ProviderPhase.Preempted, InstanceState.Cold, exitedAt,
+                    $"process {child.Process.Id} exited{(child.Adopted ? "" : $" with code {child.Process.ExitCode}")} (log: {child.LogPath})");
         }
 
         HostStatus host;
@@ -181,7 +186,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var child in _children.Values.Where(c => !c.Process.HasExited))
+        foreach (var child in _children.Values.Where(c => !c.HasExited))
         {
             child.Releasing = true;
             try
@@ -196,12 +201,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
         foreach (var child in _children.Values)
         {
-            using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.ShutdownSeconds));
-            try
-            {
-                await child.Process.WaitForExitAsync(wait.Token);
-            }
-            catch (OperationCanceledException)
+            if (!await ExitedWithinAsync(child, TimeSpan.FromSeconds(options.Value.ShutdownSeconds)))
             {
                 child.Process.Kill(entireProcessTree: true);
             }
@@ -282,21 +282,107 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     private async Task KillIfStillUpAsync(Child child)
     {
-        using var wait = new CancellationTokenSource(TimeSpan.FromSeconds(options.Value.ShutdownSeconds));
-        try
-        {
-            await child.Process.WaitForExitAsync(wait.Token);
-        }
-        catch (OperationCanceledException)
+        if (!await ExitedWithinAsync(child, TimeSpan.FromSeconds(options.Value.ShutdownSeconds)))
         {
             child.Process.Kill(entireProcessTree: true);
         }
     }
 
-    private Child Running(string instanceId) =>
-        _children.TryGetValue(instanceId, out var child) && !child.Process.HasExited && !child.Releasing
+    /// <summary>Waits for the process to end (polled: an adopted process is not our child, so
+    /// there is no exit notification for it).</summary>
+    private static async Task<bool> ExitedWithinAsync(Child child, TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!child.HasExited)
+        {
+            if (clock.Elapsed >= timeout)
+            {
+                return false;
+            }
+
+            await Task.Delay(100);
+        }
+
+        return true;
+    }
+
+    private async Task<Child> RunningAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var child = _children.TryGetValue(instanceId, out var known) ? known : await AdoptAsync(instanceId, cancellationToken);
+        return child is { Releasing: false } && !child.HasExited
             ? child
             : throw new ProviderException("invalid_state", $"instance '{instanceId}' has no running process here");
+    }
+
+    /// <summary>An instance this silo did not start but whose GPU-host process is alive — the
+    /// control silo that rented it crashed and the process lived on — is taken over rather than
+    /// marked lost (which would leave it running, unaccounted, and rent another): found through the
+    /// membership table (a live GPU silo serving the instance), it is then controlled through its
+    /// door and ended by its process id like our own. Its output went to the silo that started it,
+    /// so it has no log here. Null when there is no such process on this machine.</summary>
+    private async Task<Child?> AdoptAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var url = await hosts.FindAsync(instanceId, cancellationToken);
+        if (string.IsNullOrEmpty(url))
+        {
+            return null; // none, or this silo's own GPU host (provider "host")
+        }
+
+        HostStatus status;
+        try
+        {
+            status = await hosts.GetAsync(url, cancellationToken);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or ProviderException)
+        {
+            return null;
+        }
+
+        Process process;
+        try
+        {
+            process = Process.GetProcessById(status.ProcessId);
+        }
+        catch (ArgumentException)
+        {
+            return null; // not on this machine
+        }
+
+        if (status.InstanceId != instanceId || !IsSilo(process))
+        {
+            process.Dispose();
+            return null;
+        }
+
+        var now = time.GetUtcNow();
+        var child = new Child(process, url, now, "none here: it logged to the silo that started it")
+        {
+            Adopted = true, Answered = true, AnsweredAt = now, LastSettled = HostControlProvider.Map(instanceId, status).Settled,
+        };
+        var held = _children.GetOrAdd(instanceId, child);
+        if (ReferenceEquals(held, child))
+        {
+            LogAdopted(logger, instanceId, process.Id, url);
+        }
+        else
+        {
+            child.Dispose();
+        }
+
+        return held;
+    }
+
+    private static bool IsSilo(Process process)
+    {
+        try
+        {
+            return !process.HasExited && process.ProcessName is "dotnet" or "Actors.Silo";
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
 
     private void Measure(ProviderOperation operation, TimeSpan took) =>
         _measured.AddOrUpdate(operation, took.TotalSeconds, (_, before) => (before * 0.7) + (took.TotalSeconds * 0.3));
@@ -306,6 +392,9 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Instance {InstanceId}: started GPU-host process {Pid} on {Url}")]
     private static partial void LogRented(ILogger logger, string instanceId, int pid, string url);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Instance {InstanceId}: adopted GPU-host process {Pid} on {Url} (its control silo is gone)")]
+    private static partial void LogAdopted(ILogger logger, string instanceId, int pid, string url);
 
     private sealed class Child(Process process, string url, DateTimeOffset started, string logPath) : IDisposable
     {
@@ -318,6 +407,32 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
         public string LogPath { get; } = logPath;
 
         public bool Answered { get; set; }
+
+        /// <summary>Started by another (crashed) silo and taken over: not our child process.</summary>
+        public bool Adopted { get; init; }
+
+        /// <summary>Ended. An adopted process is not ours to reap: once it ends it may linger as a
+        /// zombie until whoever inherited it waits for it, and that counts as ended too.</summary>
+        public bool HasExited => Process.HasExited || (Adopted && Ended(Process.Id));
+
+        private static bool Ended(int pid)
+        {
+            if (!OperatingSystem.IsLinux())
+            {
+                return false;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat"); // "pid (name) S …"
+                var state = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
+                return state.Length == 0 || state[0] is 'Z' or 'X';
+            }
+            catch (IOException)
+            {
+                return true; // no such process
+            }
+        }
 
         public DateTimeOffset AnsweredAt { get; set; }
 

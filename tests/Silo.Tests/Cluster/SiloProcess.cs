@@ -90,12 +90,13 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
-    /// <summary>SIGKILL: no drain, no goodbye.</summary>
-    public void Kill()
+    /// <summary>SIGKILL: no drain, no goodbye. With <paramref name="tree"/> false the processes it
+    /// started live on, as they do when a silo alone crashes.</summary>
+    public void Kill(bool tree = true)
     {
         if (!_process.HasExited)
         {
-            _process.Kill(entireProcessTree: true);
+            _process.Kill(entireProcessTree: tree);
             _process.WaitForExit();
         }
     }

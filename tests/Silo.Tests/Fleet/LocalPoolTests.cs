@@ -93,6 +93,104 @@ public sealed class LocalPoolTests
         Assert.All(after, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
     }
 
+    [Fact]
+    public async Task AnInstanceWhoseControlSiloCrashedIsAdoptedByTheNextNotLostAndItCanBeReleased()
+    {
+        var database = TestDatabases.Create("adopt");
+        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        Dictionary<string, string> Settings() => new()
+        {
+            ["Cluster:Store"] = "postgres",
+            ["Cluster:ConnectionString"] = database,
+            ["Cluster:Roles"] = "api,control",
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
+            ["Cluster:BlobPath"] = blobs,
+            ["Cluster:HeartbeatSeconds"] = "0.5",
+            ["Cluster:DeadAfterBeats"] = "4",
+            ["Cluster:PollMilliseconds"] = "50",
+            ["Inference:Threads"] = "1",
+            ["Fleet:Autoscale"] = "true",
+            ["Fleet:Policy"] = "seed",
+            ["Fleet:Provider"] = "local",
+            ["Fleet:MinHot"] = "1",
+            ["Fleet:MaxInstances"] = "2",
+            ["Fleet:TickSeconds"] = "0.5",
+        };
+
+        int pid;
+        using (var first = await SiloProcess.StartAsync(Settings()))
+        {
+            await WaitForAsync(first, f => Hot(f).Count == 1, "one HOT instance", 120);
+            pid = (await HostAsync(first, "i-001") ?? throw new InvalidOperationException("i-001 has no live host")).GetProperty("processId").GetInt32();
+            first.Kill(tree: false); // the control silo crashes; its GPU-host process lives on
+        }
+
+        try
+        {
+            Assert.False(Ended(pid));
+            using var second = await SiloProcess.StartAsync(Settings());
+            var api = new ApiClient(second.Http);
+            var (_, key, _) = await api.CreateTenantAsync("pro");
+
+            // The new control silo takes the process over: i-001 stays HOT and healthy, nothing else is rented, it runs jobs.
+            var fleet = await WaitForAsync(second, f => f.GetProperty("pool").GetProperty("lastTick").ValueKind == JsonValueKind.String, "a pool tick", 60);
+            var done = await FinishAsync(api, key, await SubmitAsync(api, key, 3, seed: 900));
+            Assert.All(done, j => Assert.Equal("i-001", j.GetProperty("instance").GetString()));
+            fleet = await WaitForAsync(second, f => Hot(f).Count == 1, "i-001 still HOT", 30);
+            var adopted = Instance(fleet, "i-001");
+            Assert.Equal(("ok", "local"), (adopted.GetProperty("health").GetString(), adopted.GetProperty("provider").GetString()));
+            Assert.Single(fleet.GetProperty("instances").EnumerateArray(), i => i.GetProperty("state").GetString() != "COLD");
+            Assert.Contains("adopted GPU-host process " + pid, second.Output, StringComparison.Ordinal);
+
+            // And it is ours to end: stop (HOT → WARM), release (WARM → COLD): the process exits.
+            using (var settings = SiloFactory.AdminRequest(HttpMethod.Put, "/admin/fleet/settings"))
+            {
+                settings.Content = JsonContent.Create(new { autoscale = false });
+                (await second.Http.SendAsync(settings)).EnsureSuccessStatusCode();
+            }
+
+            foreach (var (action, state) in new[] { ("stop", "WARM"), ("release", "COLD") })
+            {
+                using var act = SiloFactory.AdminRequest(HttpMethod.Post, $"/admin/instances/i-001/{action}");
+                var answer = await second.Http.SendAsync(act);
+                Assert.True(answer.IsSuccessStatusCode, $"{action}: {(int)answer.StatusCode} {await answer.Content.ReadAsStringAsync()}");
+                await WaitForAsync(second, f => State(f, "i-001") == state, $"i-001 {state}", 90);
+            }
+
+            var clock = Stopwatch.StartNew();
+            while (!Ended(pid) && clock.Elapsed < TimeSpan.FromSeconds(45))
+            {
+                await Task.Delay(200);
+            }
+
+            Assert.True(Ended(pid), $"process {pid} still running after release");
+        }
+        finally
+        {
+            if (!Ended(pid))
+            {
+                using var orphan = Process.GetProcessById(pid);
+                orphan.Kill();
+            }
+        }
+    }
+
+    /// <summary>No such process, or one that ended and nobody has reaped (not our child: the
+    /// silo that started it is gone).</summary>
+    private static bool Ended(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var state = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
+            return state.Length == 0 || state[0] is 'Z' or 'X';
+        }
+        catch (IOException)
+        {
+            return true;
+        }
+    }
+
     private static async Task<List<string>> SubmitAsync(ApiClient api, string key, int count, int seed)
     {
         var ids = new List<string>();
