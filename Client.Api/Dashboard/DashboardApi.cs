@@ -98,7 +98,7 @@ internal sealed class DashboardData(IGrainFactory grains, InstanceDirectory dire
         var today = spent + (perHour * hoursLeft);
         var daysInMonth = DateTime.DaysInMonth(now.Year, now.Month);
         var costs = new DashboardCosts(Math.Round(spent, 4), perHour, Math.Round(today, 2), Math.Round(today * daysInMonth, 2));
-        var samples = history.Samples;
+        var samples = await history.LastHourAsync(ct);
         if (samples.Count == 0 || now - samples[^1].At > DashboardSampler.Every)
         {
             samples = [.. samples, DashboardHistory.Of(fleet)];

@@ -1,7 +1,10 @@
 using Actors.Client.Api.Admin;
 using Actors.Grains;
 using Actors.Grains.Instances;
+using System.Globalization;
 using Actors.Runtime.Queue;
+using Actors.Runtime.Sql;
+using Dapper;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -10,35 +13,43 @@ namespace Actors.Client.Api.Dashboard;
 /// <summary>One point of the dashboard's charts.</summary>
 public sealed record DashboardSample(DateTimeOffset At, int QueueDepth, int Cold, int Warm, int Hot, int Serving, decimal PerHour, decimal SpentTodayUsd);
 
-/// <summary>The last hour of fleet samples (every 5 s) that the dashboard's charts draw, kept in
-/// memory on API silos. A new silo starts with an empty chart.</summary>
-public sealed class DashboardHistory
+/// <summary>The fleet samples the dashboard's charts draw (every 5 s), in the store: one row per
+/// 5-second slot whichever API silo writes it first, so every silo draws the same charts and a
+/// restarted one still has its last hour. Kept <see cref="Retention"/>.</summary>
+public sealed class DashboardHistory(SqlStore store, TimeProvider time)
 {
     public const int Kept = 720;
-    private readonly Queue<DashboardSample> _samples = new();
-    private readonly Lock _lock = new();
+    public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
+    private const long SlotMs = 5_000;
 
-    public void Add(DashboardSample sample)
+    /// <summary>Records <paramref name="sample"/> unless its slot already has one; forgets old ones.</summary>
+    public Task AddAsync(DashboardSample sample, CancellationToken cancellationToken = default)
     {
-        lock (_lock)
+        var at = sample.At.ToUnixTimeMilliseconds();
+        return store.WriteAsync(async c =>
         {
-            _samples.Enqueue(sample);
-            while (_samples.Count > Kept)
-            {
-                _samples.Dequeue();
-            }
-        }
+            await c.ExecuteAsync(
+                """
+                INSERT INTO dashboard_samples (slot, at_ms, queue_depth, cold, warm, hot, serving, per_hour, spent_today)
+                VALUES (@Slot, @At, @QueueDepth, @Cold, @Warm, @Hot, @Serving, @PerHour, @Spent)
+                ON CONFLICT (slot) DO NOTHING
+                """,
+                new { Slot = at / SlotMs, At = at, sample.QueueDepth, sample.Cold, sample.Warm, sample.Hot, sample.Serving, sample.PerHour, Spent = sample.SpentTodayUsd });
+            return await c.ExecuteAsync("DELETE FROM dashboard_samples WHERE slot < @Cut", new { Cut = (at - (long)Retention.TotalMilliseconds) / SlotMs });
+        }, cancellationToken);
     }
 
-    public IReadOnlyList<DashboardSample> Samples
+    /// <summary>The last hour's samples (at most <see cref="Kept"/>), oldest first.</summary>
+    public Task<IReadOnlyList<DashboardSample>> LastHourAsync(CancellationToken cancellationToken = default)
     {
-        get
-        {
-            lock (_lock)
-            {
-                return [.. _samples];
-            }
-        }
+        var from = (time.GetUtcNow().ToUnixTimeMilliseconds() - 3_600_000) / SlotMs;
+        return store.ReadAsync<IReadOnlyList<DashboardSample>>(async c => (await c.QueryAsync<Row>(
+                $"SELECT at_ms AS AtMs, queue_depth AS QueueDepth, cold AS Cold, warm AS Warm, hot AS Hot, serving AS Serving, per_hour AS PerHour, spent_today AS Spent FROM dashboard_samples WHERE slot > @From ORDER BY slot DESC LIMIT {Kept}",
+                new { From = from }))
+            .Reverse()
+            .Select(r => new DashboardSample(DateTimeOffset.FromUnixTimeMilliseconds(r.AtMs), r.QueueDepth, r.Cold, r.Warm, r.Hot, r.Serving,
+                Math.Round(Convert.ToDecimal(r.PerHour, CultureInfo.InvariantCulture), 6), Math.Round(Convert.ToDecimal(r.Spent, CultureInfo.InvariantCulture), 6)))
+            .ToList(), cancellationToken);
     }
 
     internal static DashboardSample Of(FleetView fleet)
@@ -46,6 +57,25 @@ public sealed class DashboardHistory
         int Count(InstanceState state) => fleet.Instances.Count(i => i.State.Equals(state.ToString(), StringComparison.OrdinalIgnoreCase));
         return new(fleet.Now, fleet.Queues.Sum(q => q.Depth), Count(InstanceState.Cold), Count(InstanceState.Warm), Count(InstanceState.Hot),
             Count(InstanceState.Serving), fleet.Instances.Sum(i => i.PerHour), fleet.Pool.SpentTodayUsd);
+    }
+
+    private sealed class Row
+    {
+        public long AtMs { get; init; }
+
+        public int QueueDepth { get; init; }
+
+        public int Cold { get; init; }
+
+        public int Warm { get; init; }
+
+        public int Hot { get; init; }
+
+        public int Serving { get; init; }
+
+        public object PerHour { get; init; } = 0m;
+
+        public object Spent { get; init; } = 0m;
     }
 }
 
@@ -63,7 +93,7 @@ internal sealed partial class DashboardSampler(DashboardHistory history, Dashboa
             try
             {
                 var fleet = await FleetApi.BuildAsync(grains, directory, queue, time);
-                history.Add(DashboardHistory.Of(fleet));
+                await history.AddAsync(DashboardHistory.Of(fleet), stoppingToken);
                 alerts.Evaluate(fleet); // conditions are timed while no one watches
             }
             catch (Exception e) when (e is not OperationCanceledException)

@@ -1,0 +1,13 @@
+-- The dashboard's chart samples (the fleet every 5 s): one row per 5-second slot whichever API
+-- silo takes it, so the charts are the same on every silo and survive restarts (kept 24 h).
+CREATE TABLE IF NOT EXISTS dashboard_samples (
+    slot        INTEGER PRIMARY KEY,  -- at_ms / 5000
+    at_ms       INTEGER NOT NULL,
+    queue_depth INTEGER NOT NULL,
+    cold        INTEGER NOT NULL,
+    warm        INTEGER NOT NULL,
+    hot         INTEGER NOT NULL,
+    serving     INTEGER NOT NULL,
+    per_hour    REAL    NOT NULL,
+    spent_today REAL    NOT NULL
+);
