@@ -11,13 +11,6 @@ public sealed class DashboardAlertsTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = Start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     private static FleetView Fleet(DateTimeOffset now, int freeDepth = 0, double proWait = 0, string downHealth = "ok", decimal spent = 0, PoolEvent[]? alerts = null)
     {
         var pool = new PoolView(new PoolSettings(false, "seed", 1, 4, null, "RTX_A4000", "local"), now, spent, 0.5m, [], alerts ?? [], new Dictionary<Actors.Grains.Tenants.Tier, DateTimeOffset>());
@@ -32,7 +25,7 @@ public sealed class DashboardAlertsTests
     [Fact]
     public void QueueDepthIsPendingForTwoMinutesThenFiresAndStartsOverWhenItDrains()
     {
-        var clock = new Clock();
+        var clock = new TestClock(Start);
         var alerts = new DashboardAlerts(clock);
         Assert.Empty(alerts.Evaluate(Fleet(clock.Now, freeDepth: 10))); // not above 10
 
@@ -57,7 +50,7 @@ public sealed class DashboardAlertsTests
     [Fact]
     public void AFiringCriticalHidesItsWarningButAPendingOneDoesNot()
     {
-        var clock = new Clock();
+        var clock = new TestClock(Start);
         var alerts = new DashboardAlerts(clock);
         Assert.Equal(["QueueDepthHigh:pending"], Shown(alerts.Evaluate(Fleet(clock.Now, freeDepth: 20))));
         clock.Now = Start.AddSeconds(60);
@@ -71,7 +64,7 @@ public sealed class DashboardAlertsTests
     [Fact]
     public void ProWaitAndInstanceDownWaitAMinuteDailyCostAndPoolAlertsFireAtOnce()
     {
-        var clock = new Clock();
+        var clock = new TestClock(Start);
         var alerts = new DashboardAlerts(clock);
         var capHit = new PoolEvent(Start.AddSeconds(-30), "budget_cap", null, "daily budget $10.00 reached");
         var fleet = Fleet(clock.Now, proWait: 31, downHealth: "down", spent: 20.5m, alerts: [capHit]);

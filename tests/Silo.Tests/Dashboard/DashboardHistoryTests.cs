@@ -10,20 +10,13 @@ public sealed class DashboardHistoryTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = Start;
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
     public static TheoryData<string> Stores => ["sqlite", "postgres"];
 
     [Theory]
     [MemberData(nameof(Stores))]
     public async Task OneSamplePerSlotAcrossSilosTheLastHourDrawnADayKeptAndARestartSeesThem(string kind)
     {
-        var clock = new Clock();
+        var clock = new TestClock(Start);
         var sqlite = Path.Combine(Directory.CreateTempSubdirectory("actors-history-").FullName, "store.db");
         var connection = kind == "postgres" ? TestDatabases.Create("history") : null;
         ClusterStore Open() => connection is not null ? ClusterStore.Postgres(connection, clock) : ClusterStore.Sqlite(sqlite, clock);

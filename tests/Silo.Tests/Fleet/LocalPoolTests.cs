@@ -14,30 +14,12 @@ public sealed class LocalPoolTests
     [Fact]
     public async Task BurstScalesOutToTwoHotHostsQuietScalesInAndAKilledInstanceIsReplaced()
     {
-        var database = TestDatabases.Create("pool");
-        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
-        using var control = await SiloProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Cluster:Store"] = "postgres",
-            ["Cluster:ConnectionString"] = database,
-            ["Cluster:Roles"] = "api,control",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
-            ["Cluster:BlobPath"] = blobs,
-            ["Cluster:HeartbeatSeconds"] = "0.5",
-            ["Cluster:DeadAfterBeats"] = "4",
-            ["Cluster:LeaseSeconds"] = "30",
-            ["Cluster:PollMilliseconds"] = "50",
-            ["Cluster:MaxInFlightPerModel"] = "2",
-            ["Cluster:DrainSeconds"] = "10",
-            ["Inference:Threads"] = "1",
-            ["Fleet:Autoscale"] = "true",
-            ["Fleet:Policy"] = "seed",
-            ["Fleet:Provider"] = "local",
-            ["Fleet:MinHot"] = "1",
-            ["Fleet:MaxInstances"] = "2",
-            ["Fleet:TickSeconds"] = "0.5",
-            ["Fleet:QuietMinutes"] = "0.1",
-        });
+        var settings = ControlSilo(TestDatabases.Create("pool"), Directory.CreateTempSubdirectory("actors-blobs-").FullName);
+        settings["Cluster:LeaseSeconds"] = "30";
+        settings["Cluster:MaxInFlightPerModel"] = "2";
+        settings["Cluster:DrainSeconds"] = "10";
+        settings["Fleet:QuietMinutes"] = "0.1";
+        using var control = await SiloProcess.StartAsync(settings);
         var api = new ApiClient(control.Http);
         var (_, key, _) = await api.CreateTenantAsync("pro");
 
@@ -98,24 +80,7 @@ public sealed class LocalPoolTests
     {
         var database = TestDatabases.Create("adopt");
         var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
-        Dictionary<string, string> Settings() => new()
-        {
-            ["Cluster:Store"] = "postgres",
-            ["Cluster:ConnectionString"] = database,
-            ["Cluster:Roles"] = "api,control",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
-            ["Cluster:BlobPath"] = blobs,
-            ["Cluster:HeartbeatSeconds"] = "0.5",
-            ["Cluster:DeadAfterBeats"] = "4",
-            ["Cluster:PollMilliseconds"] = "50",
-            ["Inference:Threads"] = "1",
-            ["Fleet:Autoscale"] = "true",
-            ["Fleet:Policy"] = "seed",
-            ["Fleet:Provider"] = "local",
-            ["Fleet:MinHot"] = "1",
-            ["Fleet:MaxInstances"] = "2",
-            ["Fleet:TickSeconds"] = "0.5",
-        };
+        Dictionary<string, string> Settings() => ControlSilo(database, blobs);
 
         int pid;
         using (var first = await SiloProcess.StartAsync(Settings()))
@@ -190,6 +155,27 @@ public sealed class LocalPoolTests
             return true;
         }
     }
+
+    /// <summary>A control silo (api, control) autoscaling real GPU-host processes on <paramref name="database"/>:
+    /// seed policy, one to two instances, short heartbeats and ticks.</summary>
+    private static Dictionary<string, string> ControlSilo(string database, string blobs) => new()
+    {
+        ["Cluster:Store"] = "postgres",
+        ["Cluster:ConnectionString"] = database,
+        ["Cluster:Roles"] = "api,control",
+        ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
+        ["Cluster:BlobPath"] = blobs,
+        ["Cluster:HeartbeatSeconds"] = "0.5",
+        ["Cluster:DeadAfterBeats"] = "4",
+        ["Cluster:PollMilliseconds"] = "50",
+        ["Inference:Threads"] = "1",
+        ["Fleet:Autoscale"] = "true",
+        ["Fleet:Policy"] = "seed",
+        ["Fleet:Provider"] = "local",
+        ["Fleet:MinHot"] = "1",
+        ["Fleet:MaxInstances"] = "2",
+        ["Fleet:TickSeconds"] = "0.5",
+    };
 
     private static async Task<List<string>> SubmitAsync(ApiClient api, string key, int count, int seed)
     {
