@@ -50,9 +50,8 @@ internal static class DashboardApi
     }
 }
 
-/// <summary>An alert as the dashboard evaluates it from the current state (the Prometheus rules in
-/// deploy/prometheus/alerts.yml, with their <c>for</c> windows, are what pages someone).</summary>
-/// <summary>An alert on the dashboard: pending until its condition has held <see cref="ForSeconds"/>, then firing.</summary>
+/// <summary>An alert on the dashboard (<see cref="DashboardAlerts"/>): pending until its condition
+/// has held <see cref="ForSeconds"/>, then firing. The Prometheus rules are what pages someone.</summary>
 public sealed record DashboardAlert(string Name, string Severity, string Summary, string State, DateTimeOffset Since, double ForSeconds);
 
 public sealed record DashboardFailure(string JobId, string TenantId, string Model, DateTimeOffset At, string? Reason);

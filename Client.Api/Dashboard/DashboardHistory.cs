@@ -1,7 +1,7 @@
+using System.Globalization;
 using Actors.Client.Api.Admin;
 using Actors.Grains;
 using Actors.Grains.Instances;
-using System.Globalization;
 using Actors.Runtime.Queue;
 using Actors.Runtime.Sql;
 using Dapper;

@@ -80,7 +80,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         var jobGrain = grains.GetGrain<IJobGrain>(jobId);
         if (replayed && await jobGrain.GetAsync() is { Status: not JobStatus.New } existing)
         {
-            return existing is { Status: JobStatus.Expired, Request: null } ? throw Lapsed(existing) : (existing, true, null);
+            return existing.IsAbandoned ? throw Lapsed(existing) : (existing, true, null);
         }
 
         // The autoscaler's overflow rule: this tier's jobs wait too long, refuse new ones for now.
@@ -120,7 +120,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         }
         catch (InvalidTransitionException) when (admission.Repeated)
         {
-            if (await jobGrain.GetAsync() is not { Status: JobStatus.Expired, Request: null } lapsed)
+            if (await jobGrain.GetAsync() is not { IsAbandoned: true } lapsed)
             {
                 throw;
             }

@@ -30,4 +30,7 @@ public sealed record JobSnapshot
     public DateTimeOffset? FinishedAt { get; init; }
 
     public bool IsTerminal => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired;
+
+    /// <summary>Admitted but never arrived, and closed for it (<see cref="IJobGrain.AbandonAsync"/>): no request will ever run.</summary>
+    public bool IsAbandoned => Status == JobStatus.Expired && Request is null;
 }

@@ -66,20 +66,14 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
 
     public async Task<JobSnapshot> AbandonAsync(string reason)
     {
-        if (Current.Status != JobStatus.New && !(Current.Status == JobStatus.Expired && Current.Request is null))
+        if (Current.Status != JobStatus.New)
         {
-            return Current; // it arrived: it is settled the usual way
+            return Current; // it arrived (settled the usual way), or it is abandoned already
         }
 
         // No request, no tenant, no index row, no webhook: there is nothing to tell anyone.
-        var before = Current;
-        var after = JobLifecycle.Apply(before, new JobCommand.Abandon(reason), time.GetUtcNow());
-        if (!ReferenceEquals(after, before))
-        {
-            state.State = after;
-            await state.WriteStateAsync();
-        }
-
+        state.State = JobLifecycle.Apply(Current, new JobCommand.Abandon(reason), time.GetUtcNow());
+        await state.WriteStateAsync();
         return Current;
     }
 

@@ -53,7 +53,7 @@ public static class JobLifecycle
 
             case JobCommand.Abandon c when s == JobStatus.New:
                 return job with { Status = JobStatus.Expired, Reason = c.Reason, FinishedAt = now };
-            case JobCommand.Abandon when s == JobStatus.Expired && job.Request is null:
+            case JobCommand.Abandon when job.IsAbandoned:
                 return job;
 
             default:

@@ -479,7 +479,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
 
         string? release = job.Status switch
         {
-            JobStatus.Expired when job.Request is null => "job never appeared",
+            JobStatus.Expired when job.IsAbandoned => "job never appeared",
             JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired => "job " + job.Status.ToString().ToLowerInvariant(),
             _ => null,
         };
