@@ -2,7 +2,7 @@ namespace Actors.Silo.Tests.Billing;
 
 /// <summary>A silo with the real plans (no relaxed Free plan) on a PostgreSQL database, talking to
 /// <see cref="FakeStripe"/>; prices, packs and short billing timings for tests.</summary>
-public sealed class BillingSiloFactory(string connectionString, FakeStripe stripe, string roles) : SiloFactory
+public sealed class BillingSiloFactory(string connectionString, string blobPath, FakeStripe stripe, string roles) : SiloFactory
 {
     protected override IEnumerable<(string Key, string Value)> PlanSettings() => [];
 
@@ -11,6 +11,7 @@ public sealed class BillingSiloFactory(string connectionString, FakeStripe strip
         ("Cluster:Store", "postgres"),
         ("Cluster:ConnectionString", connectionString),
         ("Cluster:Roles", roles),
+        ("Cluster:BlobPath", blobPath),
         ("Billing:Stripe:SecretKey", FakeStripe.SecretKey),
         ("Billing:Stripe:BaseUrl", stripe.Url),
         ("Billing:Stripe:WebhookSecrets:0", FakeStripe.WebhookSecret),
@@ -33,20 +34,24 @@ public sealed class BillingSiloFactory(string connectionString, FakeStripe strip
     ];
 }
 
-/// <summary>Two silos on one PostgreSQL database (A: every role; B: api only) and one fake Stripe.</summary>
+/// <summary>Two silos on one PostgreSQL database (A: every role; B: api only) and one fake Stripe.
+/// Like any cluster they share one blob store: an input stored by B is run by A's GPU host.</summary>
 public sealed class BillingCluster : IDisposable
 {
     public BillingCluster()
     {
         Stripe = new FakeStripe();
         var database = TestDatabases.Create("billing");
-        A = new BillingSiloFactory(database, Stripe, "api,control,gpu");
-        B = new BillingSiloFactory(database, Stripe, "api");
+        BlobPath = Directory.CreateTempSubdirectory("actors-billing-blobs-").FullName;
+        A = new BillingSiloFactory(database, BlobPath, Stripe, "api,control,gpu");
+        B = new BillingSiloFactory(database, BlobPath, Stripe, "api");
         ApiA = new ApiClient(A.CreateClient());
         ApiB = new ApiClient(B.CreateClient());
     }
 
     public FakeStripe Stripe { get; }
+
+    public string BlobPath { get; }
 
     public BillingSiloFactory A { get; }
 
@@ -61,5 +66,12 @@ public sealed class BillingCluster : IDisposable
         A.Dispose();
         B.Dispose();
         Stripe.Dispose();
+        try
+        {
+            Directory.Delete(BlobPath, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
     }
 }
