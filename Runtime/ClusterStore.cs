@@ -1,4 +1,3 @@
-using Actors.Runtime.Membership;
 using Actors.Runtime.Queue;
 using Actors.Runtime.Sql;
 using Actors.Runtime.Storage;
@@ -6,27 +5,25 @@ using Npgsql;
 
 namespace Actors.Runtime;
 
-/// <summary>Everything the cluster keeps, on one store: grain state, the job queue, membership
-/// and the shared tables. PostgreSQL for a cluster, one SQLite file embedded.</summary>
+/// <summary>What the cluster keeps beside Orleans' grain state and reminders, on the same store:
+/// the job queue and the shared tables, and the schema of all of it. PostgreSQL for a
+/// cluster, one SQLite file embedded.</summary>
 public sealed class ClusterStore : IAsyncDisposable
 {
     private readonly NpgsqlDataSource? _dataSource;
 
-    private ClusterStore(IGrainStorage grains, IJobQueue queue, IMembershipTable membership, SqlStore sql, string description, NpgsqlDataSource? dataSource)
+    private readonly string? _sqlitePath;
+
+    private ClusterStore(IJobQueue queue, SqlStore sql, string description, NpgsqlDataSource? dataSource, string? sqlitePath)
     {
-        Grains = grains;
         Queue = queue;
-        Membership = membership;
         Sql = sql;
         Description = description;
         _dataSource = dataSource;
+        _sqlitePath = sqlitePath;
     }
 
-    public IGrainStorage Grains { get; }
-
     public IJobQueue Queue { get; }
-
-    public IMembershipTable Membership { get; }
 
     public SqlStore Sql { get; }
 
@@ -37,16 +34,20 @@ public sealed class ClusterStore : IAsyncDisposable
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         var dataSource = NpgsqlDataSource.Create(connectionString);
-        return new ClusterStore(new PostgresGrainStorage(dataSource), new PostgresJobQueue(dataSource, time),
-            new PostgresMembershipTable(dataSource, time), SqlStore.Postgres(dataSource),
-            $"postgres {builder.Host}:{builder.Port}/{builder.Database}", dataSource);
+        return new ClusterStore(new PostgresJobQueue(dataSource, time), SqlStore.Postgres(dataSource),
+            $"postgres {builder.Host}:{builder.Port}/{builder.Database}", dataSource, null);
     }
 
     public static ClusterStore Sqlite(string path, TimeProvider time) =>
-        new(new SqliteGrainStorage(path), new SqliteJobQueue(path, time), new SqliteMembershipTable(path, time),
-            SqlStore.Sqlite(new SqliteFile(path)), $"sqlite {Path.GetFullPath(path)}", null);
+        new(new SqliteJobQueue(path, time),
+            SqlStore.Sqlite(new SqliteFile(path)), $"sqlite {Path.GetFullPath(path)}", null, Path.GetFullPath(path));
 
-    public Task MigrateAsync(CancellationToken cancellationToken = default) => Grains.MigrateAsync(cancellationToken);
+    /// <summary>The SQLite file of the embedded store; null on PostgreSQL.</summary>
+    public string? SqlitePath => _sqlitePath;
+
+    /// <summary>Applies the schema migrations (ours and Orleans' provider tables) not yet applied.</summary>
+    public Task MigrateAsync(CancellationToken cancellationToken = default) =>
+        _dataSource is not null ? SchemaMigrator.PostgresAsync(_dataSource, cancellationToken) : SchemaMigrator.SqliteAsync(_sqlitePath!, cancellationToken);
 
     /// <summary>True if the store answers a trivial query (readiness).</summary>
     public async Task<bool> PingAsync(CancellationToken cancellationToken = default)

@@ -36,7 +36,7 @@ internal static class AdminApi
         group.MapFleet();
         group.MapAnalytics();
         group.MapGet("/jobs", ListJobsAsync);
-        group.MapGet("/silos", ListSilosAsync);
+        group.MapGet("/silos", ListSilos);
         group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");
         group.MapPost("/probe/{key}/increment", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).IncrementAsync() }));
         group.MapGet("/probe/{key}", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).GetAsync() }));
@@ -119,10 +119,9 @@ internal static class AdminApi
             ? TypedResults.NoContent()
             : Problems.NotFound("key_not_found", $"tenant '{id}' has no key '{keyId}'");
 
-    internal static async Task<IResult> ListInstancesAsync(InstanceDirectory directory, IGrainFactory grains, TimeProvider time)
+    internal static async Task<IResult> ListInstancesAsync(InstanceDirectory directory, TimeProvider time)
     {
-        var ids = await directory.ListIdsAsync();
-        var instances = await Task.WhenAll(ids.Select(id => grains.GetGrain<IInstanceGrain>(id).GetAsync()));
+        var instances = await directory.SnapshotsAsync();
         var now = time.GetUtcNow();
         return TypedResults.Ok(instances.Select(i => InstanceView.Of(i, now)));
     }
@@ -138,8 +137,7 @@ internal static class AdminApi
         return TypedResults.Ok(jobs.Select(j => new { id = j.JobId, tenant = j.TenantId, model = j.Model, tier = ((Tier)j.Tier).ToString(), status = j.Status.ToString().ToLowerInvariant(), createdAt = j.CreatedAt, updatedAt = j.UpdatedAt }));
     }
 
-    internal static async Task<IResult> ListSilosAsync(ClusterStore store) =>
-        TypedResults.Ok(await store.Membership.ListAsync());
+    internal static IResult ListSilos(ISiloDirectory silos) => TypedResults.Ok(silos.List());
 
     internal static async Task<IResult> ListWebhooksAsync(SqlStore store, string? job, int? limit) =>
         TypedResults.Ok(await store.ReadAsync(async c => (await c.QueryAsync<(string Id, string Job, string Url, string Status, long Attempts, long? LastStatus, string? LastError)>(

@@ -33,8 +33,7 @@ internal static class FleetApi
     {
         var now = time.GetUtcNow();
         var pool = await grains.GetGrain<IPoolGrain>(PoolGrain.Key).GetAsync();
-        var ids = await directory.ListIdsAsync();
-        var instances = await Task.WhenAll(ids.Select(id => grains.GetGrain<IInstanceGrain>(id).GetAsync()));
+        var instances = await directory.SnapshotsAsync();
         var depth = (await queue.TierStatsAsync()).ToDictionary(d => d.Tier);
         var queues = Enum.GetValues<Tier>().Select(t => depth.GetValueOrDefault((int)t) is { } d
             ? new TierQueueView(t.ToString().ToLowerInvariant(), d.Depth, Math.Round(Math.Max(0, (now - d.OldestEnqueuedAt).TotalSeconds), 1), pool.Refusing(t, now))

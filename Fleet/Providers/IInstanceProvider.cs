@@ -32,6 +32,7 @@ public interface IInstanceProvider
 
 /// <summary>One line of a provider's price list (seed 000 and 003: A4000 $0.22/h, RTX 4090
 /// $0.40/h spot and $0.80/h on demand, …).</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record GpuOffer(string GpuType, decimal HotPerHour, decimal WarmPerHour, bool Spot, int VramGb = 0);
 
 public enum ProviderOperation
@@ -43,6 +44,7 @@ public enum ProviderOperation
 }
 
 /// <summary>An accepted operation: when it started and when the provider expects it done.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record ProviderTicket(string InstanceId, ProviderOperation Operation, DateTimeOffset StartedAt, TimeSpan Eta)
 {
     public DateTimeOffset ExpectedAt => StartedAt + Eta;
@@ -70,6 +72,7 @@ public enum ProviderPhase
 
 /// <param name="Settled">The lifecycle state it is in, or was in before the operation in
 /// flight or that failed (a failed resume leaves a WARM instance; a preempted one is COLD).</param>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record ProviderStatus(string InstanceId, ProviderPhase Phase, InstanceState Settled, DateTimeOffset Since, string? Error = null)
 {
     public bool InFlight => Phase is ProviderPhase.Renting or ProviderPhase.Resuming or ProviderPhase.Stopping or ProviderPhase.Releasing;
@@ -80,6 +83,7 @@ public sealed record ProviderStatus(string InstanceId, ProviderPhase Phase, Inst
 
 /// <summary>A provider refused or failed an operation. Codes: "unavailable" (none to rent),
 /// "invalid_state" (not from this state), "unknown_gpu", "failed", "timeout".</summary>
+[GenerateSerializer]
 public sealed class ProviderException : Exception
 {
     public ProviderException(string code, string message)
@@ -98,5 +102,6 @@ public sealed class ProviderException : Exception
     public ProviderException(string message, Exception innerException)
         : base(message, innerException) => Code = "failed";
 
-    public string Code { get; } = "failed";
+    [Id(0)]
+    public string Code { get; private set; } = "failed";
 }

@@ -3,6 +3,7 @@ namespace Actors.Grains.Billing;
 /// <summary>A tenant's answer to "may this job run?". Refused: <see cref="Code"/> says which
 /// check (model_not_in_plan, rate_limited, daily_quota_exceeded, monthly_quota_exceeded,
 /// payment_required, unknown_tenant). Admitted: the credits reserved and the job's priority.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record Admission
 {
     public bool Admitted { get; init; }

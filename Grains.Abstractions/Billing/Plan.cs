@@ -4,6 +4,7 @@ namespace Actors.Grains.Billing;
 
 /// <summary>A plan as configuration (section <c>Billing:Plans:{id}</c>): price, priority,
 /// quotas, rate limits and credits. Defaults: <see cref="BillingOptions.DefaultPlans"/>.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record Plan
 {
     /// <summary>The key it is configured under (set when the options are read).</summary>

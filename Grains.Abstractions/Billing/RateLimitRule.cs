@@ -1,6 +1,7 @@
 namespace Actors.Grains.Billing;
 
 /// <summary>A token bucket: up to <see cref="Jobs"/> at once, refilled at Jobs per <see cref="PerSeconds"/>.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record RateLimitRule
 {
     public int Jobs { get; init; } = 10;

@@ -2,6 +2,7 @@ namespace Actors.Grains.Billing;
 
 /// <summary>A verified Stripe event as a tenant grain applies it: the fields billing reads,
 /// taken out of the event's JSON by the webhook endpoint (prices already mapped to plans and packs).</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record StripeUpdate
 {
     public required string EventId { get; init; }

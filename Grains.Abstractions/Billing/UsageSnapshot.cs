@@ -1,6 +1,7 @@
 namespace Actors.Grains.Billing;
 
 /// <summary>What <c>GET /v1/usage</c> shows: plan, quotas, credits, reservations, period.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record UsageSnapshot
 {
     public string TenantId { get; init; } = "";

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 namespace Actors.Grains.Diagnostics;
 
 /// <summary>A counter for checking the cluster's single-writer guarantee from outside

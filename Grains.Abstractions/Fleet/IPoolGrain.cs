@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Actors.Grains.Tenants;
 
 namespace Actors.Grains.Fleet;
@@ -22,6 +23,7 @@ public interface IPoolGrain : IGrainWithStringKey, IRemindable
 
 /// <summary>Operator settings. <see cref="Policy"/>: "seed" or "slo", or either with "-by-load"
 /// (rent the GPU type seed 000 picks for the measured load).</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int MaxInstances, decimal? DailyBudgetUsd, string GpuType, string Provider)
 {
     public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load"];
@@ -39,9 +41,11 @@ public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int
 }
 
 /// <summary>One thing the pool did (or could not do), and why.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PoolEvent(DateTimeOffset At, string Kind, string? InstanceId, string Reason, string? Error = null);
 
 /// <summary>The pool as operators see it.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PoolView(
     PoolSettings Settings,
     DateTimeOffset? LastTick,

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 namespace Actors.Grains.Instances;
 
 /// <summary>One GPU instance (key: instance id).</summary>

@@ -1,6 +1,7 @@
 namespace Actors.Grains.Instances;
 
 /// <summary>An instance as seen now: state, since when, and cost accrued up to now.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record InstanceSnapshot(
     string InstanceId,
     string GpuType,

@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 namespace Actors.Grains.Jobs;
 
 /// <summary>One job (key: job id). Repeating the call that reached the current state (a retry

@@ -5,6 +5,7 @@ namespace Actors.Grains.Jobs;
 
 /// <summary>A job's model parameters, as the client gave them (validated by the API against the
 /// model's task). <see cref="Canonical"/> is their stable text for the result-cache key.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record JobParameters
 {
     /// <summary>Raw float32 input: its shape.</summary>

@@ -5,6 +5,7 @@ namespace Actors.Grains.Jobs;
 
 /// <summary>What a client asked for: whose, which model (and version), the input (a blob, by
 /// its SHA-256) and parameters, and where to call back.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record JobRequest
 {
     public required string TenantId { get; init; }

@@ -1,6 +1,7 @@
 namespace Actors.Grains.Jobs;
 
 /// <summary>A job's state and timings.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record JobSnapshot
 {
     public string JobId { get; init; } = "";

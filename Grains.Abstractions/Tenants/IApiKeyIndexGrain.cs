@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 namespace Actors.Grains.Tenants;
 
 /// <summary>Key id → tenant id (key: the key id). Holds no secret: a key is valid only if its

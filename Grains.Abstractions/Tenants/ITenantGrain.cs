@@ -1,3 +1,4 @@
+using Orleans.Concurrency;
 using Actors.Grains.Billing;
 
 namespace Actors.Grains.Tenants;

@@ -3,35 +3,67 @@ using Dapper;
 
 namespace Actors.Grains.Billing;
 
-/// <summary>The credit ledger table: rows are written by the tenant grain with its state (see
-/// <see cref="Row"/>); this reads them back, sums them, and checks a key.</summary>
+/// <summary>The credit ledger table and the Stripe tables a tenant writes: the tenant grain's
+/// outbox is inserted here (<see cref="ApplyAsync"/>, every row at most once by its key); this
+/// reads them back, sums them, and checks a key.</summary>
 public sealed class CreditLedger(SqlStore store)
 {
-    internal const string InsertSql =
+    private const string InsertSql =
         """
         INSERT INTO credit_ledger (tenant_id, entry_key, kind, included, purchased, overage, job_id, reference, created_ms)
         VALUES (@TenantId, @Key, @Kind, @Included, @Purchased, @Overage, @JobId, @Reference, @Now)
+        ON CONFLICT (tenant_id, entry_key) DO NOTHING
         """;
 
-    internal const string EventSql =
+    private const string EventSql =
         """
         INSERT INTO stripe_events (event_id, type, tenant_id, created_s, received_ms, outcome)
         VALUES (@EventId, @Type, @TenantId, @Created, @Now, @Outcome)
+        ON CONFLICT (event_id) DO NOTHING
         """;
 
-    internal const string CustomerSql =
+    private const string CustomerSql =
         "INSERT INTO stripe_customers (customer_id, tenant_id) VALUES (@CustomerId, @TenantId) ON CONFLICT (customer_id) DO NOTHING";
 
-    internal const string MeterSql =
+    private const string MeterSql =
         """
         INSERT INTO stripe_outbox (outbox_id, tenant_id, path, form, status, next_attempt_ms, created_ms)
         VALUES (@Id, @TenantId, @Path, @Form, 'pending', @Now, @Now)
+        ON CONFLICT (outbox_id) DO NOTHING
         """;
 
-    internal static object Row(string tenantId, LedgerEntry e, long nowMs) => new
-    {
-        TenantId = tenantId, e.Key, e.Kind, e.Included, e.Purchased, e.Overage, e.JobId, e.Reference, Now = nowMs,
-    };
+    /// <summary>Inserts a tenant's outbox in one transaction; rows already there (a repeat after a
+    /// crash) are left as they are.</summary>
+    public Task ApplyAsync(string tenantId, TenantOutbox outbox) =>
+        outbox.IsEmpty ? Task.CompletedTask : store.WriteAsync(async c =>
+        {
+            await using var tx = await c.BeginTransactionAsync();
+            if (outbox.Ledger.Count > 0)
+            {
+                await c.ExecuteAsync(InsertSql, outbox.Ledger.Select(l => new
+                {
+                    TenantId = tenantId, l.Entry.Key, l.Entry.Kind, l.Entry.Included, l.Entry.Purchased, l.Entry.Overage, l.Entry.JobId, l.Entry.Reference, Now = l.AtMs,
+                }), tx);
+            }
+
+            if (outbox.Events.Count > 0)
+            {
+                await c.ExecuteAsync(EventSql, outbox.Events.Select(e => new { e.EventId, e.Type, TenantId = tenantId, e.Created, Now = e.AtMs, e.Outcome }), tx);
+            }
+
+            if (outbox.Customers.Count > 0)
+            {
+                await c.ExecuteAsync(CustomerSql, outbox.Customers.Select(id => new { CustomerId = id, TenantId = tenantId }), tx);
+            }
+
+            if (outbox.Meters.Count > 0)
+            {
+                await c.ExecuteAsync(MeterSql, outbox.Meters.Select(m => new { m.Id, TenantId = tenantId, m.Path, m.Form, Now = m.AtMs }), tx);
+            }
+
+            await tx.CommitAsync();
+            return true;
+        });
 
     public Task<bool> HasAsync(string tenantId, string key) =>
         store.ReadAsync(async c => await c.ExecuteScalarAsync<long>(
@@ -42,7 +74,7 @@ public sealed class CreditLedger(SqlStore store)
 
     /// <summary>Records an event no tenant takes (unknown customer): seen once, answered 200.</summary>
     public Task RecordUnclaimedEventAsync(string eventId, string type, long created, long nowMs, string outcome) =>
-        store.WriteAsync(c => c.ExecuteAsync(EventSql + " ON CONFLICT (event_id) DO NOTHING",
+        store.WriteAsync(c => c.ExecuteAsync(EventSql,
             new { EventId = eventId, Type = type, TenantId = (string?)null, Created = created, Now = nowMs, Outcome = outcome }));
 
     public Task<string?> TenantOfCustomerAsync(string customerId) =>

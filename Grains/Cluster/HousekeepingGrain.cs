@@ -1,11 +1,11 @@
 using Actors.Grains.Jobs;
-using Actors.Runtime;
 using Actors.Runtime.Blobs;
 using Actors.Runtime.Cache;
 using Actors.Runtime.Queue;
 
 namespace Actors.Grains.Cluster;
 
+[Hosting.ControlPlacement]
 public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCache cache, BlobStore blobs, IdempotencyKeys idempotency,
     RetentionPolicy policy, TimeProvider time) : Grain, IHousekeepingGrain
 {
@@ -13,11 +13,12 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
     private const string ReminderName = "sweep";
     private const int BatchSize = 500;
 
-    public Task StartAsync(TimeSpan period) => RegisterOrUpdateReminderAsync(ReminderName, period, period);
+    public Task StartAsync(TimeSpan period) => this.RegisterOrUpdateReminder(ReminderName, period, period);
 
-    public async Task ReceiveReminderAsync(string name)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (name == ReminderName)
+        Hosting.ReminderLag.Record(status, reminderName, time);
+        if (reminderName == ReminderName)
         {
             await SweepAsync();
         }

@@ -1,9 +1,8 @@
-using Actors.Runtime;
-
 namespace Actors.Grains.Diagnostics;
 
-/// <summary>Read, add one, write: loses counts at once if two turns of one grain ever overlap.</summary>
-public sealed class ProbeGrain(IPersistentState<ProbeGrain.State> state) : Grain, IProbeGrain
+/// <summary>Read, add one, write: loses counts at once if two activations of one grain ever overlap
+/// (the storage ETag turns that into a conflict instead).</summary>
+public sealed class ProbeGrain([PersistentState("probe")] IPersistentState<ProbeGrain.State> state) : Grain, IProbeGrain
 {
     public async Task<long> IncrementAsync()
     {

@@ -2,7 +2,6 @@ using Actors.Fleet.Policies;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
-using Actors.Runtime;
 using Actors.Runtime.Diagnostics;
 using Actors.Runtime.Queue;
 using Actors.Grains.Jobs;
@@ -13,14 +12,19 @@ namespace Actors.Grains.Fleet;
 /// lost ones), measure the queues per tier, ask the policy (wrapped in the operator's limits) and
 /// carry out its actions through the instance grains. Policies are pure; this grain is the only
 /// place their actions touch the world.</summary>
-public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirectory directory, IJobQueue queue, JobIndex jobs,
+[Hosting.ControlPlacement]
+public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRecord> state, InstanceDirectory directory, IJobQueue queue, JobIndex jobs,
     PoolOptions options, TimeProvider time, InstanceProviders? providers = null) : Grain, IPoolGrain
 {
     public const string Key = "default";
     private const string ReminderName = "tick";
     private const int RecentKept = 60;
     private const int AlertsKept = 20;
+    private IGrainTimer? _timer;
 
+    /// <summary>A durable reminder wakes the pool (at most once a minute: Orleans' reminders are
+    /// for durable wake-ups, not fast ticks); while it is awake a grain timer ticks every
+    /// <see cref="PoolOptions.TickSeconds"/>.</summary>
     public async Task<PoolView> StartAsync(TimeSpan tick, PoolSettings defaults)
     {
         if (state.State.Settings is null)
@@ -29,8 +33,27 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
             await state.WriteStateAsync();
         }
 
-        await RegisterOrUpdateReminderAsync(ReminderName, tick, tick);
+        var wake = tick < TimeSpan.FromMinutes(1) ? TimeSpan.FromMinutes(1) : tick;
+        await this.RegisterOrUpdateReminder(ReminderName, wake, wake);
+        StartTimer();
         return View(state.State);
+    }
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (await this.GetReminder(ReminderName, cancellationToken) is not null)
+        {
+            StartTimer(); // started before, woken by its reminder (or a call) after a restart: tick again
+        }
+    }
+
+    private void StartTimer()
+    {
+        if (_timer is null && options.TickSeconds > 0)
+        {
+            var tick = TimeSpan.FromSeconds(options.TickSeconds);
+            _timer = this.RegisterGrainTimer(TickAsync, new GrainTimerCreationOptions(tick, tick) { KeepAlive = true });
+        }
     }
 
     public async Task<PoolView> ConfigureAsync(PoolSettings settings)
@@ -41,9 +64,10 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         return View(state.State);
     }
 
-    public async Task ReceiveReminderAsync(string name)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
-        if (name == ReminderName)
+        Hosting.ReminderLag.Record(status, reminderName, time);
+        if (reminderName == ReminderName)
         {
             await TickAsync();
         }
@@ -55,13 +79,13 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
         var settings = r.Settings ?? options.Defaults();
         var now = time.GetUtcNow();
         var instances = new List<InstanceSnapshot>();
-        foreach (var id in await directory.ListIdsAsync())
+        foreach (var seen in await directory.SnapshotsAsync())
         {
-            // A read first; a (locked) poll only where the provider has something to say: an
-            // operation in flight, or a provider-held instance that may have been lost. Released
-            // instances and hosts started by hand are history or report for themselves.
+            // The committed state first; a poll (a call on the grain) only where the provider has
+            // something to say: an operation in flight, or a provider-held instance that may have
+            // been lost. Released instances and hosts started by hand report for themselves.
+            var id = seen.InstanceId;
             var instance = GrainFactory.GetGrain<IInstanceGrain>(id);
-            var seen = await instance.GetAsync();
             if (seen.Pending is null && (seen.Provider is null || seen.State == InstanceState.Cold))
             {
                 instances.Add(seen);
@@ -72,8 +96,9 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
             {
                 instances.Add(await instance.PollAsync());
             }
-            catch (Exception e) when (e is ProviderException or HttpRequestException or TimeoutException)
+            catch (Exception e) when (e is ProviderException or HttpRequestException or TimeoutException or OrleansException)
             {
+                // OrleansException: its host silo is gone and not yet declared dead (the grain is unreachable).
                 r = Record(r, Event("poll", id, "status check failed", e.Message));
                 instances.Add(seen);
             }
@@ -156,7 +181,7 @@ public sealed class PoolGrain(IPersistentState<PoolRecord> state, InstanceDirect
             ActorsMetrics.PoolActions.Add(1, new("action", kind), new("result", "ok"));
             return Record(r, Event(kind, instanceId, reason));
         }
-        catch (Exception e) when (e is ProviderException or InvalidTransitionException or HttpRequestException or TimeoutException)
+        catch (Exception e) when (e is ProviderException or InvalidTransitionException or HttpRequestException or TimeoutException or OrleansException)
         {
             ActorsMetrics.PoolActions.Add(1, new("action", kind), new("result", "error"));
             var next = Record(r, Event(kind, instanceId, reason, e.Message));

@@ -1,5 +1,4 @@
 using Actors.Fleet.Providers;
-using Actors.Runtime;
 using Actors.Grains;
 
 namespace Actors.Grains.Instances;
@@ -7,15 +6,38 @@ namespace Actors.Grains.Instances;
 /// <summary>One GPU instance: its lifecycle and cost, the reports of its GPU host, and — for an
 /// instance a provider rents — the provider operations that move it, each pending until
 /// <see cref="PollAsync"/> sees it done, retried when it fails, abandoned past its time-out.</summary>
-public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimeProvider time, InstanceProviders? providers = null) : Grain, IInstanceGrain
+[Hosting.GpuHostPlacement]
+public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)] IPersistentState<InstanceRecord> state, TimeProvider time,
+    ILocalSiloDetails localSilo, IClusterMembershipService membership) : Grain, IInstanceGrain
 {
+    private string GrainKey => this.GetPrimaryKeyString();
+
+    /// <summary>A host on another silo of the cluster serves this instance: once idle, the grain
+    /// moves there (placement picks the silo whose metadata names the instance).</summary>
+    private void FollowHost(string siloId)
+    {
+        if (siloId != localSilo.SiloAddress.ToParsableString()
+            && membership.CurrentSnapshot.Members.Any(m => m.Value.Status == SiloStatus.Active && m.Key.ToParsableString() == siloId))
+        {
+            this.MigrateOnIdle();
+        }
+    }
+
     /// <summary>Tries per operation before it is given up.</summary>
     public const int MaxAttempts = 3;
 
     /// <summary>An operation is abandoned at twice its ETA plus this.</summary>
     public static readonly TimeSpan TimeoutGrace = TimeSpan.FromSeconds(30);
 
-    private InstanceProviders Providers => providers ?? throw new ProviderException("unknown_provider", "no instance providers are registered on this silo");
+    /// <summary>The provider, on the control plane (<see cref="IProviderGrain"/>); null if it has none by that name.</summary>
+    private async Task<IInstanceProvider?> FindProviderAsync(string name)
+    {
+        var grain = GrainFactory.GetGrain<IProviderGrain>(name);
+        return await grain.PriceListAsync() is { } offers ? new RemoteProvider(name, offers, grain) : null;
+    }
+
+    private async Task<IInstanceProvider> ProviderAsync(string name) =>
+        await FindProviderAsync(name) ?? throw new ProviderException("unknown_provider", $"no instance provider '{name}' on the control plane");
 
     public async Task<InstanceSnapshot> ConfigureAsync(string gpuType, HourlyRates rates)
     {
@@ -46,6 +68,7 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
         var moved = InstanceLifecycle.MoveTo(state.State, InstanceState.Hot, now);
         state.State = moved with { HostSiloId = siloId, Models = [.. models.Order(StringComparer.Ordinal)], Health = InstanceHealth.Ok, HealthReason = null };
         await state.WriteStateAsync();
+        FollowHost(siloId);
         return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
     }
 
@@ -89,6 +112,7 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
         var moved = state.State.State == InstanceState.Warm ? state.State : InstanceLifecycle.MoveTo(state.State, InstanceState.Warm, now);
         state.State = moved with { HostSiloId = siloId, Models = [], Health = InstanceHealth.Ok, HealthReason = null };
         await state.WriteStateAsync();
+        FollowHost(siloId);
         return InstanceLifecycle.Snapshot(GrainKey, state.State, now);
     }
 
@@ -100,7 +124,7 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
             throw new InvalidTransitionException("instance", Describe(r), "rent");
         }
 
-        var p = Providers.Get(provider);
+        var p = await ProviderAsync(provider);
         var offer = p.PriceList.FirstOrDefault(o => o.GpuType == gpuType)
             ?? throw new ProviderException("unknown_gpu", $"provider '{provider}' has no GPU type '{gpuType}' (it has: {string.Join(", ", p.PriceList.Select(o => o.GpuType))})");
         var ticket = await p.RentAsync(GrainKey, gpuType);
@@ -130,12 +154,11 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
     {
         var r = state.State;
         var name = r.Provider ?? (r.Pending is not null ? InstanceProviders.HostProviderName : null);
-        if (name is null || providers is null || !providers.Has(name))
+        if (name is null || await FindProviderAsync(name) is not { } provider)
         {
             return InstanceLifecycle.Snapshot(GrainKey, r, time.GetUtcNow());
         }
 
-        var provider = providers.Get(name);
         var status = await provider.StatusAsync(GrainKey);
         var now = time.GetUtcNow();
         var next = r.Pending is { } pending ? await SettleAsync(provider, r, pending, status, now) : Watch(r, status, now);
@@ -158,7 +181,7 @@ public sealed class InstanceGrain(IPersistentState<InstanceRecord> state, TimePr
             throw new InvalidTransitionException("instance", Describe(r), operation);
         }
 
-        var provider = Providers.Get(r.Provider ?? InstanceProviders.HostProviderName);
+        var provider = await ProviderAsync(r.Provider ?? InstanceProviders.HostProviderName);
         var ticket = await Call(provider, operation);
         var now = time.GetUtcNow();
         state.State = r with { Pending = Pending(ticket, operation, 1, reason, now), LastError = null, ResumeWhenWarm = false };

@@ -2,6 +2,7 @@ namespace Actors.Grains.Instances;
 
 /// <summary>InstanceGrain's stored state. Cost and time of closed periods are summed here; the
 /// open period (since <see cref="Since"/>) is added when a snapshot is taken.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties)]
 public sealed record InstanceRecord
 {
     public string GpuType { get; init; } = "unknown";

@@ -1,13 +1,14 @@
 using Actors.Runtime.Diagnostics;
-using Actors.Runtime;
 
 namespace Actors.Grains.Jobs;
 
 /// <summary>One job. Its state is the truth about the job: a queue row is how hosts find it, and
 /// a host whose start or completion this grain rejects drops its work, so a job is reported
 /// once however often it ran.</summary>
-public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
+public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
 {
+    private string GrainKey => this.GetPrimaryKeyString();
+
     public async Task<JobSnapshot> SubmitAsync(JobRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -25,7 +26,7 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));
         await services.Queue.EnqueueAsync(new Runtime.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
-        AfterCommit(() => services.Signal.Notify(request.Model));
+        services.Signal.Notify(request.Model);
         return queued;
     }
 
@@ -84,8 +85,7 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
             return false;
         }
 
-        state.State = new JobSnapshot();
-        await state.WriteStateAsync();
+        await state.ClearStateAsync();
         await services.Index.RemoveAsync(GrainKey);
         return true;
     }
@@ -109,20 +109,20 @@ public sealed class JobGrain(IPersistentState<JobSnapshot> state, TimeProvider t
         var key = GrainKey;
         if (after.Status == JobStatus.Running && before.Status != JobStatus.Running && after.QueuedAt is { } queued && after.StartedAt is { } started)
         {
-            AfterCommit(() => ActorsMetrics.QueueWait.Record(Math.Max(0, (started - queued).TotalSeconds), new("model", after.Model), new("tier", TierName(after.Tier))));
+            ActorsMetrics.QueueWait.Record(Math.Max(0, (started - queued).TotalSeconds), new("model", after.Model), new("tier", TierName(after.Tier)));
         }
 
         if (after.IsTerminal)
         {
-            AfterCommit(() => ActorsMetrics.JobsFinished.Add(1, new("model", after.Model), new("tier", TierName(after.Tier)), new("outcome", after.Status.ToString().ToLowerInvariant())));
+            ActorsMetrics.JobsFinished.Add(1, new("model", after.Model), new("tier", TierName(after.Tier)), new("outcome", after.Status.ToString().ToLowerInvariant()));
             await services.Webhooks.EnqueueAsync(after);
             if (after.Request is { Billed: true } billed)
             {
-                AfterCommit(() => services.Settlement.Finished(billed.TenantId, key));
+                services.Settlement.Finished(billed.TenantId, key);
             }
         }
 
-        AfterCommit(() => services.Events.Publish(key));
+        services.Events.Publish(key);
         return after;
     }
 

@@ -1,9 +1,9 @@
-using Actors.Runtime;
-
 namespace Actors.Grains.Tenants;
 
-public sealed class ApiKeyIndexGrain(IPersistentState<ApiKeyIndexGrain.State> state) : Grain, IApiKeyIndexGrain
+public sealed class ApiKeyIndexGrain([PersistentState("keyindex")] IPersistentState<ApiKeyIndexGrain.State> state) : Grain, IApiKeyIndexGrain
 {
+    private string GrainKey => this.GetPrimaryKeyString();
+
     public async Task SetTenantAsync(string tenantId)
     {
         if (state.State.TenantId is { } existing && existing != tenantId)

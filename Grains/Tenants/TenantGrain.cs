@@ -1,21 +1,37 @@
 using Actors.Grains.Billing;
 using Actors.Grains.Jobs;
-using Actors.Runtime;
 
 namespace Actors.Grains.Tenants;
 
 /// <summary>A tenant: keys, plan, admission and credits. Every credit movement is a ledger row
-/// written in the same transaction as this state (<see cref="Grain.WriteWithState"/>), so the
-/// balances here always equal the ledger's sums; ledger keys (job, Stripe object, grant id)
-/// make each movement happen at most once.</summary>
-public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, BillingOptions billing, CreditLedger ledger, TimeProvider time)
+/// that goes into this state's outbox (<see cref="TenantOutbox"/>) with the balances it changes,
+/// in one storage write, and is inserted into the ledger right after it (again on the next
+/// activation if the silo died in between), so the ledger's sums equal the balances here; ledger
+/// keys (job, Stripe object, grant id) make each movement happen at most once.</summary>
+public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentState<TenantRecord> state, BillingOptions billing, CreditLedger ledger, TimeProvider time)
     : Grain, ITenantGrain
 {
     internal const string ReservationsReminder = "reservations";
     internal const string DunningReminder = "dunning";
     private const long DayMs = 86_400_000;
 
+    private TenantOutbox _staged = TenantOutbox.Empty;
+    private List<Action> _afterWrite = [];
+
     private TenantRecord S => state.State;
+
+    private string GrainKey => this.GetPrimaryKeyString();
+
+    /// <summary>Rows a silo died before inserting go in before anything else happens.</summary>
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!S.Outbox.IsEmpty)
+        {
+            await ledger.ApplyAsync(GrainKey, S.Outbox);
+            state.State = S with { Outbox = TenantOutbox.Empty };
+            await SaveAsync();
+        }
+    }
 
     private Plan CurrentPlan => PlanOf(S);
 
@@ -42,7 +58,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
             WebhookSecret = "whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(24)),
         };
         Commit(Rolled(Now));
-        await state.WriteStateAsync();
+        await SaveAsync();
         return Snapshot();
     }
 
@@ -69,7 +85,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         {
             KeyHashes = new Dictionary<string, string>(S.KeyHashes) { [issued.KeyId] = ApiKeyFormat.Hash(issued.Key) },
         };
-        await state.WriteStateAsync();
+        await SaveAsync();
         return issued;
     }
 
@@ -83,7 +99,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         var keys = new Dictionary<string, string>(S.KeyHashes);
         keys.Remove(keyId);
         state.State = S with { KeyHashes = keys };
-        await state.WriteStateAsync();
+        await SaveAsync();
         return true;
     }
 
@@ -103,7 +119,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         }
 
         var plan = CurrentPlan;
-        if (S.Book.Open.TryGetValue(jobId, out var held) || (mayRepeat && await ledger.HasAsync(GrainKey, "reserve:" + jobId)))
+        if (S.Book.Open.TryGetValue(jobId, out var held) || (mayRepeat && await HasLedgerKeyAsync("reserve:" + jobId)))
         {
             return new Admission
             {
@@ -181,11 +197,11 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
             ReservationReminder = true,
         };
         Commit((state.State, entries));
-        await state.WriteStateAsync();
+        await SaveAsync();
         if (!r.ReservationReminder)
         {
             var every = TimeSpan.FromSeconds(billing.ReservationCheckSeconds);
-            await RegisterOrUpdateReminderAsync(ReservationsReminder, every, every);
+            await this.RegisterOrUpdateReminder(ReservationsReminder, every, every);
         }
 
         return new Admission
@@ -224,14 +240,16 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         if (finished > 0)
         {
             Commit((r, entries));
-            await state.WriteStateAsync();
+            await SaveAsync();
         }
 
         return finished;
     }
 
-    public async Task ReceiveReminderAsync(string name)
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        var name = reminderName;
+        Hosting.ReminderLag.Record(status, name, time);
         var now = Now;
         if (name == ReservationsReminder)
         {
@@ -246,22 +264,32 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
 
             if (r.Book.Open.Count == 0)
             {
-                await UnregisterReminderAsync(ReservationsReminder);
+                await UnregisterAsync(ReservationsReminder);
                 r = r with { ReservationReminder = false };
             }
 
             Commit((r, entries));
             state.State = r;
-            await state.WriteStateAsync();
+            await SaveAsync();
         }
-        else if (name == DunningReminder && S.SubscriptionStatus == "past_due" && S.PastDueSinceMs is { } since
-            && now >= since + (billing.PastDueGraceHours * 3_600_000L) && S.PlanId != billing.DowngradePlan)
+        else if (name == DunningReminder)
         {
-            var (r, entries) = Rolled(now);
-            r = ChangePlan(r, entries, billing.Plan(billing.DowngradePlan), "past due beyond the grace period", resetIncluded: false);
-            Commit((r, entries));
-            state.State = r;
-            await state.WriteStateAsync();
+            // One-shot: Orleans reminders repeat, so it goes once it has been handled.
+            if (S.SubscriptionStatus == "past_due" && S.PastDueSinceMs is { } since
+                && now >= since + (billing.PastDueGraceHours * 3_600_000L) && S.PlanId != billing.DowngradePlan)
+            {
+                var (r, entries) = Rolled(now);
+                r = ChangePlan(r, entries, billing.Plan(billing.DowngradePlan), "past due beyond the grace period", resetIncluded: false);
+                Commit((r, entries));
+                state.State = r;
+                await SaveAsync();
+            }
+
+            if (S.SubscriptionStatus != "past_due" || S.PlanId == billing.DowngradePlan
+                || (S.PastDueSinceMs is { } pastDue && now >= pastDue + (billing.PastDueGraceHours * 3_600_000L)))
+            {
+                await UnregisterAsync(DunningReminder);
+            }
         }
     }
 
@@ -273,7 +301,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         r = ChangePlan(r, entries, plan, "set by an operator", resetIncluded: true);
         Commit((r, entries));
         state.State = r;
-        await state.WriteStateAsync();
+        await SaveAsync();
         return Usage(r, Now);
     }
 
@@ -282,7 +310,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         RequireCreated();
         ArgumentException.ThrowIfNullOrWhiteSpace(grantId);
         var key = (credits >= 0 ? "grant:" : "revoke:") + grantId;
-        if (await ledger.HasAsync(GrainKey, key))
+        if (await HasLedgerKeyAsync(key))
         {
             return Usage(S, Now); // the same grant again
         }
@@ -293,7 +321,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         r = r with { Book = book };
         Commit((r, entries));
         state.State = r;
-        await state.WriteStateAsync();
+        await SaveAsync();
         return Usage(r, Now);
     }
 
@@ -306,15 +334,15 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         }
 
         state.State = S with { CustomerId = customerId };
-        WriteWithState(CreditLedger.CustomerSql, new { CustomerId = customerId, TenantId = GrainKey });
-        await state.WriteStateAsync();
+        Stage(new TenantOutbox { Customers = [customerId] });
+        await SaveAsync();
         return customerId;
     }
 
     public async Task<string> ApplyStripeAsync(StripeUpdate update)
     {
         ArgumentNullException.ThrowIfNull(update);
-        if (await ledger.EventSeenAsync(update.EventId))
+        if (S.Outbox.HasEvent(update.EventId) || _staged.HasEvent(update.EventId) || await ledger.EventSeenAsync(update.EventId))
         {
             return "duplicate";
         }
@@ -325,13 +353,13 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         string outcome;
         (r, outcome) = await ApplyAsync(r, entries, update, now);
         Commit((r, entries));
-        WriteWithState(CreditLedger.EventSql, new { update.EventId, update.Type, TenantId = GrainKey, update.Created, Now = now, Outcome = outcome });
+        Stage(new TenantOutbox { Events = [new StripeEventLine(update.EventId, update.Type, update.Created, now, outcome)] });
         state.State = r;
-        await state.WriteStateAsync();
+        await SaveAsync();
         if (r.SubscriptionStatus == "past_due" && r.PastDueSinceMs is { } since && pastDueBefore != since)
         {
             var due = DateTimeOffset.FromUnixTimeMilliseconds(since + (billing.PastDueGraceHours * 3_600_000L)) - time.GetUtcNow();
-            await RegisterOrUpdateReminderAsync(DunningReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, TimeSpan.Zero);
+            await this.RegisterOrUpdateReminder(DunningReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, TimeSpan.FromHours(1));
         }
 
         return outcome;
@@ -353,7 +381,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
                 }
 
                 var key = "checkout:" + u.ObjectId;
-                if (await ledger.HasAsync(GrainKey, key))
+                if (await HasLedgerKeyAsync(key))
                 {
                     return (r, "credit pack already credited");
                 }
@@ -406,7 +434,7 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
             case "invoice.paid":
             {
                 var key = "invoice:" + u.ObjectId;
-                if (await ledger.HasAsync(GrainKey, key))
+                if (await HasLedgerKeyAsync(key))
                 {
                     return (r, "invoice already credited");
                 }
@@ -442,13 +470,17 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         }
     }
 
-    /// <summary>The jobs' committed states ([ReadOnly] reads, no locks), 16 at a time.</summary>
+    /// <summary>The jobs' committed states ([ReadOnly] reads), 16 at a time, from this activation's
+    /// own context (grain calls may not be made from thread-pool threads).</summary>
     private async Task<JobSnapshot[]> ReadJobsAsync(List<string> ids)
     {
-        var jobs = new JobSnapshot[ids.Count];
-        await Parallel.ForEachAsync(Enumerable.Range(0, ids.Count), new ParallelOptions { MaxDegreeOfParallelism = 16 },
-            async (i, _) => jobs[i] = await GrainFactory.GetGrain<IJobGrain>(ids[i]).GetAsync());
-        return jobs;
+        var jobs = new List<JobSnapshot>(ids.Count);
+        foreach (var chunk in ids.Chunk(16))
+        {
+            jobs.AddRange(await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IJobGrain>(id).GetAsync())));
+        }
+
+        return [.. jobs];
     }
 
     /// <summary>A job still New past the grace never reached its grain (the submission was lost
@@ -507,27 +539,26 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
         entries.Add(settleEntry);
         var planId = plan.Id;
         var model = job.Model;
-        AfterCommit(() => Actors.Runtime.Diagnostics.ActorsMetrics.CreditsConsumed.Add(charge,
+        _afterWrite.Add(() => Actors.Runtime.Diagnostics.ActorsMetrics.CreditsConsumed.Add(charge,
             new KeyValuePair<string, object?>("plan", planId), new KeyValuePair<string, object?>("model", model)));
         r = r with { Book = settled, OverageThisPeriod = r.OverageThisPeriod + overage, OverageSettled = r.OverageSettled + overage };
         if (overage > 0 && plan.OverageUsdPerCredit > 0 && r.CustomerId is { } customer)
         {
             // Overage goes to Stripe as a meter event; the outbox row commits with the charge,
             // and its id (the meter event's identifier) keeps Stripe from counting it twice.
-            WriteWithState(CreditLedger.MeterSql, new
+            Stage(new TenantOutbox
             {
-                Id = "meter_" + jobId,
-                TenantId = GrainKey,
-                Path = "/v1/billing/meter_events",
-                Form = System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["event_name"] = billing.MeterEventName,
-                    ["identifier"] = "meter_" + jobId,
-                    ["payload[stripe_customer_id]"] = customer,
-                    ["payload[value]"] = overage.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["timestamp"] = (now / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
-                }),
-                Now = now,
+                Meters =
+                [
+                    new MeterLine("meter_" + jobId, "/v1/billing/meter_events", System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, string>
+                    {
+                        ["event_name"] = billing.MeterEventName,
+                        ["identifier"] = "meter_" + jobId,
+                        ["payload[stripe_customer_id]"] = customer,
+                        ["payload[value]"] = overage.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        ["timestamp"] = (now / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    }), now),
+                ],
             });
         }
 
@@ -586,12 +617,39 @@ public sealed partial class TenantGrain(IPersistentState<TenantRecord> state, Bi
     private void Commit((TenantRecord Record, List<LedgerEntry> Entries) change)
     {
         var now = Now;
-        foreach (var entry in change.Entries)
-        {
-            WriteWithState(CreditLedger.InsertSql, CreditLedger.Row(GrainKey, entry, now));
-        }
-
+        Stage(new TenantOutbox { Ledger = [.. change.Entries.Select(e => new LedgerLine(e, now))] });
         state.State = change.Record;
+    }
+
+    private void Stage(TenantOutbox rows) => _staged = _staged.Plus(rows);
+
+    /// <summary>Writes the state with the rows staged in this call in its outbox, then inserts
+    /// them and forgets them (the emptied outbox is stored with the next write).</summary>
+    private async Task SaveAsync()
+    {
+        var staged = _staged;
+        var effects = _afterWrite;
+        _staged = TenantOutbox.Empty;
+        _afterWrite = [];
+        state.State = S with { Outbox = S.Outbox.Plus(staged) };
+        await state.WriteStateAsync();
+        await ledger.ApplyAsync(GrainKey, S.Outbox);
+        state.State = S with { Outbox = TenantOutbox.Empty };
+        foreach (var effect in effects)
+        {
+            effect();
+        }
+    }
+
+    private async Task<bool> HasLedgerKeyAsync(string key) =>
+        S.Outbox.HasLedgerKey(key) || _staged.HasLedgerKey(key) || await ledger.HasAsync(GrainKey, key);
+
+    private async Task UnregisterAsync(string name)
+    {
+        if (await this.GetReminder(name) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     private Plan PlanOf(TenantRecord r) => billing.FindPlan(r.PlanId) ?? billing.PlanForTier(r.Tier);

@@ -54,4 +54,7 @@ public sealed record TenantRecord
     public long SubscriptionAsOf { get; init; }
 
     public long? PastDueSinceMs { get; init; }
+
+    /// <summary>Ledger and Stripe rows written with this state and not yet known inserted.</summary>
+    public TenantOutbox Outbox { get; init; } = TenantOutbox.Empty;
 }

@@ -32,7 +32,7 @@ public static class ActorsMetrics
 
     public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("actors.webhook.deliveries", "{delivery}", "Webhook delivery attempts by result");
 
-    public static readonly Histogram<double> GrainTurn = Meter.CreateHistogram<double>("actors.grain.turn.duration", "s", "Grain turn latency (wait for the turn + run + commit), by grain type");
+    public static readonly Histogram<double> GrainTurn = Meter.CreateHistogram<double>("actors.grain.turn.duration", "s", "Grain call latency on the silo that runs it (queueing in the activation not included), by grain interface");
 
     public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("actors.reminder.lag", "s", "How late reminders fire");
 

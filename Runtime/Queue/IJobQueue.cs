@@ -44,4 +44,7 @@ public interface IJobQueue
     /// <summary>Ends every lease <paramref name="host"/> holds (its silo is dead), so the next
     /// <see cref="RecoverLapsedAsync"/> puts those jobs back without waiting out the lease.</summary>
     Task<int> ExpireLeasesOfAsync(string host, CancellationToken cancellationToken = default);
+
+    /// <summary>The hosts (silo ids) holding at least one lease now.</summary>
+    Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default);
 }

@@ -174,4 +174,17 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         cmd.Parameters.AddWithValue(DateTimeOffset.UnixEpoch);
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    public async Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT lease_owner FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var holders = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            holders.Add(reader.GetString(0));
+        }
+
+        return holders;
+    }
 }

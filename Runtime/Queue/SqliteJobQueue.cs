@@ -173,6 +173,20 @@ public sealed class SqliteJobQueue : IJobQueue
             return await cmd.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
+    public async Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await _file.OpenAsync(cancellationToken);
+        await using var cmd = Command(connection, "SELECT DISTINCT lease_owner FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL");
+        await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
+        var holders = new List<string>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            holders.Add(reader.GetString(0));
+        }
+
+        return holders;
+    }
+
     private Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken ct) => _file.WriteAsync(write, ct);
 
     private static SqliteCommand Command(SqliteConnection connection, string sql, params (string Name, object? Value)[] parameters)

@@ -1,28 +1,24 @@
-using Actors.Grains;
+using Actors.Fleet.Providers;
 using Actors.Grains.Billing;
 using Actors.Grains.Cluster;
-using Actors.Grains.Diagnostics;
 using Actors.Grains.Fleet;
-using Actors.Fleet.Providers;
-using Actors.Silo.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Grains.Tenants;
 using Actors.Runtime;
 using Actors.Runtime.Blobs;
 using Actors.Runtime.Cache;
 using Actors.Runtime.Queue;
-using Actors.Runtime.Reminders;
 using Actors.Runtime.Sql;
-using Actors.Runtime.Timers;
+using Actors.Silo.Fleet;
 using Actors.Silo.Gpu;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Actors.Silo.Cluster;
 
-/// <summary>Registers the cluster: the store (SQLite embedded or PostgreSQL), the grain runtime
-/// and grains, and the hosted services of this silo's roles.</summary>
+/// <summary>Registers the cluster: the store (SQLite embedded or PostgreSQL) and what the grains
+/// use beside Orleans (queue, blobs, cache, read models), the Orleans silo, and the hosted
+/// services of this silo's roles.</summary>
 internal static class ClusterHosting
 {
     private static readonly string[] RequiredPlans = ["free", "premium", "pro", "enterprise"];
@@ -35,7 +31,7 @@ internal static class ClusterHosting
             .Validate(o => o.IsPostgres ? o.ConnectionString.Length > 0 : o.Store.Equals("sqlite", StringComparison.OrdinalIgnoreCase),
                 "Cluster:Store must be sqlite, or postgres with Cluster:ConnectionString")
             .Validate(o => o.RoleSet.Count > 0 && o.RoleSet.All(r => r is "api" or "control" or "gpu"), "Cluster:Roles must be some of api, control, gpu")
-            .Validate(o => o.HeartbeatSeconds > 0 && o.DeadAfterBeats > 1 && o.LeaseSeconds > 0 && o.InFlightBatches > 0, "Cluster timings out of range")
+            .Validate(o => o.ProbeSeconds > 0 && o.MissedProbes > 0 && o.LeaseSeconds > 0 && o.InFlightBatches > 0, "Cluster timings out of range")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SiloIdentity>();
@@ -45,23 +41,10 @@ internal static class ClusterHosting
             var time = sp.GetRequiredService<TimeProvider>();
             return o.IsPostgres ? ClusterStore.Postgres(o.ConnectionString, time) : ClusterStore.Sqlite(Path.Combine(o.DataPath, "actors.db"), time);
         });
-        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Grains);
         services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Queue);
-        services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Membership);
+        services.AddSingleton<ClusterMembers>();
+        services.AddSingleton<Actors.Client.Api.Admin.ISiloDirectory>(sp => sp.GetRequiredService<ClusterMembers>());
         services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Sql);
-        services.AddSingleton(new GrainTypeRegistry()
-            .Add<IJobGrain, JobGrain>()
-            .Add<IInstanceGrain, InstanceGrain>()
-            .Add<ITenantGrain, TenantGrain>()
-            .Add<IApiKeyIndexGrain, ApiKeyIndexGrain>()
-            .Add<IHousekeepingGrain, HousekeepingGrain>()
-            .Add<IPoolGrain, PoolGrain>()
-            .Add<IProbeGrain, ProbeGrain>());
-        services.AddSingleton<GrainRuntime>();
-        services.AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>());
-        services.AddSingleton<ReminderTable>();
-        services.AddSingleton<ReminderDelivery>();
-        services.AddSingleton<GrainTimers>();
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
@@ -104,10 +87,12 @@ internal static class ClusterHosting
             return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours));
         });
 
-        // Order matters: the store is migrated before anything else starts, the GPU host stops
-        // (drains) before membership leaves.
+        // Order matters: the store is migrated before Orleans starts (its providers read their
+        // queries from it), grains are called once Orleans runs, and the GPU host stops (drains)
+        // before this silo leaves the cluster.
+        services.AddHostedService<StoreMigration>();
+        builder.AddOrleansSilo(roles);
         services.AddHostedService<ClusterStartup>();
-        services.AddHostedService<SiloHeartbeat>();
         if (roles.Has("control"))
         {
             services.AddHostedService<ControlLoop>();

@@ -12,6 +12,29 @@ public sealed class ClusterOptions
     /// <summary>Npgsql connection string when <see cref="Store"/> is postgres.</summary>
     public string ConnectionString { get; set; } = "";
 
+    /// <summary>Redis (StackExchange.Redis configuration, e.g. "redis:6379") where the silos of a
+    /// cluster meet (Orleans' Redis clustering). Empty: this silo is a cluster of its own
+    /// (localhost clustering), as the embedded mode is.</summary>
+    public string Redis { get; set; } = "";
+
+    /// <summary>Orleans' cluster and service ids: silos with the same ids on the same Redis form
+    /// one cluster; the service id also keys grain state and reminders in the store.</summary>
+    public string ClusterId { get; set; } = "actors";
+
+    public string ServiceId { get; set; } = "actors";
+
+    /// <summary>Orleans' silo-to-silo and client gateway ports on this machine; 0 picks free ones.</summary>
+    public int SiloPort { get; set; }
+
+    public int GatewayPort { get; set; }
+
+    /// <summary>The address other silos reach this one at: an IP or a host name (a container's
+    /// service name); default 127.0.0.1.</summary>
+    public string AdvertisedAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>Orleans' shortest reminder period (seconds), for short billing checks in tests.</summary>
+    public double MinimumReminderSeconds { get; set; } = 1;
+
     /// <summary>SQLite file, blobs and generated keys live here.</summary>
     public string DataPath { get; set; } = "data";
 
@@ -33,10 +56,11 @@ public sealed class ClusterOptions
     /// until it is resumed (POST /admin/host/resume) — how a provider's instance starts.</summary>
     public bool StartWarm { get; set; }
 
-    public double HeartbeatSeconds { get; set; } = 2;
+    /// <summary>Orleans' failure detection: a silo missing <see cref="MissedProbes"/> probes of this
+    /// timeout in a row is declared dead and what it held is recovered.</summary>
+    public double ProbeSeconds { get; set; } = 2;
 
-    /// <summary>A silo missing this many beats is dead and what it held is recovered.</summary>
-    public int DeadAfterBeats { get; set; } = 5;
+    public int MissedProbes { get; set; } = 3;
 
     public double LeaseSeconds { get; set; } = 15;
 

@@ -1,4 +1,3 @@
-using Actors.Grains;
 using Actors.Grains.Cluster;
 using Actors.Grains.Fleet;
 using Actors.Grains.Tenants;
@@ -9,8 +8,9 @@ using Microsoft.Extensions.Options;
 
 namespace Actors.Silo.Cluster;
 
-/// <summary>Runs first: applies the store's migrations, starts the housekeeping reminder (control
-/// role) and, embedded, creates the demo tenant; once the server listens, prints how to use it.</summary>
+/// <summary>Runs once the Orleans silo is up (the store is migrated before it, by
+/// <see cref="StoreMigration"/>): starts the housekeeping and pool reminders (control role) and,
+/// embedded, creates the demo tenant; once the server listens, prints how to use it.</summary>
 internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory grains, SiloIdentity silo, IOptions<ClusterOptions> options, PoolOptions pool,
     IHostApplicationLifetime lifetime, IServer server, ILogger<ClusterStartup> logger) : IHostedService
 {
@@ -19,7 +19,6 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         var o = options.Value;
-        await store.MigrateAsync(cancellationToken);
         LogJoined(logger, silo.SiloId, silo.Roles, store.Description);
         if (o.Has("control"))
         {

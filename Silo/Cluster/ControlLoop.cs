@@ -3,46 +3,64 @@ using Actors.Client.Api.Webhooks;
 using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Runtime.Membership;
 using Actors.Runtime.Queue;
-using Actors.Runtime.Reminders;
-using Microsoft.Extensions.Options;
 
 namespace Actors.Silo.Cluster;
 
-/// <summary>The control role, twice a second: declare silos that missed their beats dead and
-/// recover what they held (their instances go back to WARM, marked down; their job leases end);
-/// put lapsed jobs back or fail them; deliver due reminders, webhooks and the Stripe outbox.
-/// Any number of control silos may run this at once: each step hands every item to one of them only.</summary>
-internal sealed partial class ControlLoop(IMembershipTable membership, IJobQueue queue, IGrainFactory grains, ReminderDelivery reminders,
-    WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<ControlLoop> logger) : BackgroundService
+/// <summary>The control role, twice a second: recover what silos that Orleans' membership declared
+/// dead held (their job leases end; the instances they hosted go back to WARM, marked down); put
+/// lapsed jobs back or fail them; deliver due webhooks and the Stripe outbox (reminders are
+/// Orleans'). Any number of control silos may run this at once: every step is idempotent or hands
+/// each item to one of them only.</summary>
+internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queue, IGrainFactory grains, InstanceDirectory instances,
+    WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, ILogger<ControlLoop> logger) : BackgroundService
 {
+    private MembershipVersion _recovered = MembershipVersion.MinValue;
+    private long _recoveredAt;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var o = options.Value;
-        var deadAfter = TimeSpan.FromSeconds(o.HeartbeatSeconds * o.DeadAfterBeats);
         using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(500));
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
-            await Step("membership", () => RecoverDeadSilosAsync(deadAfter, stoppingToken));
+            await Step("membership", () => RecoverDeadSilosAsync(stoppingToken));
             await Step("leases", RecoverLapsedJobsAsync);
-            await Step("reminders", () => reminders.DeliverDueAsync(silo.SiloId, cancellationToken: stoppingToken));
             await Step("webhooks", () => webhooks.DeliverDueAsync(stoppingToken));
             await Step("stripe", () => stripeOutbox.SendDueAsync(stoppingToken));
         }
     }
 
-    internal async Task RecoverDeadSilosAsync(TimeSpan deadAfter, CancellationToken ct)
+    /// <summary>Leases held by dead silos end at once; an instance whose host silo is dead goes back
+    /// to WARM, marked down. Read from the current state each time (not from one death event), so a
+    /// step that fails, or a control silo that starts late, still recovers everything.</summary>
+    internal async Task RecoverDeadSilosAsync(CancellationToken ct)
     {
-        foreach (var dead in await membership.DeclareDeadAsync(deadAfter, ct))
+        await members.DeclareEndedLocalSilosAsync();
+
+        // Only when membership changed, or every 5 s (a recovery step may have failed before).
+        if (members.Version == _recovered && Environment.TickCount64 - _recoveredAt < 5_000)
         {
-            var leases = await queue.ExpireLeasesOfAsync(dead.SiloId, ct);
-            LogSiloDead(logger, dead.SiloId, leases);
-            if (dead.Gpu is { Length: > 0 } instanceId)
+            return;
+        }
+
+        var version = members.Version;
+        foreach (var holder in await queue.LeaseHoldersAsync(ct))
+        {
+            if (members.IsDead(holder))
             {
-                await grains.GetGrain<IInstanceGrain>(instanceId).HostStoppedAsync(dead.SiloId, $"silo {dead.SiloId} missed its heartbeats");
+                LogSiloDead(logger, holder, await queue.ExpireLeasesOfAsync(holder, ct));
             }
         }
+
+        foreach (var seen in await instances.SnapshotsAsync(ct))
+        {
+            if (seen.HostSiloId is { } host && members.IsDead(host))
+            {
+                await grains.GetGrain<IInstanceGrain>(seen.InstanceId).HostStoppedAsync(host, $"silo {host} died");
+            }
+        }
+
+        (_recovered, _recoveredAt) = (version, Environment.TickCount64);
     }
 
     /// <summary>Each lapsed job goes back to its grain: requeued (attempts left) or failed. The

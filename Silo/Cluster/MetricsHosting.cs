@@ -46,7 +46,7 @@ internal static partial class MetricsHosting
 
     internal sealed record RecordingBody(bool? Enabled);
 
-    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, IGrainFactory grains, ModelCatalog catalog,
+    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, ModelCatalog catalog,
         Microsoft.Extensions.Options.IOptions<ClusterOptions> options, ILogger<GaugeRefresher> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -88,11 +88,7 @@ internal static partial class MetricsHosting
                 }
             }
 
-            var snapshots = new List<InstanceSnapshot>();
-            foreach (var id in await directory.ListIdsAsync(ct))
-            {
-                snapshots.Add(await grains.GetGrain<IInstanceGrain>(id).GetAsync());
-            }
+            var snapshots = await directory.SnapshotsAsync(ct);
 
             var instances = snapshots.GroupBy(s => (s.State, s.GpuType))
                 .Select(g => new Measurement<long>(g.Count(), new("state", g.Key.State.ToString().ToLowerInvariant()), new("gpu_type", g.Key.GpuType)))

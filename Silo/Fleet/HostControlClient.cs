@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using Actors.Client.Api;
 using Actors.Fleet.Providers;
-using Actors.Runtime.Membership;
 using Actors.Silo.Cluster;
 using Actors.Silo.Gpu;
 using Actors.Silo.Inference;
@@ -11,23 +10,14 @@ namespace Actors.Silo.Fleet;
 
 /// <summary>Talks to GPU hosts' control doors (<see cref="HostApi"/>): in process when the host is
 /// this silo, over HTTP (admin key) otherwise.</summary>
-internal sealed class HostControlClient(IMembershipTable membership, SiloIdentity silo, IOptions<ClientApiOptions> api, IServiceProvider services) : IDisposable
+internal sealed class HostControlClient(ClusterMembers members, SiloIdentity silo, IOptions<ClientApiOptions> api, IServiceProvider services) : IDisposable
 {
     private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
 
     /// <summary>The base address of the live silo serving <paramref name="instanceId"/>: "" for this
     /// process, null when none is alive.</summary>
-    public async Task<string?> FindAsync(string instanceId, CancellationToken cancellationToken)
-    {
-        if (silo.InstanceId == instanceId && services.GetService<GpuHost>() is not null)
-        {
-            return "";
-        }
-
-        var silos = await membership.ListAsync(cancellationToken);
-        return silos.Where(s => s.Gpu == instanceId && s.Status == "alive" && s.Address.Length > 0)
-            .OrderByDescending(s => s.LastSeen).Select(s => SiloIdentity.Loopback(s.Address)).FirstOrDefault();
-    }
+    public Task<string?> FindAsync(string instanceId, CancellationToken cancellationToken) =>
+        Task.FromResult(silo.InstanceId == instanceId && services.GetService<GpuHost>() is not null ? "" : members.HttpOf(instanceId));
 
     public async Task<HostStatus> GetAsync(string baseUrl, CancellationToken cancellationToken)
     {

@@ -40,6 +40,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
     private static readonly HashSet<string> Overridden = new(StringComparer.OrdinalIgnoreCase)
     {
         "Cluster:Roles", "Cluster:InstanceId", "Cluster:SiloId", "Cluster:StartWarm", "Cluster:GpuType", "Cluster:CreateDemoTenant",
+        "Cluster:SiloPort", "Cluster:GatewayPort",
     };
 
     private readonly ConcurrentDictionary<string, Child> _children = new(StringComparer.Ordinal);
@@ -51,9 +52,10 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default)
     {
-        if (!cluster.Value.IsPostgres)
+        if (!cluster.Value.IsPostgres || cluster.Value.Redis.Length == 0)
         {
-            throw new ProviderException("unsupported", "the local provider's instances are separate processes sharing the store: set Cluster:Store=postgres");
+            throw new ProviderException("unsupported",
+                "the local provider's instances are separate silo processes in this cluster: set Cluster:Store=postgres and Cluster:Redis (where silos meet)");
         }
 
         if (gpuType != options.Value.GpuType)
@@ -413,26 +415,7 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
         /// <summary>Ended. An adopted process is not ours to reap: once it ends it may linger as a
         /// zombie until whoever inherited it waits for it, and that counts as ended too.</summary>
-        public bool HasExited => Process.HasExited || (Adopted && Ended(Process.Id));
-
-        private static bool Ended(int pid)
-        {
-            if (!OperatingSystem.IsLinux())
-            {
-                return false;
-            }
-
-            try
-            {
-                var stat = File.ReadAllText($"/proc/{pid}/stat"); // "pid (name) S …"
-                var state = stat.AsSpan(stat.LastIndexOf(')') + 1).TrimStart();
-                return state.Length == 0 || state[0] is 'Z' or 'X';
-            }
-            catch (IOException)
-            {
-                return true; // no such process
-            }
-        }
+        public bool HasExited => Process.HasExited || (Adopted && ProcessLiveness.Ended(Process.Id));
 
         public DateTimeOffset AnsweredAt { get; set; }
 

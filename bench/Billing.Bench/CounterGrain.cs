@@ -1,15 +1,12 @@
-using Actors.Grains;
-using Actors.Runtime;
-
 namespace Actors.Billing.Bench;
 
-/// <summary>The baseline: the cheapest writing turn there is (read, add one, write).</summary>
+/// <summary>The baseline: the cheapest writing grain call there is (add one, write the state).</summary>
 public interface ICounterGrain : IGrainWithStringKey
 {
     Task<long> IncrementAsync();
 }
 
-public sealed class CounterGrain(IPersistentState<CounterGrain.State> state) : Grain, ICounterGrain
+public sealed class CounterGrain([PersistentState("benchcounter")] IPersistentState<CounterGrain.State> state) : Grain, ICounterGrain
 {
     public async Task<long> IncrementAsync()
     {

@@ -10,8 +10,11 @@ using Actors.Runtime;
 using Actors.Runtime.Blobs;
 using Actors.Runtime.Cache;
 using Actors.Runtime.Queue;
-using Actors.Runtime.Reminders;
+using Actors.Grains.Hosting;
+using Actors.Runtime.OrleansProviders;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 // Admission throughput: a job's billing life (TenantGrain.AdmitAsync, then FinishJobAsync, which
@@ -26,20 +29,25 @@ var pg = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("
 
 Console.WriteLine($"billing bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} concurrent callers");
 var rows = new List<(string Store, string Phase, Percentiles P)>();
-var stores = new List<(string Name, Func<ClusterStore> Open)>
+var stores = new List<(string Name, Func<(ClusterStore Store, string? Postgres)> Open)>
 {
-    ("sqlite", () => ClusterStore.Sqlite(Path.Combine(Directory.CreateTempSubdirectory("billing-bench-").FullName, "bench.db"), TimeProvider.System)),
+    ("sqlite", () => (ClusterStore.Sqlite(Path.Combine(Directory.CreateTempSubdirectory("billing-bench-").FullName, "bench.db"), TimeProvider.System), null)),
 };
 if (pg is { Length: > 0 })
 {
-    stores.Insert(0, ("postgres", () => ClusterStore.Postgres(CreateDatabase(pg), TimeProvider.System)));
+    stores.Insert(0, ("postgres", () =>
+    {
+        var database = CreateDatabase(pg);
+        return (ClusterStore.Postgres(database, TimeProvider.System), database);
+    }));
 }
 
 foreach (var (name, open) in stores)
 {
-    var store = open();
+    var (store, postgres) = open();
     await store.MigrateAsync();
-    var silo = Silo(store);
+    using var host = await SiloAsync(store, postgres);
+    var silo = host.Services.GetRequiredService<IGrainFactory>();
     const int Tenants = 1000;
     Console.WriteLine($"[{name}] creating {Tenants} tenants ...");
     await Parallel.ForEachAsync(Enumerable.Range(0, Tenants), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, _) =>
@@ -68,6 +76,7 @@ foreach (var (name, open) in stores)
     var sums = await new CreditLedger(store.Sql).SumAsync("t0");
     var usage = await silo.GetGrain<ITenantGrain>("t0").GetUsageAsync();
     Console.WriteLine($"[{name}] hot tenant after the run: ledger {sums.Rows} rows, sums = balances: {sums.Included == usage.IncludedCredits && sums.Purchased == usage.PurchasedCredits}, open reservations {usage.Reservations}");
+    await host.StopAsync();
     await store.DisposeAsync();
 }
 
@@ -113,24 +122,36 @@ static async Task<Percentiles> RunAsync(Func<int, Task> op, int clients, TimeSpa
     return Percentiles.Of(latencies.SelectMany(l => l).ToList(), clock.Elapsed);
 }
 
-static GrainRuntime Silo(ClusterStore store)
+static async Task<IHost> SiloAsync(ClusterStore store, string? postgres)
 {
     var billing = new BillingOptions { ReservationGraceSeconds = 0 };
     billing.Plans["bench"] = new Plan { Name = "Bench", Tier = Tier.Pro, IncludedCredits = 1_000_000_000, OverageUsdPerCredit = 0m };
-    var services = new ServiceCollection()
+    var builder = Host.CreateApplicationBuilder();
+    builder.Logging.ClearProviders();
+    builder.Services
         .AddSingleton(TimeProvider.System)
-        .AddSingleton(store.Grains).AddSingleton(store.Queue).AddSingleton(store.Sql)
-        .AddSingleton(new GrainTypeRegistry().Add<ITenantGrain, TenantGrain>().Add<IJobGrain, JobGrain>().Add<ICounterGrain, CounterGrain>())
-        .AddSingleton<GrainRuntime>()
-        .AddSingleton<IGrainFactory>(sp => sp.GetRequiredService<GrainRuntime>())
-        .AddSingleton<ReminderTable>()
+        .AddSingleton(store.Queue).AddSingleton(store.Sql)
         .AddSingleton(billing).AddSingleton<CreditLedger>().AddSingleton<JobSettlement>()
         .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
         .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
-        .AddSingleton(sp => new BlobStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs"), store.Sql, TimeProvider.System))
-        .AddLogging()
-        .BuildServiceProvider();
-    return services.GetRequiredService<GrainRuntime>();
+        .AddSingleton(sp => new BlobStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs"), store.Sql, TimeProvider.System));
+    builder.UseOrleans(silo =>
+    {
+        silo.UseLocalhostClustering();
+        if (postgres is not null)
+        {
+            silo.UsePostgresStore(postgres);
+        }
+        else
+        {
+            silo.UseSqliteStore(store.SqlitePath!, "dev");
+        }
+
+        silo.AddActorsGrains();
+    });
+    var host = builder.Build();
+    await host.StartAsync();
+    return host;
 }
 
 static string CreateDatabase(string server) => BenchDatabase.Create(server, "bench_billing");

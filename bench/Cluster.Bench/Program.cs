@@ -78,9 +78,8 @@ static string CreateDatabase(string server, string prefix) => BenchDatabase.Crea
 static string CreateDatabaseMigrated(string server, string prefix)
 {
     var cs = CreateDatabase(server, prefix);
-    var storage = Actors.Runtime.Storage.PostgresGrainStorage.Create(cs);
-    storage.MigrateAsync().GetAwaiter().GetResult();
-    storage.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    using var dataSource = NpgsqlDataSource.Create(cs);
+    Actors.Runtime.Storage.SchemaMigrator.PostgresAsync(dataSource).GetAwaiter().GetResult();
     return cs;
 }
 

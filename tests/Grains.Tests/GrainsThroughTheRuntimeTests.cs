@@ -4,44 +4,40 @@ using Actors.Runtime;
 using Actors.Runtime.Blobs;
 using Actors.Runtime.Cache;
 using Actors.Runtime.Queue;
-using Actors.Runtime.Reminders;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Actors.Grains.Tests;
 
-/// <summary>The grains on the real runtime (SQLite file), with a clock the test moves.</summary>
-public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
+/// <summary>The grains on real Orleans silos (SQLite file), with a clock the test moves. Reminder
+/// ticks are delivered by calling the grain's handler, in the test's time; that Orleans delivers
+/// registered reminders is shown in Runtime.Tests.</summary>
+public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actors-grains-").FullName;
     private readonly ManualClock _time = new(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
 
-    private async Task<GrainRuntime> SiloAsync() => (await ServicesAsync()).GetRequiredService<GrainRuntime>();
+    private readonly List<IHost> _silos = [];
 
-    /// <summary>One "silo": the runtime on the shared file with the job grain's real side tables.</summary>
-    private async Task<ServiceProvider> ServicesAsync(params Actors.Fleet.Providers.IInstanceProvider[] providers)
+    private async Task<IGrainFactory> SiloAsync() => (await ServicesAsync()).GetRequiredService<IGrainFactory>();
+
+    /// <summary>A new silo on the shared file with the job grain's real side tables (a second call
+    /// is a second silo reading what the first one wrote).</summary>
+    private async Task<IServiceProvider> ServicesAsync(params Actors.Fleet.Providers.IInstanceProvider[] providers)
     {
         var store = ClusterStore.Sqlite(Path.Combine(_dir, "grains.db"), _time);
-        await store.MigrateAsync();
-        var services = new ServiceCollection()
+        var host = await GrainsSilo.StartAsync(Path.Combine(_dir, "grains.db"), services => services
             .AddSingleton<TimeProvider>(_time)
-            .AddSingleton(store.Grains).AddSingleton(store.Queue).AddSingleton(store.Sql)
-            .AddSingleton(new GrainTypeRegistry().Add<IInstanceGrain, InstanceGrain>().Add<IJobGrain, JobGrain>()
-                .Add<Cluster.IHousekeepingGrain, Cluster.HousekeepingGrain>()
-                .Add<Actors.Grains.Tenants.ITenantGrain, Actors.Grains.Tenants.TenantGrain>().Add<Actors.Grains.Tenants.IApiKeyIndexGrain, Actors.Grains.Tenants.ApiKeyIndexGrain>()
-                .Add<Fleet.IPoolGrain, Fleet.PoolGrain>())
+            .AddSingleton(store.Queue).AddSingleton(store.Sql)
             .AddSingleton(new Actors.Fleet.Providers.InstanceProviders(providers)).AddSingleton<InstanceDirectory>()
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
-            .AddSingleton<GrainRuntime>()
-            .AddSingleton<ReminderTable>().AddSingleton<ReminderDelivery>()
             .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>().AddSingleton<IdempotencyKeys>()
             .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton<Actors.Grains.Billing.CreditLedger>().AddSingleton(new Actors.Grains.Billing.BillingOptions())
-            .AddSingleton(sp => (IGrainFactory)sp.GetRequiredService<GrainRuntime>())
             .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
-            .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1)))
-            .AddLogging()
-            .BuildServiceProvider();
-        return services;
+            .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
+        _silos.Add(host);
+        return host.Services;
     }
 
     private static JobRequest Request(string tenant = "tenant-a", long seed = 1) =>
@@ -87,7 +83,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
     public async Task SubmittingQueuesOnceAndAnIdenticalRequestIsAnsweredFromTheCache()
     {
         var services = await ServicesAsync();
-        var grains = services.GetRequiredService<GrainRuntime>();
+        var grains = services.GetRequiredService<IGrainFactory>();
         var queue = services.GetRequiredService<IJobQueue>();
         var first = await grains.GetGrain<IJobGrain>("job-a").SubmitAsync(Request());
         await grains.GetGrain<IJobGrain>("job-a").SubmitAsync(Request()); // a retried submit queues nothing more
@@ -113,31 +109,40 @@ public sealed partial class GrainsThroughTheRuntimeTests : IDisposable
     public async Task AReminderDrivesHousekeepingThatExpiresJobsWaitingTooLongAndPurgesOldOnes()
     {
         var services = await ServicesAsync();
-        var grains = services.GetRequiredService<GrainRuntime>();
-        var delivery = services.GetRequiredService<ReminderDelivery>();
-        await grains.GetGrain<Cluster.IHousekeepingGrain>("cluster").StartAsync(TimeSpan.FromMinutes(1));
+        var grains = services.GetRequiredService<IGrainFactory>();
+        var housekeeping = grains.GetGrain<Cluster.IHousekeepingGrain>("cluster");
+        await housekeeping.StartAsync(TimeSpan.FromMinutes(1));
+        var registered = await services.GetRequiredService<IReminderTable>().ReadRows(housekeeping.GetGrainId());
+        Assert.Equal(("sweep", TimeSpan.FromMinutes(1)), (registered.Reminders.Single().ReminderName, registered.Reminders.Single().Period));
         await grains.GetGrain<IJobGrain>("job-old").SubmitAsync(Request());
         _time.Advance(TimeSpan.FromSeconds(30));
-        Assert.Equal(0, await delivery.DeliverDueAsync("control-1")); // not due yet
         await grains.GetGrain<IJobGrain>("job-new").SubmitAsync(Request(seed: 9));
 
         _time.Advance(TimeSpan.FromMinutes(10)); // job-old has waited 10.5 min (limit 10), job-new 10
-        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
-        Assert.Equal(0, await delivery.DeliverDueAsync("control-1")); // moved to its next time
+        await TickAsync(housekeeping, "sweep");
         Assert.Equal(JobStatus.Expired, (await grains.GetGrain<IJobGrain>("job-old").GetAsync()).Status);
         Assert.Equal(JobStatus.Queued, (await grains.GetGrain<IJobGrain>("job-new").GetAsync()).Status);
 
         _time.Advance(TimeSpan.FromHours(1.1)); // past retention: the expired job is purged
-        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        await TickAsync(housekeeping, "sweep");
         Assert.Null((await grains.GetGrain<IJobGrain>("job-old").GetAsync()).Request);
         Assert.Equal(JobStatus.Expired, (await grains.GetGrain<IJobGrain>("job-new").GetAsync()).Status);
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
+        foreach (var silo in _silos)
+        {
+            await silo.StopAsync();
+            silo.Dispose();
+        }
+
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Directory.Delete(_dir, recursive: true);
     }
+
+    /// <summary>What Orleans' reminder service does when <paramref name="name"/> is due.</summary>
+    private static Task TickAsync(IRemindable grain, string name) => grain.ReceiveReminder(name, new TickStatus(DateTime.UtcNow, TimeSpan.FromMinutes(1), DateTime.UtcNow));
 
     private sealed class ManualClock(DateTimeOffset start) : TimeProvider
     {

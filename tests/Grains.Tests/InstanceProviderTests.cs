@@ -2,7 +2,6 @@ using Actors.Fleet.Providers;
 using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Grains.Tests;
@@ -18,7 +17,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task ARentThatResumesWhenWarmSettlesThroughPollsWithMeasuredTimesAndWarmCost()
     {
         var provider = new SimulatedProvider(Reliable, _time);
-        var instance = (await ServicesAsync(provider)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001");
+        var instance = (await ServicesAsync(provider)).GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001");
 
         var renting = await instance.RentAsync("rtx-a4000", "simulated", resumeWhenWarm: true, "test");
         Assert.Equal(("rent", InstanceState.Cold), (renting.Pending!.Operation, renting.State));
@@ -48,7 +47,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task AFailingOperationIsTriedThreeTimesThenGivenUpAndMarkedDegraded()
     {
         var provider = new SimulatedProvider(Reliable with { FailureRate = 1 }, _time);
-        var instance = (await ServicesAsync(provider)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001");
+        var instance = (await ServicesAsync(provider)).GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001");
         await instance.RentAsync("rtx-4090", "simulated", resumeWhenWarm: false, "test");
 
         var attempts = new List<int>();
@@ -72,7 +71,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         var stuck = new StuckProvider(_time);
         var provider = new SimulatedProvider(Reliable, _time);
         var services = await ServicesAsync(stuck, provider);
-        var runtime = services.GetRequiredService<GrainRuntime>();
+        var runtime = services.GetRequiredService<IGrainFactory>();
 
         var late = runtime.GetGrain<IInstanceGrain>("i-late");
         await late.RentAsync("stuck-gpu", "stuck", resumeWhenWarm: true, "test");
@@ -85,7 +84,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         Assert.Equal(["i-late"], stuck.Released);
 
         var managed = new SimulatedProvider(Reliable with { SpotPreemptionsPerHour = 1000 }, _time);
-        var preempting = (await ServicesAsync(managed)).GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-spot2");
+        var preempting = (await ServicesAsync(managed)).GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-spot2");
         await preempting.RentAsync("rtx-4090-spot", "simulated", resumeWhenWarm: true, "test");
         for (var i = 0; i < 40 && (await preempting.GetAsync()).Health != InstanceHealth.Down; i++)
         {
@@ -103,7 +102,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     {
         var provider = new SimulatedProvider(Reliable, _time);
         var services = await ServicesAsync(provider);
-        var pool = services.GetRequiredService<GrainRuntime>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
 
         await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 1, MaxInstances: 4, DailyBudgetUsd: 0.01m, "rtx-a4000", "simulated"));
         var capped = await pool.TickAsync();
@@ -117,13 +116,13 @@ public sealed partial class GrainsThroughTheRuntimeTests
         await pool.TickAsync(); // in flight: not rented again
         Assert.Single((await pool.GetAsync()).Recent, e => e.Kind == "rent");
 
-        for (var i = 0; i < 30 && (await services.GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001").GetAsync()).State != InstanceState.Hot; i++)
+        for (var i = 0; i < 30 && (await services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001").GetAsync()).State != InstanceState.Hot; i++)
         {
             _time.Advance(TimeSpan.FromMinutes(5));
             await pool.TickAsync();
         }
 
-        var hot = await services.GetRequiredService<GrainRuntime>().GetGrain<IInstanceGrain>("i-001").GetAsync();
+        var hot = await services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001").GetAsync();
         Assert.Equal(InstanceState.Hot, hot.State);
         Assert.Equal(0.22m, (await pool.TickAsync()).CurrentPerHour);
         Assert.Single((await pool.GetAsync()).Recent, e => e.Kind == "rent");
@@ -133,7 +132,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task FreeJobsWaitingOverSixtySecondsMakeThePoolRefuseTheFreeTierForAWhile()
     {
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
-        var pool = services.GetRequiredService<GrainRuntime>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
         await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
         await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().EnqueueAsync(new Actors.Runtime.Queue.QueuedJob("job-free", "segmentation", (int)Actors.Grains.Tenants.Tier.Free));
 
@@ -154,7 +153,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task ThePoolMeasuresServiceTimeFromServingSecondsPerJobRunAndShowsIt()
     {
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
-        var runtime = services.GetRequiredService<GrainRuntime>();
+        var runtime = services.GetRequiredService<IGrainFactory>();
         var pool = runtime.GetGrain<IPoolGrain>(PoolGrain.Key);
         var index = services.GetRequiredService<JobIndex>();
         var host = runtime.GetGrain<IInstanceGrain>("gpu-1");

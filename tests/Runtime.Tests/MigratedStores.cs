@@ -1,20 +1,21 @@
 using Actors.Runtime.Storage;
+using Npgsql;
 
 namespace Actors.Runtime.Tests;
 
-/// <summary>The schema every runtime table needs (grains, queue, membership), applied first.</summary>
+/// <summary>The schema every table needs (ours and Orleans' providers'), applied first.</summary>
 internal static class MigratedStores
 {
     public static async Task<string> SqliteAsync(string path)
     {
-        await new SqliteGrainStorage(path).MigrateAsync();
+        await SchemaMigrator.SqliteAsync(path);
         return path;
     }
 
     public static async Task<string> PostgresAsync(string connectionString)
     {
-        await using var storage = PostgresGrainStorage.Create(connectionString);
-        await storage.MigrateAsync();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await SchemaMigrator.PostgresAsync(dataSource);
         return connectionString;
     }
 }

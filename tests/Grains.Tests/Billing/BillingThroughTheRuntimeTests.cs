@@ -1,13 +1,11 @@
 using Actors.Grains.Billing;
 using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
-using Actors.Runtime;
-using Actors.Runtime.Reminders;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Actors.Grains.Tests;
 
-/// <summary>Admission and settlement through the real runtime (SQLite): the job grain's end
+/// <summary>Admission and settlement on a real Orleans silo (SQLite): the job grain's end
 /// settles or refunds the tenant's reservation, reading the job's committed state.</summary>
 public sealed partial class GrainsThroughTheRuntimeTests
 {
@@ -15,7 +13,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task AJobsEndSettlesOrRefundsItsReservationExactlyOnce()
     {
         var services = await ServicesAsync();
-        var silo = services.GetRequiredService<GrainRuntime>();
+        var silo = services.GetRequiredService<IGrainFactory>();
         var ledger = services.GetRequiredService<CreditLedger>();
         var tenant = silo.GetGrain<ITenantGrain>("t-settle");
         await tenant.CreateAsync("Settle", Tier.Free); // 50 included credits
@@ -60,19 +58,20 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task AReservationWhoseJobNeverAppearsIsReleasedByTheReminder()
     {
         var services = await ServicesAsync();
-        var silo = services.GetRequiredService<GrainRuntime>();
-        var delivery = services.GetRequiredService<ReminderDelivery>();
+        var silo = services.GetRequiredService<IGrainFactory>();
         var tenant = silo.GetGrain<ITenantGrain>("t-ghost");
         await tenant.CreateAsync("Ghost", Tier.Free);
         Assert.True((await tenant.AdmitAsync("job-never-submitted", "diffusion", mayRepeat: false)).Admitted);
         Assert.Equal(46, (await tenant.GetUsageAsync()).Balance);
 
+        var registered = await services.GetRequiredService<IReminderTable>().ReadRows(tenant.GetGrainId());
+        Assert.Equal(TenantGrain.ReservationsReminder, registered.Reminders.Single().ReminderName);
         _time.Advance(TimeSpan.FromSeconds(61)); // first check: the job is younger than the grace period
-        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        await TickAsync(tenant, TenantGrain.ReservationsReminder);
         Assert.Equal(1, (await tenant.GetUsageAsync()).Reservations);
 
         _time.Advance(TimeSpan.FromSeconds(61)); // past the 120 s grace: released
-        Assert.Equal(1, await delivery.DeliverDueAsync("control-1"));
+        await TickAsync(tenant, TenantGrain.ReservationsReminder);
         var usage = await tenant.GetUsageAsync();
         Assert.Equal((0, 50L), (usage.Reservations, usage.Balance));
         Assert.True(await services.GetRequiredService<CreditLedger>().HasAsync("t-ghost", "release:job-never-submitted"));
@@ -82,7 +81,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task AJobPastItsPlansMaxWaitExpiresInsteadOfStartingAndIsRefunded()
     {
         var services = await ServicesAsync();
-        var silo = services.GetRequiredService<GrainRuntime>();
+        var silo = services.GetRequiredService<IGrainFactory>();
         var tenant = silo.GetGrain<ITenantGrain>("t-wait");
         await tenant.CreateAsync("Wait", Tier.Free); // Free: max wait 5 min
         var admission = await tenant.AdmitAsync("job-waits", "segmentation", false);
@@ -101,7 +100,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
     public async Task ACacheHitIsChargedAtThePlansCachePrice()
     {
         var services = await ServicesAsync();
-        var silo = services.GetRequiredService<GrainRuntime>();
+        var silo = services.GetRequiredService<IGrainFactory>();
         var tenant = silo.GetGrain<ITenantGrain>("t-cache");
         await tenant.CreateAsync("Cache", Tier.Premium); // cache hits at half price, rounded up
         await tenant.SetPlanAsync("premium");

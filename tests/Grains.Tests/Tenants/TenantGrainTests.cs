@@ -1,23 +1,22 @@
 using Actors.Grains.Tenants;
 using Actors.Runtime;
-using Actors.Runtime.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Actors.Grains.Tests.Tenants;
 
-public sealed class TenantGrainTests : IDisposable
+public sealed class TenantGrainTests : IAsyncDisposable
 {
     private readonly string _db = Path.Combine(Directory.CreateTempSubdirectory("actors-tenants-").FullName, "grains.db");
+    private IHost? _silo;
 
-    private async Task<GrainRuntime> SiloAsync()
+    private async Task<IGrainFactory> SiloAsync()
     {
         var store = ClusterStore.Sqlite(_db, TimeProvider.System);
-        await store.MigrateAsync();
-        var registry = new GrainTypeRegistry().Add<ITenantGrain, TenantGrain>().Add<IApiKeyIndexGrain, ApiKeyIndexGrain>();
-        var services = new ServiceCollection().AddSingleton(TimeProvider.System).AddSingleton(new Actors.Grains.Billing.BillingOptions())
-            .AddSingleton(new Actors.Grains.Billing.CreditLedger(store.Sql)).BuildServiceProvider();
-        return new GrainRuntime(store.Grains, registry, services);
+        _silo ??= await GrainsSilo.StartAsync(_db, services => services.AddSingleton(TimeProvider.System)
+            .AddSingleton(new Actors.Grains.Billing.BillingOptions()).AddSingleton(new Actors.Grains.Billing.CreditLedger(store.Sql)));
+        return _silo.Services.GetRequiredService<IGrainFactory>();
     }
 
     [Fact]
@@ -73,7 +72,7 @@ public sealed class TenantGrainTests : IDisposable
 
         await using var connection = new SqliteConnection($"Data Source={_db}");
         await connection.OpenAsync();
-        await using var cmd = new SqliteCommand("SELECT group_concat(state, ' ') FROM grain_state", connection);
+        await using var cmd = new SqliteCommand("SELECT group_concat(CAST(PayloadBinary AS TEXT), ' ') FROM OrleansStorage", connection);
         var everything = (string)(await cmd.ExecuteScalarAsync())!;
 
         Assert.DoesNotContain(key.Key["ak_0123456789abcdef_".Length..], everything, StringComparison.Ordinal);
@@ -94,8 +93,14 @@ public sealed class TenantGrainTests : IDisposable
         Assert.True(Tier.Enterprise > Tier.Pro && Tier.Pro > Tier.Premium && Tier.Premium > Tier.Free);
     }
 
-    public void Dispose()
+    public async ValueTask DisposeAsync()
     {
+        if (_silo is not null)
+        {
+            await _silo.StopAsync();
+            _silo.Dispose();
+        }
+
         SqliteConnection.ClearAllPools();
         Directory.Delete(Path.GetDirectoryName(_db)!, recursive: true);
     }

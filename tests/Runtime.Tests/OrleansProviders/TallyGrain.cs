@@ -13,7 +13,7 @@ public sealed class TallyState
     public int Ticks { get; set; }
 }
 
-public sealed class TallyGrain([PersistentState("tally", TestSilo.Store)] IPersistentState<TallyState> state, ILocalSiloDetails silo) : global::Orleans.Grain, ITallyGrain, IRemindable
+public sealed class TallyGrain([PersistentState("tally")] IPersistentState<TallyState> state, ILocalSiloDetails silo) : global::Orleans.Grain, ITallyGrain, IRemindable
 {
     public async Task<int> IncrementAsync()
     {

@@ -16,7 +16,8 @@ namespace Actors.Runtime.Tests.OrleansProviders;
 /// PostgreSQL (Persistence.AdoNet and Reminders.AdoNet). Clustered on localhost, or through Redis.</summary>
 public static class TestSilo
 {
-    public const string Store = "store";
+    /// <summary>The default grain storage's name, where the grains' state goes.</summary>
+    public const string Store = "Default";
 
     public static async Task<IHost> StartAsync(string serviceId, string? sqlitePath = null, string? postgres = null, string? redis = null)
     {
@@ -39,15 +40,11 @@ public static class TestSilo
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             if (sqlitePath is not null)
             {
-                var connection = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = sqlitePath, DefaultTimeout = 30 }.ToString();
-                silo.AddAdoNetGrainStorage(Store, o => (o.Invariant, o.ConnectionString) = ("System.Data.SQLite", connection));
-                silo.AddReminders();
-                silo.Services.AddSingleton<IReminderTable>(new SqliteReminderTable(sqlitePath, serviceId));
+                silo.UseSqliteStore(sqlitePath, serviceId);
             }
             else
             {
-                silo.AddAdoNetGrainStorage(Store, o => (o.Invariant, o.ConnectionString) = ("Npgsql", postgres));
-                silo.UseAdoNetReminderService(o => (o.Invariant, o.ConnectionString) = ("Npgsql", postgres));
+                silo.UsePostgresStore(postgres!);
             }
         });
         var host = builder.Build();

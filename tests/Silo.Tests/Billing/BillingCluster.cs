@@ -8,6 +8,7 @@ public sealed class BillingSiloFactory(string connectionString, string blobPath,
 
     protected override IEnumerable<(string Key, string Value)> Settings() =>
     [
+        .. TestDatabases.ClusterOn(connectionString),
         ("Cluster:Store", "postgres"),
         ("Cluster:ConnectionString", connectionString),
         ("Cluster:Roles", roles),

@@ -125,11 +125,16 @@ public sealed class ClusterProcessTests
             ["Cluster:ConnectionString"] = database,
             ["Cluster:Roles"] = roles,
             ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
-            ["Cluster:HeartbeatSeconds"] = "0.5",
-            ["Cluster:DeadAfterBeats"] = "4",
+            ["Cluster:ProbeSeconds"] = "0.5",
+            ["Cluster:MissedProbes"] = "3",
             ["Cluster:LeaseSeconds"] = "60", // recovery must come from the death, not the lease
             ["Cluster:PollMilliseconds"] = "50",
         };
+        foreach (var (key, value) in TestDatabases.ClusterOn(database))
+        {
+            settings[key] = value;
+        }
+
         if (blobs is not null)
         {
             settings["Cluster:BlobPath"] = blobs;

@@ -158,15 +158,15 @@ public sealed class LocalPoolTests
 
     /// <summary>A control silo (api, control) autoscaling real GPU-host processes on <paramref name="database"/>:
     /// seed policy, one to two instances, short heartbeats and ticks.</summary>
-    private static Dictionary<string, string> ControlSilo(string database, string blobs) => new()
+    private static Dictionary<string, string> ControlSilo(string database, string blobs) => new(TestDatabases.ClusterOn(database).Select(s => KeyValuePair.Create(s.Key, s.Value)))
     {
         ["Cluster:Store"] = "postgres",
         ["Cluster:ConnectionString"] = database,
         ["Cluster:Roles"] = "api,control",
         ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
         ["Cluster:BlobPath"] = blobs,
-        ["Cluster:HeartbeatSeconds"] = "0.5",
-        ["Cluster:DeadAfterBeats"] = "4",
+        ["Cluster:ProbeSeconds"] = "0.5",
+        ["Cluster:MissedProbes"] = "3",
         ["Cluster:PollMilliseconds"] = "50",
         ["Inference:Threads"] = "1",
         ["Fleet:Autoscale"] = "true",
@@ -219,7 +219,9 @@ public sealed class LocalPoolTests
         while (clock.Elapsed < TimeSpan.FromSeconds(seconds))
         {
             using var request = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/fleet");
-            fleet = await (await control.Http.SendAsync(request)).Content.ReadFromJsonAsync<JsonElement>();
+            using var response = await control.Http.SendAsync(request);
+            fleet = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(response.IsSuccessStatusCode, $"GET /admin/fleet answered {(int)response.StatusCode}: {fleet}\n{control.Output}");
             if (condition(fleet))
             {
                 return fleet;

@@ -1,4 +1,3 @@
-using Actors.Runtime.Storage;
 using Npgsql;
 
 namespace Actors.Runtime.Tests.Storage;
@@ -32,10 +31,4 @@ public sealed class PostgresDatabase : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         return ValueTask.CompletedTask;
     }
-}
-
-public sealed class PostgresGrainStorageTests(PostgresDatabase database) : GrainRuntimeConformance, IClassFixture<PostgresDatabase>
-{
-    protected override Task<IGrainStorage> NewStorageAsync() =>
-        Task.FromResult<IGrainStorage>(PostgresGrainStorage.Create(database.ConnectionString));
 }

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Logging;
+
+namespace Actors.Grains.Hosting;
+
+/// <summary>A call on one of our grains that throws may have changed the activation's state in
+/// memory without writing it. The activation is dropped, so the next call reads the stored state
+/// again: a failed call leaves no change behind, written or not.</summary>
+public sealed partial class DropStateOnFailedCall(ILogger<DropStateOnFailedCall> logger) : IIncomingGrainCallFilter
+{
+    public async Task Invoke(IIncomingGrainCallContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        try
+        {
+            await context.Invoke();
+        }
+        catch (Exception e) when (context.Grain is Grain grain && grain.GetType().Namespace?.StartsWith("Actors.", StringComparison.Ordinal) == true)
+        {
+            LogDropped(logger, context.TargetId, context.MethodName, e);
+            context.TargetContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, e, "a call failed; its changes in memory are dropped"), CancellationToken.None);
+            throw;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Grain}.{Method} threw: the activation is dropped and its state read again")]
+    private static partial void LogDropped(ILogger logger, GrainId grain, string method, Exception error);
+}

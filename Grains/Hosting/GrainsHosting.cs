@@ -1,0 +1,15 @@
+namespace Actors.Grains.Hosting;
+
+/// <summary>What our grains need from the silo beyond their services.</summary>
+public static class GrainsHosting
+{
+    public static ISiloBuilder AddActorsGrains(this ISiloBuilder silo)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        silo.AddPlacementDirector<GpuHostPlacement, GpuHostPlacementDirector>();
+        silo.AddPlacementDirector<ControlPlacement, GpuHostPlacementDirector>();
+        silo.AddIncomingGrainCallFilter<GrainCallMetrics>();
+        silo.AddIncomingGrainCallFilter<DropStateOnFailedCall>();
+        return silo;
+    }
+}

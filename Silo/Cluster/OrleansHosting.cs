@@ -1,0 +1,73 @@
+using System.Net;
+using Actors.Grains.Hosting;
+using Actors.Runtime.OrleansProviders;
+using Orleans.Configuration;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using StackExchange.Redis;
+
+namespace Actors.Silo.Cluster;
+
+/// <summary>The Orleans silo in this process. Embedded (no Redis): localhost clustering, grain
+/// state through Persistence.AdoNet on the SQLite file (invariant System.Data.SQLite) and
+/// reminders in it through our <see cref="SqliteReminderTable"/>. Cluster: silos meet through
+/// Redis; grain state and reminders in PostgreSQL (Persistence.AdoNet, Reminders.AdoNet). The
+/// providers' tables and queries are our migrations' (Runtime/Storage/Migrations).</summary>
+internal static class OrleansHosting
+{
+    public static WebApplicationBuilder AddOrleansSilo(this WebApplicationBuilder builder, ClusterOptions o)
+    {
+        var dataPath = Path.GetFullPath(o.DataPath, builder.Environment.ContentRootPath);
+        builder.UseOrleans(silo =>
+        {
+            var siloPort = o.SiloPort > 0 ? o.SiloPort : SiloIdentity.FreePort();
+            var gatewayPort = o.GatewayPort > 0 ? o.GatewayPort : SiloIdentity.FreePort();
+            silo.Configure<Orleans.Configuration.ClusterOptions>(c => (c.ClusterId, c.ServiceId) = (o.ClusterId, o.ServiceId));
+            if (o.Redis.Length > 0)
+            {
+                if (IPAddress.TryParse(o.AdvertisedAddress, out var address))
+                {
+                    silo.ConfigureEndpoints(address, siloPort, gatewayPort, listenOnAnyHostAddress: !IPAddress.IsLoopback(address));
+                }
+                else
+                {
+                    silo.ConfigureEndpoints(o.AdvertisedAddress, siloPort, gatewayPort, System.Net.Sockets.AddressFamily.InterNetwork, listenOnAnyHostAddress: true);
+                }
+                silo.UseRedisClustering(r => r.ConfigurationOptions = RedisOptions(o.Redis));
+            }
+            else
+            {
+                silo.UseLocalhostClustering(siloPort, gatewayPort, serviceId: o.ServiceId, clusterId: o.ClusterId);
+            }
+
+            if (o.IsPostgres)
+            {
+                silo.UsePostgresStore(o.ConnectionString);
+            }
+            else
+            {
+                silo.UseSqliteStore(Path.Combine(dataPath, "actors.db"), o.ServiceId);
+            }
+
+            silo.Configure<ReminderOptions>(r => r.MinimumReminderPeriod = TimeSpan.FromSeconds(o.MinimumReminderSeconds));
+            silo.UseSiloMetadata(SiloIdentity.Metadata(o, builder.Configuration["urls"]));
+            // A silo that stops answering is declared dead after a few missed probes; its leases
+            // and the instance it hosted are then recovered (ControlLoop).
+            silo.Configure<ClusterMembershipOptions>(m =>
+            {
+                m.ProbeTimeout = TimeSpan.FromSeconds(o.ProbeSeconds);
+                m.NumMissedProbesLimit = o.MissedProbes;
+            });
+            silo.AddActorsGrains();
+        });
+        return builder;
+    }
+
+    /// <summary>Redis settings as StackExchange.Redis parses them; a silo keeps retrying while Redis
+    /// is away (it must not give up at start or after a restart of Redis).</summary>
+    public static ConfigurationOptions RedisOptions(string configuration)
+    {
+        var options = ConfigurationOptions.Parse(configuration);
+        options.AbortOnConnectFail = false;
+        return options;
+    }
+}

@@ -1,0 +1,44 @@
+using System.Net;
+using System.Net.Sockets;
+using Actors.Grains.Hosting;
+using Actors.Runtime.OrleansProviders;
+using Actors.Runtime.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace Actors.Grains.Tests;
+
+/// <summary>A real Orleans silo in this process with our grains, state and reminders on a SQLite
+/// file (migrated with our schema), and the services the test registers (its clock, providers).</summary>
+internal static class GrainsSilo
+{
+    public static async Task<IHost> StartAsync(string sqlitePath, Action<IServiceCollection> services)
+    {
+        await SchemaMigrator.SqliteAsync(sqlitePath);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        services(builder.Services);
+        builder.UseOrleans(silo =>
+        {
+            var id = "g" + Guid.NewGuid().ToString("N")[..10];
+            silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "grains-tests", clusterId: id);
+            silo.UseSqliteStore(sqlitePath, "grains-tests");
+            silo.Configure<ReminderOptions>(r => r.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
+            silo.AddActorsGrains();
+        });
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+}
