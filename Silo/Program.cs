@@ -38,6 +38,7 @@ if (roles.Has("api"))
 {
     app.MapClientApi();
     app.UseDashboardFiles();
+    app.MapOrleansDashboardBehindAdminKey();
 }
 
 if (roles.Has("gpu"))

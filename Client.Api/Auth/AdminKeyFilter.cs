@@ -14,4 +14,13 @@ public static class AdminKeyFilter
             context.HttpContext.RequestServices.GetRequiredService<ApiKeyCallers>().RequireAdmin(context.HttpContext.Request) ?? await next(context));
         return group;
     }
+
+    /// <summary>As <see cref="RequireAdminKey"/>, for pages a browser opens by itself: Basic
+    /// authentication with the admin key as password also works, and a 401 asks for it.</summary>
+    public static RouteGroupBuilder RequireAdminKeyFromBrowser(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter(async (context, next) =>
+            context.HttpContext.RequestServices.GetRequiredService<ApiKeyCallers>().RequireAdminFromBrowser(context.HttpContext) ?? await next(context));
+        return group;
+    }
 }

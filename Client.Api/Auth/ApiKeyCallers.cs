@@ -54,6 +54,37 @@ public sealed class ApiKeyCallers(IGrainFactory grains, IOptions<ClientApiOption
             : Problems.Forbidden("this key may not use /admin");
     }
 
+    /// <summary><see cref="RequireAdmin"/> for pages a browser opens by itself (the Orleans
+    /// Dashboard): the admin key as a Bearer token or as the password of HTTP Basic
+    /// authentication, which the browser asks the operator for (401 with WWW-Authenticate).</summary>
+    public IResult? RequireAdminFromBrowser(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var header = context.Request.Headers.Authorization.ToString();
+        string? key = BearerToken(context.Request);
+        if (key is null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+                key = pair[(pair.IndexOf(':', StringComparison.Ordinal) + 1)..];
+            }
+            catch (FormatException)
+            {
+                key = null;
+            }
+        }
+
+        var expected = options.Value.AdminKey;
+        if (key is not null && expected.Length > 0 && CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(key), Encoding.UTF8.GetBytes(expected)))
+        {
+            return null;
+        }
+
+        context.Response.Headers.WWWAuthenticate = "Basic realm=\"Orleans Dashboard (user: any, password: the admin key)\", charset=\"UTF-8\"";
+        return Problems.Unauthorized("the Orleans Dashboard needs the admin key: as the password of HTTP Basic authentication, or 'Authorization: Bearer <admin key>'");
+    }
+
     internal static string? BearerToken(HttpRequest request)
     {
         var header = request.Headers.Authorization.ToString();

@@ -1,7 +1,9 @@
 using System.Net;
 using Actors.Grains.Hosting;
 using Actors.Runtime.OrleansProviders;
+using Actors.Client.Api.Auth;
 using Orleans.Configuration;
+using Orleans.Dashboard;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using StackExchange.Redis;
 
@@ -58,8 +60,17 @@ internal static class OrleansHosting
                 m.NumMissedProbesLimit = o.MissedProbes;
             });
             silo.AddActorsGrains();
+            silo.AddDashboard(); // every silo reports its counters; api silos serve the pages (MapOrleansDashboardBehindAdminKey)
         });
         return builder;
+    }
+
+    /// <summary>The Orleans Dashboard (silos, grains, calls, reminders) at <c>/orleans</c>. It has no
+    /// authentication of its own: the admin key guards it (Bearer, or Basic with the key as password).</summary>
+    public static WebApplication MapOrleansDashboardBehindAdminKey(this WebApplication app)
+    {
+        app.MapGroup("").MapOrleansDashboard("/orleans").RequireAdminKeyFromBrowser();
+        return app;
     }
 
     /// <summary>Redis settings as StackExchange.Redis parses them; a silo keeps retrying while Redis

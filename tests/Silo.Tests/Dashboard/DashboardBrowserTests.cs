@@ -134,6 +134,55 @@ public sealed class DashboardBrowserTests
         Screenshot(driver, "dashboard-390x844.png");
     }
 
+    [Fact]
+    public async Task TheOrleansDashboardShowsTheSilosAndOurGrainTypesOnlyWithTheAdminKey()
+    {
+        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-odash-").FullName,
+            ["Cluster:InstanceId"] = "gpu-odash",
+        });
+        var api = new ApiClient(silo.Http);
+        var (_, key, _) = await api.CreateTenantAsync("pro");
+        await api.WaitAsync(key, (await api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 2, seed = 5 } })).GetProperty("id").GetString()!);
+
+        using var driver = StartChromium(1280, 800);
+        driver.Navigate().GoToUrl(silo.Url + "/orleans/");
+        Assert.DoesNotContain("Orleans Dashboard", driver.Title, StringComparison.Ordinal); // no key, no dashboard (the browser's Basic prompt, cancelled)
+        using (var anonymous = await silo.Http.GetAsync("/orleans/"))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+            Assert.StartsWith("Basic ", anonymous.Headers.WwwAuthenticate.ToString(), StringComparison.Ordinal);
+        }
+
+        using (var wrong = new HttpRequestMessage(HttpMethod.Get, "/orleans/DashboardCounters"))
+        {
+            wrong.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:not-the-key")));
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await silo.Http.SendAsync(wrong)).StatusCode);
+        }
+
+        // What an operator's browser does after the Basic prompt: send the key with every request.
+        driver.ExecuteCdpCommand("Network.enable", []);
+        driver.ExecuteCdpCommand("Network.setExtraHTTPHeaders", new Dictionary<string, object?>
+        {
+            ["headers"] = new Dictionary<string, object> { ["Authorization"] = "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes("operator:" + SiloFactory.AdminKey)) },
+        });
+        var wait = new WebDriverWait(driver, TimeSpan.FromSeconds(60));
+        wait.IgnoreExceptionTypes(typeof(StaleElementReferenceException));
+        driver.Navigate().GoToUrl(silo.Url + "/orleans/#/grains");
+        wait.Until(d => d.FindElement(By.TagName("body")).Text.Contains("JobGrain", StringComparison.Ordinal));
+        var grains = driver.FindElement(By.TagName("body")).Text;
+        Assert.All(new[] { "JobGrain", "TenantGrain", "InstanceGrain" }, g => Assert.Contains(g, grains, StringComparison.Ordinal));
+        Screenshot(driver, "orleans-dashboard-grains-1280x800.png");
+
+        driver.Navigate().GoToUrl(silo.Url + "/orleans/#/silos");
+        var address = (await (await silo.Http.SendAsync(SiloFactory.AdminRequest(HttpMethod.Get, "/admin/silos"))).Content.ReadFromJsonAsync<JsonElement>())
+            .EnumerateArray().Single().GetProperty("siloId").GetString()!;
+        var host = address[..address.IndexOf('@', StringComparison.Ordinal)];
+        wait.Until(d => d.FindElement(By.TagName("body")).Text.Contains(host, StringComparison.Ordinal));
+        Screenshot(driver, "orleans-dashboard-silos-1280x800.png");
+    }
+
     private static string Js(ChromeDriver driver, string script) => driver.ExecuteScript(script)?.ToString() ?? "";
 
     private static bool Click(IWebDriver driver, string css)
