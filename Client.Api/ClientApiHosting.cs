@@ -36,6 +36,7 @@ public static class ClientApiHosting
         services.AddHttpClient<StripeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<StripeOutboxDispatcher>();
         services.AddOpenApi();
+        services.AddExceptionHandler<ClusterUnavailableHandler>();
         return services;
     }
 

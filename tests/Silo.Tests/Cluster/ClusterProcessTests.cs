@@ -117,6 +117,142 @@ public sealed class ClusterProcessTests
         Assert.Equal(ids.Order(), settled.Order());
     }
 
+    [Fact]
+    public async Task KillingTheSiloOfABusyTenantDuringABurstLosesNoMoneyAndEveryAcceptedSubmissionIsAJob()
+    {
+        var database = TestDatabases.Create("tenantkill");
+        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        Dictionary<string, string> Billing(Dictionary<string, string> settings)
+        {
+            settings["Billing:ReservationCheckSeconds"] = "1"; // a submission that died with its silo is released soon
+            settings["Billing:ReservationGraceSeconds"] = "2";
+            return settings;
+        }
+
+        using var a = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-a")));
+        using var b = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,gpu", blobs), "gpu-b")));
+        var silos = new[] { a, b };
+        var (tenant, key, _) = await new ApiClient(b.Http).CreateTenantAsync("pro"); // activated on b, where it was called
+        var before = (await (await new ApiClient(a.Http).GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("balance").GetInt64();
+        var host = await TenantSiloAsync(a, silos);
+        var survivor = silos.Single(s => s != host);
+
+        // A burst of admissions from both silos' APIs; the tenant's silo dies a third of the way in.
+        const int N = 90;
+        var accepted = new ConcurrentDictionary<int, string>();
+        var refused = new ConcurrentBag<string>();
+        var sent = 0;
+        var killed = false;
+        await Parallel.ForEachAsync(Enumerable.Range(0, N), new ParallelOptions { MaxDegreeOfParallelism = 12 }, async (i, ct) =>
+        {
+            if (Interlocked.Increment(ref sent) == N / 3)
+            {
+                host.Kill();
+                Volatile.Write(ref killed, true);
+            }
+
+            // A client whose request failed (its silo died under it, or the cluster said 503) sends
+            // it again with the same Idempotency-Key: it gets the job that request made, if any.
+            for (var attempt = 0; attempt < 40; attempt++)
+            {
+                var via = Volatile.Read(ref killed) ? survivor : silos[i % 2];
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(new { model = "identity", input = Convert.ToBase64String(new byte[64]), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed = 40_000 + i } }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                request.Headers.Add("Idempotency-Key", $"burst-{i}");
+                try
+                {
+                    using var response = await via.Http.SendAsync(request, ct);
+                    var body = await response.Content.ReadAsStringAsync(ct);
+                    Assert.True((int)response.StatusCode < 500 || response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable, $"submission {i}: {(int)response.StatusCode} {body}");
+                    if (response.IsSuccessStatusCode)
+                    {
+                        accepted[i] = JsonDocument.Parse(body).RootElement.GetProperty("id").GetString()!;
+                        return;
+                    }
+
+                    if (response.StatusCode != System.Net.HttpStatusCode.ServiceUnavailable)
+                    {
+                        refused.Add($"{(int)response.StatusCode} {body}"); // a definite no (e.g. a lapsed key: never charged)
+                        return;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                    Volatile.Write(ref killed, true); // sent to the silo as it died
+                }
+
+                await Task.Delay(500, ct);
+            }
+
+            refused.Add($"submission {i}: no answer after 40 tries");
+        });
+
+        Assert.DoesNotContain(refused, r => r.Contains("no answer", StringComparison.Ordinal));
+        Assert.All(refused, r => Assert.StartsWith("409", r, StringComparison.Ordinal)); // only a lapsed key may be refused
+        Assert.True(accepted.Count >= N / 3, $"only {accepted.Count} of {N} accepted ({string.Join(",", refused)})");
+        var api = new ApiClient(survivor.Http);
+        var finished = new List<JsonElement>();
+        foreach (var id in accepted.Values)
+        {
+            finished.Add(await api.WaitAsync(key, id, seconds: 180)); // every 2xx is a job, and it runs
+        }
+
+        Assert.All(finished, j => Assert.Equal("succeeded", j.GetProperty("status").GetString()));
+
+        // Money: reservations all closed (the ones whose submission died with the silo released by
+        // the tenant's reminder), each accepted job charged once, the ledger equal to the balances.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        JsonElement usage;
+        do
+        {
+            usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
+            if (usage.GetProperty("reservations").GetInt32() == 0)
+            {
+                break;
+            }
+
+            await Task.Delay(250);
+        }
+        while (clock.Elapsed < TimeSpan.FromSeconds(60));
+
+        using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
+        var ledger = await (await survivor.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(usage.GetProperty("reservations").GetInt32() == 0, $"open reservations: {usage}\n{ledger}\n{survivor.Output[^Math.Min(6000, survivor.Output.Length)..]}");
+        Assert.True(ledger.GetProperty("consistent").GetBoolean(), ledger.ToString());
+        var entries = ledger.GetProperty("entries").EnumerateArray().ToList();
+        var settled = entries.Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()).ToList();
+        Assert.Equal(accepted.Values.Order(), settled.Order()); // each accepted job charged once, nothing else charged
+        var reserved = entries.Where(e => e.GetProperty("kind").GetString() == "reserve").Select(e => e.GetProperty("jobId").GetString()).ToList();
+        Assert.Equal(reserved.Count, reserved.Distinct().Count());
+        var released = entries.Where(e => e.GetProperty("kind").GetString() == "release").Select(e => e.GetProperty("jobId").GetString()).ToList();
+        Assert.Equal(reserved.Order(), settled.Concat(released).Order()); // every reservation closed exactly once
+        Assert.True(usage.GetProperty("balance").GetInt64() < before);
+    }
+
+    /// <summary>The silo process whose Orleans silo holds the tenant grain (from the Orleans
+    /// Dashboard's counters and /admin/silos).</summary>
+    private static async Task<SiloProcess> TenantSiloAsync(SiloProcess any, SiloProcess[] silos)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var counters = SiloFactory.AdminRequest(HttpMethod.Get, "/orleans/DashboardCounters");
+            var stats = (await (await any.Http.SendAsync(counters)).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("simpleGrainStats").EnumerateArray()
+                .Where(s => s.GetProperty("grainType").GetString()!.EndsWith(".TenantGrain", StringComparison.Ordinal) && s.GetProperty("activationCount").GetInt32() > 0)
+                .Select(s => s.GetProperty("siloAddress").GetString()).ToList();
+            using var list = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/silos");
+            var members = (await (await any.Http.SendAsync(list)).Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().ToList();
+            if (stats.Count == 1)
+            {
+                var pid = members.Single(m => m.GetProperty("siloId").GetString() == stats[0]).GetProperty("processId").GetInt32();
+                return silos.Single(s => s.ProcessId == pid);
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), $"the tenant grain's silo is not known: {string.Join(",", stats)}");
+            await Task.Delay(500);
+        }
+    }
+
     private static Dictionary<string, string> Settings(string database, string roles, string? blobs = null)
     {
         var settings = new Dictionary<string, string>

@@ -21,6 +21,8 @@ public sealed class SiloProcess : IDisposable
 
     public string Url { get; }
 
+    public int ProcessId => _process.Id;
+
     public HttpClient Http { get; }
 
     public string Output
