@@ -229,6 +229,120 @@ public sealed class ClusterProcessTests
         Assert.True(usage.GetProperty("balance").GetInt64() < before);
     }
 
+    [Fact]
+    public async Task ARedisRestartDuringLoadLosesNoAcceptedJobAndTheClusterRecoversByItself()
+    {
+        var database = TestDatabases.Create("redis");
+        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        var port = Actors.Silo.Cluster.SiloIdentity.FreePort();
+        var redisData = Directory.CreateTempSubdirectory("actors-redis-").FullName;
+        var redis = StartRedis(port, redisData);
+        try
+        {
+            Dictionary<string, string> OnOurRedis(Dictionary<string, string> settings)
+            {
+                settings["Cluster:Redis"] = $"127.0.0.1:{port}";
+                return settings;
+            }
+
+            using var a = await SiloProcess.StartAsync(OnOurRedis(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-a")));
+            using var b = await SiloProcess.StartAsync(OnOurRedis(Gpu(Settings(database, "gpu", blobs), "gpu-b")));
+            var api = new ApiClient(a.Http);
+            var (_, key, _) = await api.CreateTenantAsync("enterprise");
+
+            // Load: a job every 100 ms through the API; Redis is killed (SIGKILL) after 15 of them and
+            // restarted 2 s later from its append-only file, as a Redis kept for membership is run.
+            var accepted = new ConcurrentBag<string>();
+            var answers = new ConcurrentBag<int>();
+            var restartedAt = TimeSpan.Zero;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            for (var i = 0; i < 60; i++)
+            {
+                if (i == 15)
+                {
+                    redis.Kill();
+                    await redis.WaitForExitAsync();
+                    await Task.Delay(2000);
+                    redis = StartRedis(port, redisData);
+                    restartedAt = clock.Elapsed;
+                }
+
+                using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(new { model = "identity", input = Convert.ToBase64String(new byte[64]), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed = 50_000 + i } }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+                using var response = await a.Http.SendAsync(request);
+                answers.Add((int)response.StatusCode);
+                Assert.True((int)response.StatusCode < 500 || (int)response.StatusCode == 503, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                if (response.IsSuccessStatusCode)
+                {
+                    accepted.Add((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!);
+                }
+
+                await Task.Delay(100);
+            }
+
+            foreach (var id in accepted)
+            {
+                Assert.Equal("succeeded", (await api.WaitAsync(key, id, seconds: 120)).GetProperty("status").GetString());
+            }
+
+            // Recovered: a new silo can join through the restarted Redis and the cluster sees all three.
+            using var c = await SiloProcess.StartAsync(OnOurRedis(Settings(database, "api", blobs)));
+            var joined = clock.Elapsed;
+            var alive = 0;
+            while (clock.Elapsed - joined < TimeSpan.FromSeconds(60))
+            {
+                using var list = SiloFactory.AdminRequest(HttpMethod.Get, "/admin/silos");
+                alive = (await (await c.Http.SendAsync(list)).Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Count(m => m.GetProperty("status").GetString() == "alive");
+                if (alive == 3)
+                {
+                    break;
+                }
+
+                await Task.Delay(250);
+            }
+
+            Assert.True(alive == 3, $"after the Redis restart the new silo sees {alive} alive silos:\n{a.Output[^Math.Min(4000, a.Output.Length)..]}");
+            var recovered = clock.Elapsed - restartedAt;
+            var (c2, c3) = (new ApiClient(c.Http), accepted.Count);
+            Assert.Equal("succeeded", (await c2.WaitAsync(key, (await c2.SubmitOkAsync(key, new { model = "identity", input = Convert.ToBase64String(new byte[64]), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed = 59_999 } })).GetProperty("id").GetString()!)).GetProperty("status").GetString());
+            TestContext.Current.TestOutputHelper?.WriteLine($"redis restart: {c3} of 60 accepted, answers {string.Join(",", answers.GroupBy(x => x).Select(g => $"{g.Key}x{g.Count()}"))}; a new silo joined and saw 3 alive {recovered.TotalSeconds:0.0} s after Redis came back");
+        }
+        finally
+        {
+            redis.Kill();
+            redis.Dispose();
+        }
+    }
+
+    /// <summary>A Redis on <paramref name="port"/> keeping an append-only file (fsync on every write)
+    /// in <paramref name="dir"/>, so a restart finds the membership it had.</summary>
+    private static System.Diagnostics.Process StartRedis(int port, string dir)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { "--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", dir },
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        var process = System.Diagnostics.Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        for (var i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new System.Net.Sockets.TcpClient("127.0.0.1", port);
+                return process;
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Thread.Sleep(50);
+            }
+        }
+
+        throw new InvalidOperationException($"redis-server did not listen on {port}");
+    }
+
     /// <summary>The silo process whose Orleans silo holds the tenant grain (from the Orleans
     /// Dashboard's counters and /admin/silos).</summary>
     private static async Task<SiloProcess> TenantSiloAsync(SiloProcess any, SiloProcess[] silos)
