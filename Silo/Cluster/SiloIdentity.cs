@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Actors.Grains.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -52,14 +50,7 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options, IServiceProvi
     }
 
     /// <summary>A 127.0.0.1 port nothing listens on right now.</summary>
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    public static int FreePort() => Actors.Runtime.LoopbackPorts.Free();
 
     /// <summary>A listening address as a client on this machine reaches it (a wildcard host → 127.0.0.1).</summary>
     public static string Loopback(string address) =>

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using Actors.Grains.Hosting;
 using Actors.Runtime.OrleansProviders;
 using Actors.Runtime.Storage;
@@ -23,7 +21,7 @@ internal static class GrainsSilo
         builder.UseOrleans(silo =>
         {
             var id = "g" + Guid.NewGuid().ToString("N")[..10];
-            silo.UseLocalhostClustering(FreePort(), FreePort(), serviceId: "grains-tests", clusterId: id);
+            silo.UseLocalhostClustering(Actors.Runtime.LoopbackPorts.Free(), Actors.Runtime.LoopbackPorts.Free(), serviceId: "grains-tests", clusterId: id);
             silo.UseSqliteStore(sqlitePath, "grains-tests");
             silo.Configure<ReminderOptions>(r => r.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.AddActorsGrains();
@@ -33,12 +31,4 @@ internal static class GrainsSilo
         return host;
     }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 }

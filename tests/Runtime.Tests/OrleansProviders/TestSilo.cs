@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Actors.Runtime.OrleansProviders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +24,7 @@ public static class TestSilo
         builder.Logging.ClearProviders();
         builder.UseOrleans(silo =>
         {
-            var (siloPort, gatewayPort) = (FreePort(), FreePort());
+            var (siloPort, gatewayPort) = (Actors.Runtime.LoopbackPorts.Free(), Actors.Runtime.LoopbackPorts.Free());
             silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (serviceId, serviceId));
             if (redis is null)
             {
@@ -60,12 +59,4 @@ public static class TestSilo
         host.Dispose();
     }
 
-    public static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
 }
