@@ -4,7 +4,7 @@ using Actors.Fleet.Policies;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
-using Actors.Runtime.Queue;
+using Actors.Grains.Jobs;
 
 namespace Actors.Fleet.Simulation;
 

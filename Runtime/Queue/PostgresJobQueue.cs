@@ -1,3 +1,4 @@
+using Actors.Grains.Jobs;
 using Npgsql;
 
 namespace Actors.Runtime.Queue;

@@ -1,3 +1,4 @@
+using Actors.Grains.Jobs;
 using Actors.Runtime.Storage;
 using Microsoft.Data.Sqlite;
 

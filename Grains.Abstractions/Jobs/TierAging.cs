@@ -1,4 +1,4 @@
-namespace Actors.Runtime.Queue;
+namespace Actors.Grains.Jobs;
 
 /// <summary>Priority with aging in one number: a job is ordered by its enqueue time minus its
 /// tier's head start. A Pro job enqueued now goes ahead of Free jobs enqueued in the last two
