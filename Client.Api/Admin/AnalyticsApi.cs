@@ -1,6 +1,6 @@
 using System.Globalization;
 using Actors.Grains.Billing;
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

@@ -3,7 +3,7 @@ using Actors.Grains;
 using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
-using Actors.Runtime.Queue;
+using Actors.Storage.Queue;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -1,7 +1,7 @@
 using Actors.Grains;
 using Actors.Grains.Billing;
 using Actors.Grains.Tenants;
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

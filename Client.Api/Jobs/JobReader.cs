@@ -3,8 +3,8 @@ using System.Text.Json;
 using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Jobs;
-using Actors.Runtime.Blobs;
-using Actors.Runtime.Queue;
+using Actors.Storage.Blobs;
+using Actors.Storage.Queue;
 
 namespace Actors.Client.Api.Jobs;
 

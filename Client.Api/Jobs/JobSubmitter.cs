@@ -9,7 +9,7 @@ using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
-using Actors.Runtime.Blobs;
+using Actors.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -86,7 +86,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         // The autoscaler's overflow rule: this tier's jobs wait too long, refuse new ones for now.
         if (await pool.RefusingUntilAsync(caller.Tier) is { } until)
         {
-            Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
+            Actors.Storage.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
             await CountRefusalAsync(caller.TenantId, "server_busy");
             var busy = new SubmissionException(StatusCodes.Status503ServiceUnavailable, "server_busy",
                 $"{caller.Tier} jobs are waiting longer than the plan allows; try again in a little while");
@@ -99,7 +99,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         var admission = await grains.GetGrain<ITenantGrain>(caller.TenantId).AdmitAsync(jobId, manifest.Name, mayRepeat: idempotencyKey is not null);
         if (!admission.Admitted)
         {
-            Actors.Runtime.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
+            Actors.Storage.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
             await CountRefusalAsync(caller.TenantId, admission.Code ?? "refused");
             throw Refusal(admission);
         }
@@ -128,8 +128,8 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
             throw Lapsed(lapsed); // closed between the replay check and now
         }
 
-        Actors.Runtime.Diagnostics.ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
-        Actors.Runtime.Diagnostics.ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
+        Actors.Storage.Diagnostics.ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
+        Actors.Storage.Diagnostics.ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
         return (job, replayed, admission);
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Jobs;
-using Actors.Runtime.Blobs;
+using Actors.Storage.Blobs;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;

@@ -3,7 +3,7 @@ using System.Text;
 using Actors.Grains;
 using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 using Microsoft.Extensions.Logging;
 
@@ -70,7 +70,7 @@ public sealed partial class WebhookDispatcher(SqlStore store, IGrainFactory grai
         var attempt = attempts + 1;
         var now = time.GetUtcNow();
         var outcome = error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "pending";
-        Actors.Runtime.Diagnostics.ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "retry"));
+        Actors.Storage.Diagnostics.ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "retry"));
         var next = error is null || attempt >= MaxAttempts ? now : now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)];
         if (error is not null)
         {

@@ -1,7 +1,7 @@
 using Actors.Grains.Jobs;
-using Actors.Runtime.Blobs;
-using Actors.Runtime.Cache;
-using Actors.Runtime.Queue;
+using Actors.Storage.Blobs;
+using Actors.Storage.Cache;
+using Actors.Storage.Queue;
 
 namespace Actors.Grains.Cluster;
 

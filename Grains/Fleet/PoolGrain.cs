@@ -2,8 +2,8 @@ using Actors.Fleet.Policies;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
-using Actors.Runtime.Diagnostics;
-using Actors.Runtime.Queue;
+using Actors.Storage.Diagnostics;
+using Actors.Storage.Queue;
 using Actors.Grains.Jobs;
 
 namespace Actors.Grains.Fleet;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Actors.Runtime.Diagnostics;
+using Actors.Storage.Diagnostics;
 
 namespace Actors.Grains.Hosting;
 

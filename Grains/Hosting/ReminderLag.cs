@@ -1,4 +1,4 @@
-using Actors.Runtime.Diagnostics;
+using Actors.Storage.Diagnostics;
 
 namespace Actors.Grains.Hosting;
 

@@ -1,5 +1,5 @@
-using Actors.Runtime.OrleansProviders;
-using Actors.Runtime.Sql;
+using Actors.Storage.OrleansProviders;
+using Actors.Storage.Sql;
 using Dapper;
 using Microsoft.Extensions.Options;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;

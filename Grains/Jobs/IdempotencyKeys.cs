@@ -1,4 +1,4 @@
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 
 namespace Actors.Grains.Jobs;

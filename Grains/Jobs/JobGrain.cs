@@ -1,4 +1,4 @@
-using Actors.Runtime.Diagnostics;
+using Actors.Storage.Diagnostics;
 
 namespace Actors.Grains.Jobs;
 
@@ -25,7 +25,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         }
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));
-        await services.Queue.EnqueueAsync(new Runtime.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
+        await services.Queue.EnqueueAsync(new Actors.Storage.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
         services.Signal.Notify(request.Model);
         return queued;
     }

@@ -1,5 +1,5 @@
 using Actors.Grains.Jobs;
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 
 namespace Actors.Grains.Jobs;

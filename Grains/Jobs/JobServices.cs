@@ -1,5 +1,5 @@
-using Actors.Runtime.Cache;
-using Actors.Runtime.Queue;
+using Actors.Storage.Cache;
+using Actors.Storage.Queue;
 
 namespace Actors.Grains.Jobs;
 

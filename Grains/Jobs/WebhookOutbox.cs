@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Actors.Runtime.Sql;
+using Actors.Storage.Sql;
 using Dapper;
 
 namespace Actors.Grains.Jobs;

@@ -539,7 +539,7 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
         entries.Add(settleEntry);
         var planId = plan.Id;
         var model = job.Model;
-        _afterWrite.Add(() => Actors.Runtime.Diagnostics.ActorsMetrics.CreditsConsumed.Add(charge,
+        _afterWrite.Add(() => Actors.Storage.Diagnostics.ActorsMetrics.CreditsConsumed.Add(charge,
             new KeyValuePair<string, object?>("plan", planId), new KeyValuePair<string, object?>("model", model)));
         r = r with { Book = settled, OverageThisPeriod = r.OverageThisPeriod + overage, OverageSettled = r.OverageSettled + overage };
         if (overage > 0 && plan.OverageUsdPerCredit > 0 && r.CustomerId is { } customer)

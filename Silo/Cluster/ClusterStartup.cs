@@ -1,7 +1,7 @@
 using Actors.Grains.Cluster;
 using Actors.Grains.Fleet;
 using Actors.Grains.Tenants;
-using Actors.Runtime;
+using Actors.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;

@@ -3,7 +3,7 @@ using Actors.Client.Api.Webhooks;
 using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Runtime.Queue;
+using Actors.Storage.Queue;
 
 namespace Actors.Silo.Cluster;
 

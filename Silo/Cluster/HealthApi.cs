@@ -1,4 +1,4 @@
-using Actors.Runtime;
+using Actors.Storage;
 using Actors.Silo.Inference;
 using Microsoft.Extensions.Options;
 

@@ -3,8 +3,8 @@ using Actors.Client.Api.Auth;
 using Actors.Client.Api.Models;
 using Actors.Grains;
 using Actors.Grains.Instances;
-using Actors.Runtime.Diagnostics;
-using Actors.Runtime.Queue;
+using Actors.Storage.Diagnostics;
+using Actors.Storage.Queue;
 
 namespace Actors.Silo.Cluster;
 

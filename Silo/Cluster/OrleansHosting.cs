@@ -1,6 +1,6 @@
 using System.Net;
 using Actors.Grains.Hosting;
-using Actors.Runtime.OrleansProviders;
+using Actors.Storage.OrleansProviders;
 using Actors.Client.Api.Auth;
 using Orleans.Configuration;
 using Orleans.Dashboard;
@@ -13,7 +13,7 @@ namespace Actors.Silo.Cluster;
 /// state through Persistence.AdoNet on the SQLite file (invariant System.Data.SQLite) and
 /// reminders in it through our <see cref="SqliteReminderTable"/>. Cluster: silos meet through
 /// Redis; grain state and reminders in PostgreSQL (Persistence.AdoNet, Reminders.AdoNet). The
-/// providers' tables and queries are our migrations' (Runtime/Storage/Migrations).</summary>
+/// providers' tables and queries are our migrations' (Storage/Schema/Migrations).</summary>
 internal static class OrleansHosting
 {
     public static WebApplicationBuilder AddOrleansSilo(this WebApplicationBuilder builder, ClusterOptions o)

@@ -50,7 +50,7 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options, IServiceProvi
     }
 
     /// <summary>A 127.0.0.1 port nothing listens on right now.</summary>
-    public static int FreePort() => Actors.Runtime.LoopbackPorts.Free();
+    public static int FreePort() => Actors.Storage.LoopbackPorts.Free();
 
     /// <summary>A listening address as a client on this machine reaches it (a wildcard host → 127.0.0.1).</summary>
     public static string Loopback(string address) =>

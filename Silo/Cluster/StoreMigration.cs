@@ -1,4 +1,4 @@
-using Actors.Runtime;
+using Actors.Storage;
 
 namespace Actors.Silo.Cluster;
 

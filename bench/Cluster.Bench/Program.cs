@@ -79,7 +79,7 @@ static string CreateDatabaseMigrated(string server, string prefix)
 {
     var cs = CreateDatabase(server, prefix);
     using var dataSource = NpgsqlDataSource.Create(cs);
-    Actors.Runtime.Storage.SchemaMigrator.PostgresAsync(dataSource).GetAwaiter().GetResult();
+    Actors.Storage.Schema.SchemaMigrator.PostgresAsync(dataSource).GetAwaiter().GetResult();
     return cs;
 }
 

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Actors.Runtime.Queue;
+using Actors.Storage.Queue;
 using Npgsql;
 
 namespace Actors.Cluster.Bench;

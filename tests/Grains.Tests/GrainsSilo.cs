@@ -1,6 +1,6 @@
 using Actors.Grains.Hosting;
-using Actors.Runtime.OrleansProviders;
-using Actors.Runtime.Storage;
+using Actors.Storage.OrleansProviders;
+using Actors.Storage.Schema;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -21,7 +21,7 @@ internal static class GrainsSilo
         builder.UseOrleans(silo =>
         {
             var id = "g" + Guid.NewGuid().ToString("N")[..10];
-            silo.UseLocalhostClustering(Actors.Runtime.LoopbackPorts.Free(), Actors.Runtime.LoopbackPorts.Free(), serviceId: "grains-tests", clusterId: id);
+            silo.UseLocalhostClustering(Actors.Storage.LoopbackPorts.Free(), Actors.Storage.LoopbackPorts.Free(), serviceId: "grains-tests", clusterId: id);
             silo.UseSqliteStore(sqlitePath, "grains-tests");
             silo.Configure<ReminderOptions>(r => r.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.AddActorsGrains();

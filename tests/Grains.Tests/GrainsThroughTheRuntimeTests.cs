@@ -1,9 +1,9 @@
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Runtime;
-using Actors.Runtime.Blobs;
-using Actors.Runtime.Cache;
-using Actors.Runtime.Queue;
+using Actors.Storage;
+using Actors.Storage.Blobs;
+using Actors.Storage.Cache;
+using Actors.Storage.Queue;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -11,7 +11,7 @@ namespace Actors.Grains.Tests;
 
 /// <summary>The grains on real Orleans silos (SQLite file), with a clock the test moves. Reminder
 /// ticks are delivered by calling the grain's handler, in the test's time; that Orleans delivers
-/// registered reminders is shown in Runtime.Tests.</summary>
+/// registered reminders is shown in Storage.Tests.</summary>
 public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actors-grains-").FullName;

@@ -134,7 +134,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
         var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
         await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
-        await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().EnqueueAsync(new Actors.Runtime.Queue.QueuedJob("job-free", "segmentation", (int)Actors.Grains.Tenants.Tier.Free));
+        await services.GetRequiredService<Actors.Storage.Queue.IJobQueue>().EnqueueAsync(new Actors.Storage.Queue.QueuedJob("job-free", "segmentation", (int)Actors.Grains.Tenants.Tier.Free));
 
         _time.Advance(TimeSpan.FromSeconds(60));
         Assert.False((await pool.TickAsync()).Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow())); // at 60 s: not yet
@@ -144,7 +144,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         Assert.False(busy.Refusing(Actors.Grains.Tenants.Tier.Pro, _time.GetUtcNow()));
         Assert.Contains(busy.Recent, e => e.Kind == "refuse" && e.Reason.Contains("server busy", StringComparison.Ordinal));
 
-        await services.GetRequiredService<Actors.Runtime.Queue.IJobQueue>().RemoveAsync("job-free");
+        await services.GetRequiredService<Actors.Storage.Queue.IJobQueue>().RemoveAsync("job-free");
         _time.Advance(TimeSpan.FromSeconds(16)); // past the refusal's few ticks, nothing waiting
         Assert.False((await pool.TickAsync()).Refusing(Actors.Grains.Tenants.Tier.Free, _time.GetUtcNow()));
     }

@@ -112,7 +112,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         await first.SubmitAsync(request);
         await first.StartAsync("gpu-1", 1);
         await first.SucceedAsync(1, new JobResult("out", null, false, 5));
-        await services.GetRequiredService<Runtime.Cache.ResultCache>().PutAsync(request.CacheKey, "diffusion", new JobResult("out", null, false, 5));
+        await services.GetRequiredService<Actors.Storage.Cache.ResultCache>().PutAsync(request.CacheKey, "diffusion", new JobResult("out", null, false, 5));
 
         Assert.True((await tenant.AdmitAsync("second", "diffusion", false)).Admitted);
         var second = await silo.GetGrain<IJobGrain>("second").SubmitAsync(request);

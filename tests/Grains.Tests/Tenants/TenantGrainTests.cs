@@ -1,5 +1,5 @@
 using Actors.Grains.Tenants;
-using Actors.Runtime;
+using Actors.Storage;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;

@@ -388,7 +388,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
 
         // The first request is admitted (credits held, key claimed), then its input cannot be
         // stored (a directory sits where the blob goes): the job never reaches its grain.
-        var blobs = cluster.A.Services.GetRequiredService<Actors.Runtime.Blobs.BlobStore>();
+        var blobs = cluster.A.Services.GetRequiredService<Actors.Storage.Blobs.BlobStore>();
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input));
         var blocker = Directory.CreateDirectory(Path.Combine(blobs.Root, hash[..2], hash[2..])).FullName;
         using (var lost = await Api.SubmitAsync(key, body, idempotencyKey: "lost-" + tenant))

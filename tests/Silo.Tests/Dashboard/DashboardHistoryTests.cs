@@ -1,5 +1,5 @@
 using Actors.Client.Api.Dashboard;
-using Actors.Runtime;
+using Actors.Storage;
 
 namespace Actors.Silo.Tests.Dashboard;
 
