@@ -11,9 +11,29 @@ internal sealed class ClusterMembers(IClusterMembershipService membership, ISilo
     public IReadOnlyList<SiloEntry> List() =>
         [.. membership.CurrentSnapshot.Members.Values.OrderBy(m => m.SiloAddress.ToParsableString(), StringComparer.Ordinal).Select(Entry)];
 
-    /// <summary>The HTTP address of the live silo serving <paramref name="instanceId"/>, or null.</summary>
-    public string? HttpOf(string instanceId) =>
-        List().Where(s => s.Gpu == instanceId && s.Status == "alive" && s.Address.Length > 0).Select(s => s.Address).LastOrDefault();
+    /// <summary>The HTTP address of the live silo serving <paramref name="instanceId"/>, or null.
+    /// A silo's metadata reaches this silo a moment after the silo itself (a control silo that has
+    /// just started has not heard from every silo yet): while some live silo has told nothing,
+    /// this waits (up to 10 s) before saying there is none.</summary>
+    public async Task<string?> HttpOfAsync(string instanceId, CancellationToken cancellationToken)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var silos = List();
+            if (silos.Where(s => s.Gpu == instanceId && s.Status == "alive" && s.Address.Length > 0).Select(s => s.Address).LastOrDefault() is { } found)
+            {
+                return found;
+            }
+
+            if (!silos.Any(s => s.Status == "alive" && s.Roles.Length == 0) || clock.Elapsed > TimeSpan.FromSeconds(10))
+            {
+                return null;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+    }
 
     /// <summary>True if membership has declared <paramref name="siloId"/> dead (a silo it does not
     /// know is not assumed dead: its leases lapse on their own).</summary>

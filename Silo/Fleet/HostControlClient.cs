@@ -16,8 +16,8 @@ internal sealed class HostControlClient(ClusterMembers members, SiloIdentity sil
 
     /// <summary>The base address of the live silo serving <paramref name="instanceId"/>: "" for this
     /// process, null when none is alive.</summary>
-    public Task<string?> FindAsync(string instanceId, CancellationToken cancellationToken) =>
-        Task.FromResult(silo.InstanceId == instanceId && services.GetService<GpuHost>() is not null ? "" : members.HttpOf(instanceId));
+    public async Task<string?> FindAsync(string instanceId, CancellationToken cancellationToken) =>
+        silo.InstanceId == instanceId && services.GetService<GpuHost>() is not null ? "" : await members.HttpOfAsync(instanceId, cancellationToken);
 
     public async Task<HostStatus> GetAsync(string baseUrl, CancellationToken cancellationToken)
     {
