@@ -15,7 +15,7 @@ public interface IJobGrain : IGrainWithStringKey
     Task<JobSnapshot> StartAsync(string instanceId, int attempt);
 
     /// <summary>Back to the queue (its lease lapsed); the attempt stays counted.</summary>
-    Task<JobSnapshot> RequeueAsync(string reason);
+    Task<JobSnapshot> RequeueAsync(string reason, int attempt);
 
     /// <summary>Accepted only from the running attempt <paramref name="attempt"/>.</summary>
     Task<JobSnapshot> SucceedAsync(int attempt, JobResult result);

@@ -10,7 +10,9 @@ public abstract record JobCommand
 
     public sealed record Start(string InstanceId, int Attempt) : JobCommand;
 
-    public sealed record Requeue(string Reason) : JobCommand;
+    /// <summary>Back to the queue because attempt <paramref name="Attempt"/> lost its lease; a
+    /// requeue for an older attempt than the job's (a late one) changes nothing.</summary>
+    public sealed record Requeue(string Reason, int? Attempt = null) : JobCommand;
 
     public sealed record Succeed(int Attempt, JobResult Result) : JobCommand;
 

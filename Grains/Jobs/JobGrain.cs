@@ -45,7 +45,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         return await ApplyAsync(new JobCommand.Start(instanceId, attempt));
     }
 
-    public Task<JobSnapshot> RequeueAsync(string reason) => ApplyAsync(new JobCommand.Requeue(reason));
+    public Task<JobSnapshot> RequeueAsync(string reason, int attempt) => ApplyAsync(new JobCommand.Requeue(reason, attempt));
 
     public Task<JobSnapshot> SucceedAsync(int attempt, JobResult result) => ApplyAsync(new JobCommand.Succeed(attempt, result));
 

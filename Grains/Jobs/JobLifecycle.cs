@@ -25,8 +25,10 @@ public static class JobLifecycle
             case JobCommand.Start c when s == JobStatus.Running && job.InstanceId == c.InstanceId && job.Attempts == c.Attempt:
                 return job;
 
-            case JobCommand.Requeue c when s == JobStatus.Running:
+            case JobCommand.Requeue c when s == JobStatus.Running && (c.Attempt is null || c.Attempt == job.Attempts):
                 return job with { Status = JobStatus.Queued, InstanceId = null, Reason = c.Reason };
+            case JobCommand.Requeue c when s is JobStatus.Running or JobStatus.Queued && c.Attempt < job.Attempts:
+                return job; // a late requeue of an attempt that is over: the newer one stands
             case JobCommand.Requeue when s == JobStatus.Queued && job.Attempts > 0:
                 return job;
 

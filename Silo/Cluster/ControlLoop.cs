@@ -74,11 +74,11 @@ internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queu
             {
                 if (lapsed.Requeued)
                 {
-                    await job.RequeueAsync($"lease lapsed on attempt {lapsed.Attempts}");
+                    await job.RequeueAsync($"lease lapsed on attempt {lapsed.Attempts}", lapsed.Attempts);
                 }
                 else
                 {
-                    await job.FailAsync(lapsed.Failure ?? "lease lapsed; out of attempts", null);
+                    await job.FailAsync(lapsed.Failure ?? "lease lapsed; out of attempts", lapsed.Attempts);
                     await queue.RemoveAsync(lapsed.JobId);
                 }
             }

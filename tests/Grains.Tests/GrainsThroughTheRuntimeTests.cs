@@ -66,9 +66,12 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
         var job = (await SiloAsync()).GetGrain<IJobGrain>("job-1");
         await job.SubmitAsync(Request());
         await job.StartAsync("gpu-1", 1);
-        await job.RequeueAsync("gpu-1 missed its heartbeats");
+        await job.RequeueAsync("gpu-1 missed its heartbeats", 1);
+        Assert.Equal(JobStatus.Queued, (await job.RequeueAsync("gpu-1 missed its heartbeats", 1)).Status); // repeated
         await job.StartAsync("gpu-2", 2);
         await Assert.ThrowsAsync<InvalidTransitionException>(() => job.SucceedAsync(1, new JobResult("stale", null, false))); // the first host, too late
+        Assert.Equal((JobStatus.Running, 2), ((await job.RequeueAsync("late recovery of attempt 1", 1)).Status, 2)); // a late requeue of attempt 1 leaves attempt 2 running
+        Assert.Equal(JobStatus.Running, (await job.GetAsync()).Status);
         var done = await job.SucceedAsync(2, new JobResult("sha256:abc", null, false));
         var again = await job.SucceedAsync(2, new JobResult("sha256:abc", null, false)); // a retried completion changes nothing
 

@@ -16,7 +16,8 @@ public sealed class JobLifecycleTests
     [
         new JobCommand.Submit(R1), new JobCommand.Submit(Request("t2", 2)), new JobCommand.SubmitFromCache(R1, A with { CacheHit = true }),
         new JobCommand.Start("i1", 1), new JobCommand.Start("i2", 2), new JobCommand.Start("i1", 3),
-        new JobCommand.Requeue("instance i1 down"), new JobCommand.Succeed(1, A), new JobCommand.Succeed(2, B),
+        new JobCommand.Requeue("instance i1 down"), new JobCommand.Requeue("lease lapsed", 1), new JobCommand.Requeue("lease lapsed", 2),
+        new JobCommand.Succeed(1, A), new JobCommand.Succeed(2, B),
         new JobCommand.Fail("model error", 1), new JobCommand.Fail("out of attempts"), new JobCommand.Cancel(), new JobCommand.Expire(),
         new JobCommand.Abandon("never arrived"),
     ];
@@ -46,6 +47,9 @@ public sealed class JobLifecycleTests
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(queued, new JobCommand.Submit(Request("t2", 0)), T0));
 
         var running = JobLifecycle.Apply(queued, new JobCommand.Start("i", 1), T0);
+        var again = JobLifecycle.Apply(JobLifecycle.Apply(running, new JobCommand.Requeue("lapsed", 1), T0), new JobCommand.Start("j", 2), T0);
+        Assert.Same(again, JobLifecycle.Apply(again, new JobCommand.Requeue("late recovery of attempt 1", 1), T0)); // the newer attempt stands
+        Assert.Equal(JobStatus.Queued, JobLifecycle.Apply(again, new JobCommand.Requeue("lapsed", 2), T0).Status);
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Succeed(2, A), T0)); // a stale or future attempt
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Fail("late", 2), T0));
         var done = JobLifecycle.Apply(running, new JobCommand.Succeed(1, B), T0);
