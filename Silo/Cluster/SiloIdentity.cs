@@ -18,9 +18,7 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options, IServiceProvi
     /// instance's host.</summary>
     public string SiloId => _siloId ??= services.GetRequiredService<ILocalSiloDetails>().SiloAddress.ToParsableString();
 
-    public string InstanceId { get; } = options.Value.InstanceId is { Length: > 0 } instance
-        ? instance
-        : $"local-{Environment.MachineName.ToLowerInvariant()}";
+    public string InstanceId { get; } = InstanceOf(options.Value);
 
     public string Roles { get; } = string.Join(',', options.Value.RoleSet.Order(StringComparer.Ordinal));
 
@@ -38,7 +36,7 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options, IServiceProvi
         };
         if (options.Has("gpu"))
         {
-            metadata[InstanceKey] = options.InstanceId is { Length: > 0 } instance ? instance : $"local-{Environment.MachineName.ToLowerInvariant()}";
+            metadata[InstanceKey] = InstanceOf(options);
         }
 
         if (http is { Length: > 0 })
@@ -48,6 +46,10 @@ public sealed class SiloIdentity(IOptions<ClusterOptions> options, IServiceProvi
 
         return metadata;
     }
+
+    /// <summary>The instance a gpu silo serves: Cluster:InstanceId, or "local-{machine name}".</summary>
+    public static string InstanceOf(ClusterOptions options) =>
+        options.InstanceId is { Length: > 0 } instance ? instance : $"local-{Environment.MachineName.ToLowerInvariant()}";
 
     /// <summary>A 127.0.0.1 port nothing listens on right now.</summary>
     public static int FreePort() => Actors.Storage.LoopbackPorts.Free();
