@@ -130,7 +130,8 @@ public sealed class ClusterProcessTests
         }
 
         using var a = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-a")));
-        using var b = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,gpu", blobs), "gpu-b")));
+        // Both silos run the control role: whichever dies, the other recovers its leases.
+        using var b = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-b")));
         var silos = new[] { a, b };
         var (tenant, key, _) = await new ApiClient(b.Http).CreateTenantAsync("pro"); // activated on b, where it was called
         var before = (await (await new ApiClient(a.Http).GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>()).GetProperty("balance").GetInt64();
