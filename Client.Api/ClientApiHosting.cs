@@ -22,7 +22,6 @@ public static class ClientApiHosting
         services.AddSingleton<ModelCatalog>();
         services.AddSingleton<JobSubmitter>();
         services.AddSingleton<PoolGate>();
-        services.AddSingleton<Dashboard.DashboardHistory>();
         services.AddSingleton<Dashboard.DashboardAlerts>();
         services.AddSingleton<Dashboard.DashboardData>();
         services.AddSingleton<JobReader>();

@@ -5,11 +5,8 @@ using Actors.Grains;
 using Actors.Grains.Diagnostics;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
-using Actors.Client.Api.Webhooks;
-using Actors.Storage;
-using Actors.Storage.Sql;
-using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -119,14 +116,14 @@ internal static class AdminApi
             ? TypedResults.NoContent()
             : Problems.NotFound("key_not_found", $"tenant '{id}' has no key '{keyId}'");
 
-    internal static async Task<IResult> ListInstancesAsync(InstanceDirectory directory, TimeProvider time)
+    internal static async Task<IResult> ListInstancesAsync(IInstanceDirectory directory, TimeProvider time)
     {
         var instances = await directory.SnapshotsAsync();
         var now = time.GetUtcNow();
         return TypedResults.Ok(instances.Select(i => InstanceView.Of(i, now)));
     }
 
-    internal static async Task<IResult> ListJobsAsync(JobIndex index, string? tenant, string? status, int? limit)
+    internal static async Task<IResult> ListJobsAsync(IJobListings index, string? tenant, string? status, int? limit)
     {
         if (status is not null && (!Enum.TryParse<JobStatus>(status, true, out var parsed) || parsed == JobStatus.New))
         {
@@ -139,13 +136,8 @@ internal static class AdminApi
 
     internal static IResult ListSilos(ISiloDirectory silos) => TypedResults.Ok(silos.List());
 
-    internal static async Task<IResult> ListWebhooksAsync(SqlStore store, string? job, int? limit) =>
-        TypedResults.Ok(await store.ReadAsync(async c => (await c.QueryAsync<(string Id, string Job, string Url, string Status, long Attempts, long? LastStatus, string? LastError)>(
-            """
-            SELECT delivery_id, job_id, url, status, attempts, last_status, last_error
-            FROM webhook_deliveries WHERE (@Job IS NULL OR job_id = @Job) ORDER BY created_ms DESC LIMIT @Limit
-            """, new { Job = job, Limit = Math.Clamp(limit ?? 100, 1, 1000) }))
-            .Select(d => new WebhookDelivery(d.Id, d.Job, d.Url, d.Status, (int)d.Attempts, (int?)d.LastStatus, d.LastError)).ToList()));
+    internal static async Task<IResult> ListWebhooksAsync(IWebhookDeliveries deliveries, string? job, int? limit) =>
+        TypedResults.Ok(await deliveries.ListAsync(job, Math.Clamp(limit ?? 100, 1, 1000)));
 
     private static Tier? ParseTier(string? text) =>
         Enum.TryParse<Tier>(text, ignoreCase: true, out var tier) && Enum.IsDefined(tier) && !int.TryParse(text, out _) ? tier : null;

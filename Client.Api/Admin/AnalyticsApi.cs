@@ -1,7 +1,6 @@
 using System.Globalization;
 using Actors.Grains.Billing;
-using Actors.Storage.Sql;
-using Dapper;
+using Actors.Grains.Stores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -18,7 +17,7 @@ internal static class AnalyticsApi
     public static void MapAnalytics(this RouteGroupBuilder group) =>
         group.MapGet("/analytics", GetAsync).WithSummary("Usage analytics: jobs per day, response times, cache savings, refusals");
 
-    internal static async Task<IResult> GetAsync(HttpRequest request, SqlStore store, BillingOptions billing, TimeProvider time, CancellationToken ct)
+    internal static async Task<IResult> GetAsync(HttpRequest request, IJobListings listings, BillingOptions billing, TimeProvider time, CancellationToken ct)
     {
         var days = 7;
         if (request.Query.TryGetValue("days", out var raw) && (!int.TryParse(raw, NumberStyles.None, CultureInfo.InvariantCulture, out days) || days is < 1 or > 90))
@@ -28,27 +27,9 @@ internal static class AnalyticsApi
 
         var now = time.GetUtcNow();
         var from = new DateTimeOffset(now.UtcDateTime.Date.AddDays(1 - days), TimeSpan.Zero);
-        var report = await store.ReadAsync(async c =>
-        {
-            var perDay = (await c.QueryAsync<(long Day, string Tenant, string Model, long Jobs, long Succeeded, long Failed, long Hits)>(
-                """
-                SELECT created_ms / 86400000, tenant_id, model, count(*),
-                       sum(CASE WHEN status = 'Succeeded' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'Failed' THEN 1 ELSE 0 END), sum(cache_hit)
-                FROM jobs WHERE created_ms >= @From GROUP BY created_ms / 86400000, tenant_id, model
-                ORDER BY created_ms / 86400000 DESC, tenant_id, model
-                """, new { From = from.ToUnixTimeMilliseconds() }))
-                .Select(r => new JobsPerDay(Day(r.Day), r.Tenant, r.Model, r.Jobs, r.Succeeded, r.Failed, r.Hits)).ToList();
-            var finished = (await c.QueryAsync<(string Model, long TotalMs, long? WaitMs, double? RunMs, int CacheHit)>(
-                $"SELECT model, updated_ms - created_ms, wait_ms, run_ms, cache_hit FROM jobs WHERE status = 'Succeeded' AND created_ms >= @From LIMIT {MaxRowsForPercentiles}",
-                new { From = from.ToUnixTimeMilliseconds() })).ToList();
-            var refusals = (await c.QueryAsync<(string Day, string Tenant, string Reason, long Count)>(
-                "SELECT day, tenant_id, reason, count FROM refusals WHERE day >= @From ORDER BY day DESC, count DESC, tenant_id, reason",
-                new { From = from.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }))
-                .Select(r => new RefusalCount(r.Day, r.Tenant, r.Reason, r.Count)).ToList();
-            return (perDay, finished, refusals);
-        }, ct);
+        var report = await listings.UsageSinceAsync(from, MaxRowsForPercentiles, ct);
 
-        var times = report.finished.GroupBy(f => f.Model).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        var times = report.FinishedJobs.GroupBy(f => f.Model).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
         {
             var total = g.Select(f => f.TotalMs / 1000.0).Order().ToList();
             var wait = g.Where(f => f.WaitMs is not null).Select(f => f.WaitMs!.Value / 1000.0).Order().ToList();
@@ -56,16 +37,16 @@ internal static class AnalyticsApi
             return new ResponseTimes(g.Key, g.Count(), Round(Percentile(total, 0.5)), Round(Percentile(total, 0.95)),
                 Round(Percentile(wait, 0.5)), Round(Percentile(wait, 0.95)), Round(Percentile(run, 0.5)));
         }).ToList();
-        var hitsByModel = report.finished.Where(f => f.CacheHit == 1).GroupBy(f => f.Model).ToDictionary(g => g.Key, g => g.Count());
+        var hitsByModel = report.FinishedJobs.Where(f => f.CacheHit).GroupBy(f => f.Model).ToDictionary(g => g.Key, g => g.Count());
         var gpuSecondsSaved = hitsByModel.Sum(kv =>
-            kv.Value * (report.finished.Where(f => f.Model == kv.Key && f.RunMs is not null).Select(f => f.RunMs!.Value).DefaultIfEmpty(0).Average() / 1000));
+            kv.Value * (report.FinishedJobs.Where(f => f.Model == kv.Key && f.RunMs is not null).Select(f => f.RunMs!.Value).DefaultIfEmpty(0).Average() / 1000));
         var hits = hitsByModel.Values.Sum();
-        var cache = new CacheSavings(report.finished.Count, hits, report.finished.Count == 0 ? 0 : Math.Round((double)hits / report.finished.Count, 4),
+        var cache = new CacheSavings(report.FinishedJobs.Count, hits, report.FinishedJobs.Count == 0 ? 0 : Math.Round((double)hits / report.FinishedJobs.Count, 4),
             Round(gpuSecondsSaved), hitsByModel.Sum(kv => kv.Value * billing.PriceOf(kv.Key)));
-        return TypedResults.Ok(new AnalyticsReport(from, now, report.perDay, times, cache, report.refusals));
+        return TypedResults.Ok(new AnalyticsReport(from, now,
+            [.. report.PerDay.Select(r => new JobsPerDay(r.Date, r.TenantId, r.Model, r.Jobs, r.Succeeded, r.Failed, r.CacheHits))], times, cache,
+            [.. report.Refused.Select(r => new RefusalCount(r.Date, r.TenantId, r.Reason, r.Count))]));
     }
-
-    private static string Day(long unixDay) => DateTimeOffset.FromUnixTimeMilliseconds(unixDay * 86_400_000).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];

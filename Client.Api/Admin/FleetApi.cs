@@ -2,8 +2,8 @@ using Actors.Fleet.Providers;
 using Actors.Grains;
 using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
-using Actors.Storage.Queue;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -21,18 +21,18 @@ internal static class FleetApi
     {
         group.MapGet("/fleet", GetAsync).WithSummary("Pool, instances and queues");
         group.MapPut("/fleet/settings", SetAsync).WithSummary("Autoscale on/off, policy, min HOT, max instances, daily budget cap");
-        group.MapPost("/fleet/tick", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IPoolGrain>(PoolGrain.Key).TickAsync()))
+        group.MapPost("/fleet/tick", async (IGrainFactory grains) => TypedResults.Ok(await grains.GetGrain<IPoolGrain>(IPoolGrain.Key).TickAsync()))
             .WithSummary("One autoscaler decision now");
         group.MapPost("/instances/{id}/{action}", ActAsync).WithSummary("resume, stop or release an instance");
     }
 
-    internal static async Task<IResult> GetAsync(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time) =>
+    internal static async Task<IResult> GetAsync(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time) =>
         TypedResults.Ok(await BuildAsync(grains, directory, queue, time));
 
-    internal static async Task<FleetView> BuildAsync(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, TimeProvider time)
+    internal static async Task<FleetView> BuildAsync(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time)
     {
         var now = time.GetUtcNow();
-        var pool = await grains.GetGrain<IPoolGrain>(PoolGrain.Key).GetAsync();
+        var pool = await grains.GetGrain<IPoolGrain>(IPoolGrain.Key).GetAsync();
         var instances = await directory.SnapshotsAsync();
         var depth = (await queue.TierStatsAsync()).ToDictionary(d => d.Tier);
         var queues = Enum.GetValues<Tier>().Select(t => depth.GetValueOrDefault((int)t) is { } d
@@ -49,7 +49,7 @@ internal static class FleetApi
                 "send a JSON object with any of autoscale, policy, minHot, maxInstances, dailyBudgetUsd, clearBudget, gpuType, provider");
         }
 
-        var pool = grains.GetGrain<IPoolGrain>(PoolGrain.Key);
+        var pool = grains.GetGrain<IPoolGrain>(IPoolGrain.Key);
         var current = (await pool.GetAsync()).Settings;
         if (body.DailyBudgetUsd is not null && body.ClearBudget == true)
         {
@@ -85,7 +85,7 @@ internal static class FleetApi
         return TypedResults.Ok(await pool.ConfigureAsync(next));
     }
 
-    internal static async Task<IResult> ActAsync(string id, string action, IGrainFactory grains, InstanceDirectory directory, TimeProvider time)
+    internal static async Task<IResult> ActAsync(string id, string action, IGrainFactory grains, IInstanceDirectory directory, TimeProvider time)
     {
         if (!Actions.Contains(action))
         {

@@ -1,8 +1,7 @@
 using Actors.Grains;
 using Actors.Grains.Billing;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
-using Actors.Storage.Sql;
-using Dapper;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Builder;
@@ -68,7 +67,7 @@ internal static class AdminBillingApi
         }
     }
 
-    internal static async Task<IResult> LedgerAsync(string id, IGrainFactory grains, CreditLedger ledger, int? limit)
+    internal static async Task<IResult> LedgerAsync(string id, IGrainFactory grains, ICreditLedger ledger, int? limit)
     {
         if (await Existing(grains, id) is not { } tenant)
         {
@@ -92,14 +91,10 @@ internal static class AdminBillingApi
         });
     }
 
-    internal static async Task<IResult> OutboxAsync(SqlStore store, string? tenant, int? limit) =>
-        TypedResults.Ok(await store.ReadAsync(async c => (await c.QueryAsync<(string Id, string Tenant, string Path, string Form, string Status, int Attempts, string? Error)>(
-            """
-            SELECT outbox_id, tenant_id, path, form, status, attempts, last_error FROM stripe_outbox
-            WHERE (@Tenant IS NULL OR tenant_id = @Tenant) ORDER BY created_ms DESC LIMIT @Limit
-            """, new { Tenant = tenant, Limit = Math.Clamp(limit ?? 100, 1, 1000) }))
-            .Select(r => new { id = r.Id, tenantId = r.Tenant, path = r.Path, form = System.Text.Json.JsonDocument.Parse(r.Form).RootElement, status = r.Status, attempts = r.Attempts, lastError = r.Error })
-            .ToList()));
+    internal static async Task<IResult> OutboxAsync(IStripeOutbox outbox, string? tenant, int? limit) =>
+        TypedResults.Ok((await outbox.ListAsync(tenant, Math.Clamp(limit ?? 100, 1, 1000)))
+            .Select(r => new { id = r.Id, tenantId = r.TenantId, path = r.Path, form = System.Text.Json.JsonDocument.Parse(r.Form).RootElement, status = r.Status, attempts = r.Attempts, lastError = r.LastError })
+            .ToList());
 
     private static async Task<ITenantGrain?> Existing(IGrainFactory grains, string id)
     {

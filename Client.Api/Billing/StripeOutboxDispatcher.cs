@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Actors.Storage.Sql;
-using Dapper;
+using Actors.Grains.Stores;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Client.Api.Billing;
@@ -9,7 +8,7 @@ namespace Actors.Client.Api.Billing;
 /// the charge they report: each row's id is the request's Idempotency-Key and the meter event's
 /// identifier, so a row sent twice after a crash is counted once by Stripe. Failures are
 /// retried with backoff (30 s … 6 h) up to 10 attempts; a 4xx other than 429 fails the row.</summary>
-public sealed partial class StripeOutboxDispatcher(SqlStore store, StripeClient stripe, TimeProvider time, ILogger<StripeOutboxDispatcher> logger)
+public sealed partial class StripeOutboxDispatcher(IStripeOutbox outbox, StripeClient stripe, TimeProvider time, ILogger<StripeOutboxDispatcher> logger)
 {
     public const int MaxAttempts = 10;
 
@@ -26,16 +25,7 @@ public sealed partial class StripeOutboxDispatcher(SqlStore store, StripeClient 
             return 0; // rows wait until Stripe is configured
         }
 
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var due = await store.WriteAsync(async c => (await c.QueryAsync<(string Id, string Path, string Form, int Attempts)>(
-            $"""
-            UPDATE stripe_outbox SET lease_until_ms = @Until
-            WHERE outbox_id IN (
-                SELECT outbox_id FROM stripe_outbox
-                WHERE status = 'pending' AND next_attempt_ms <= @Now AND (lease_until_ms IS NULL OR lease_until_ms < @Now)
-                ORDER BY next_attempt_ms LIMIT 32{store.SkipLocked})
-            RETURNING outbox_id, path, form, attempts
-            """, new { Until = now + 120_000, Now = now })).ToList(), cancellationToken);
+        var due = await outbox.ClaimDueAsync(32, TimeSpan.FromMinutes(2), cancellationToken);
         foreach (var row in due)
         {
             await SendAsync(row.Id, row.Path, row.Form, row.Attempts, cancellationToken);
@@ -67,16 +57,8 @@ public sealed partial class StripeOutboxDispatcher(SqlStore store, StripeClient 
             LogFailed(logger, id, attempt, error);
         }
 
-        await store.WriteAsync(c => c.ExecuteAsync(
-            """
-            UPDATE stripe_outbox SET status = @Outcome, attempts = @Attempt, next_attempt_ms = @Next, last_error = @Error,
-                sent_ms = CASE WHEN @Outcome = 'sent' THEN @Now ELSE NULL END, lease_until_ms = NULL
-            WHERE outbox_id = @Id
-            """, new
-            {
-                Outcome = outcome, Attempt = attempt, Error = error, Id = id, Now = now.ToUnixTimeMilliseconds(),
-                Next = (outcome == "pending" ? now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)] : now).ToUnixTimeMilliseconds(),
-            }), CancellationToken.None);
+        var next = outcome == "pending" ? now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)] : now;
+        await outbox.RecordAsync(new DeliveryOutcome(id, outcome, attempt, next, now, null, error));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Stripe outbox {Id} attempt {Attempt} failed: {Error}")]

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Actors.Grains;
 using Actors.Grains.Billing;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -20,7 +21,7 @@ internal static class StripeWebhookApi
         app.MapPost("/webhooks/stripe", ReceiveAsync).WithTags("billing").WithSummary("Stripe events (signed with Stripe-Signature)")
             .ProducesProblem(400).ProducesProblem(413).ProducesProblem(503);
 
-    internal static async Task<IResult> ReceiveAsync(HttpContext context, IOptions<StripeOptions> options, BillingOptions billing, CreditLedger ledger,
+    internal static async Task<IResult> ReceiveAsync(HttpContext context, IOptions<StripeOptions> options, BillingOptions billing, ICreditLedger ledger,
         IGrainFactory grains, TimeProvider time)
     {
         var o = options.Value;

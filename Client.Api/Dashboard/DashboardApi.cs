@@ -4,9 +4,7 @@ using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
-using Actors.Storage.Queue;
-using Actors.Storage.Sql;
-using Dapper;
+using Actors.Grains.Stores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -70,20 +68,17 @@ internal sealed record DashboardSnapshot(
     IReadOnlyList<DashboardSample> History);
 
 /// <summary>Builds <see cref="DashboardSnapshot"/> from the store and the grains.</summary>
-internal sealed class DashboardData(IGrainFactory grains, InstanceDirectory directory, IJobQueue queue, JobIndex jobs, SqlStore store,
-    DashboardHistory history, DashboardAlerts alerts, TimeProvider time)
+internal sealed class DashboardData(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, IJobListings jobs,
+    IDashboardSamples history, DashboardAlerts alerts, TimeProvider time)
 {
     public async Task<DashboardSnapshot> BuildAsync(CancellationToken ct)
     {
         var fleet = await FleetApi.BuildAsync(grains, directory, queue, time);
         var now = fleet.Now;
-        var leased = await store.ReadAsync<IReadOnlyDictionary<string, int>>(async c => (await c.QueryAsync<(string Owner, long Count)>(
-            "SELECT lease_owner, count(*) FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL GROUP BY lease_owner"))
-            .ToDictionary(r => r.Owner, r => (int)r.Count), ct);
+        var leased = await queue.LeasedPerHostAsync(ct);
         var running = fleet.Instances.ToDictionary(i => i.Id, i => i.Host is { } host ? leased.GetValueOrDefault(host) : 0);
         var perMinute = await jobs.PerMinuteAsync(now.AddMinutes(-30), ct);
-        var lastMinute = await store.ReadAsync(c => c.ExecuteScalarAsync<long>(
-            "SELECT count(*) FROM jobs WHERE updated_ms >= @From AND status IN ('Succeeded', 'Failed')", new { From = now.AddMinutes(-1).ToUnixTimeMilliseconds() }), ct);
+        var lastMinute = await jobs.FinishedSinceAsync(now.AddMinutes(-1), ct);
         var failures = new List<DashboardFailure>();
         foreach (var failed in await jobs.ListAsync(null, nameof(JobStatus.Failed), 8, ct))
         {
@@ -100,7 +95,7 @@ internal sealed class DashboardData(IGrainFactory grains, InstanceDirectory dire
         var samples = await history.LastHourAsync(ct);
         if (samples.Count == 0 || now - samples[^1].At > DashboardSampler.Every)
         {
-            samples = [.. samples, DashboardHistory.Of(fleet)];
+            samples = [.. samples, DashboardSampler.Of(fleet)];
         }
 
         return new DashboardSnapshot(now, fleet, running, lastMinute, perMinute, costs, alerts.Evaluate(fleet), failures, samples);

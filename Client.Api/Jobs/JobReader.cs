@@ -3,14 +3,13 @@ using System.Text.Json;
 using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Jobs;
-using Actors.Storage.Blobs;
-using Actors.Storage.Queue;
+using Actors.Grains.Stores;
 
 namespace Actors.Client.Api.Jobs;
 
 /// <summary>Reads jobs for their tenant (another tenant's job, or a purged one, is "not found"),
 /// and waits for them to change: signalled at once on this silo, polled for others.</summary>
-public sealed class JobReader(IGrainFactory grains, BlobStore blobs, IJobQueue queue, JobEvents events, Models.ModelCatalog catalog)
+public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueReads queue, IJobChanges events, Models.ModelCatalog catalog)
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
 

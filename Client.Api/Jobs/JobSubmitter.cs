@@ -5,11 +5,12 @@ using Actors.Client.Api.Auth;
 using Actors.Client.Api.Models;
 using Actors.Grains;
 using Actors.Grains.Billing;
+using Actors.Grains.Diagnostics;
 using Actors.Grains.Jobs;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
-using Actors.Storage.Blobs;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;
 
@@ -18,8 +19,8 @@ namespace Actors.Client.Api.Jobs;
 /// <summary>Admits a parsed submission: the model must exist, the input and parameters must
 /// suit it (checked here, without a GPU), the input goes to the blob store, the
 /// Idempotency-Key picks the job id, and the job grain queues it (or answers from the cache).</summary>
-public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, BlobStore blobs, IdempotencyKeys idempotency,
-    PoolGate pool, JobIndex index, IOptions<ClientApiOptions> options, TimeProvider time)
+public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBlobStore blobs, IIdempotencyKeys idempotency,
+    PoolGate pool, IJobListings index, IOptions<ClientApiOptions> options, TimeProvider time)
 {
     internal async Task<(JobSnapshot Job, bool Replayed, Admission? Admission)> SubmitAsync(TenantCaller caller, JobSubmission submission, string? idempotencyKey)
     {
@@ -86,7 +87,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         // The autoscaler's overflow rule: this tier's jobs wait too long, refuse new ones for now.
         if (await pool.RefusingUntilAsync(caller.Tier) is { } until)
         {
-            Actors.Storage.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
+            ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", "server_busy"));
             await CountRefusalAsync(caller.TenantId, "server_busy");
             var busy = new SubmissionException(StatusCodes.Status503ServiceUnavailable, "server_busy",
                 $"{caller.Tier} jobs are waiting longer than the plan allows; try again in a little while");
@@ -99,7 +100,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
         var admission = await grains.GetGrain<ITenantGrain>(caller.TenantId).AdmitAsync(jobId, manifest.Name, mayRepeat: idempotencyKey is not null);
         if (!admission.Admitted)
         {
-            Actors.Storage.Diagnostics.ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
+            ActorsMetrics.AdmissionsRefused.Add(1, new KeyValuePair<string, object?>("reason", admission.Code ?? "refused"));
             await CountRefusalAsync(caller.TenantId, admission.Code ?? "refused");
             throw Refusal(admission);
         }
@@ -128,8 +129,8 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, Blo
             throw Lapsed(lapsed); // closed between the replay check and now
         }
 
-        Actors.Storage.Diagnostics.ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
-        Actors.Storage.Diagnostics.ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
+        ActorsMetrics.JobsSubmitted.Add(1, new("model", request.Model), new("tier", TierName(request.Tier)));
+        ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", job.Result is { CacheHit: true } ? "hit" : "miss"));
         return (job, replayed, admission);
     }
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using Actors.Client.Api.Auth;
 using Actors.Grains;
 using Actors.Grains.Jobs;
-using Actors.Storage.Blobs;
+using Actors.Grains.Stores;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -85,7 +85,7 @@ internal static class JobsApi
             : JobNotFound(id);
     }
 
-    internal static async Task<IResult> ListAsync(HttpContext context, ApiKeyCallers callers, JobIndex index, string? status, int? limit)
+    internal static async Task<IResult> ListAsync(HttpContext context, ApiKeyCallers callers, IJobListings index, string? status, int? limit)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)
@@ -102,7 +102,7 @@ internal static class JobsApi
         return TypedResults.Ok(jobs.Select(j => new { id = j.JobId, status = j.Status.ToString().ToLowerInvariant(), model = j.Model, createdAt = j.CreatedAt, updatedAt = j.UpdatedAt }));
     }
 
-    internal static async Task<IResult> OutputAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, BlobStore blobs, string? format)
+    internal static async Task<IResult> OutputAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IBlobStore blobs, string? format)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)

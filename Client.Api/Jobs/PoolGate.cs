@@ -18,7 +18,7 @@ public sealed class PoolGate(IGrainFactory grains, TimeProvider time)
         var cached = _cached;
         if (now - cached.At > Fresh)
         {
-            cached = (now, await grains.GetGrain<IPoolGrain>(PoolGrain.Key).GetAsync());
+            cached = (now, await grains.GetGrain<IPoolGrain>(IPoolGrain.Key).GetAsync());
             _cached = cached;
         }
 

@@ -1,10 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text;
 using Actors.Grains;
+using Actors.Grains.Diagnostics;
 using Actors.Grains.Jobs;
+using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
-using Actors.Storage.Sql;
-using Dapper;
 using Microsoft.Extensions.Logging;
 
 namespace Actors.Client.Api.Webhooks;
@@ -13,7 +13,7 @@ namespace Actors.Client.Api.Webhooks;
 /// Standard Webhooks with the tenant's secret, 2xx = delivered, anything else retried with
 /// backoff (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h) and failed after 8 attempts. Every
 /// attempt's outcome is recorded on the delivery row.</summary>
-public sealed partial class WebhookDispatcher(SqlStore store, IGrainFactory grains, IHttpClientFactory http, TimeProvider time, ILogger<WebhookDispatcher> logger)
+public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGrainFactory grains, IHttpClientFactory http, TimeProvider time, ILogger<WebhookDispatcher> logger)
 {
     public const int MaxAttempts = 8;
 
@@ -25,18 +25,9 @@ public sealed partial class WebhookDispatcher(SqlStore store, IGrainFactory grai
 
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken = default)
     {
-        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
-        var due = await store.WriteAsync(async c => (await c.QueryAsync<(string Id, string Job, string Url, string Payload, int Attempts)>(
-            $"""
-            UPDATE webhook_deliveries SET lease_until_ms = @Until
-            WHERE delivery_id IN (
-                SELECT delivery_id FROM webhook_deliveries
-                WHERE status = 'pending' AND next_attempt_ms <= @Now AND (lease_until_ms IS NULL OR lease_until_ms < @Now)
-                ORDER BY next_attempt_ms LIMIT 32{store.SkipLocked})
-            RETURNING delivery_id, job_id, url, payload, attempts
-            """, new { Until = now + 60_000, Now = now })).ToList(), cancellationToken);
+        var due = await deliveries.ClaimDueAsync(32, TimeSpan.FromMinutes(1), cancellationToken);
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (d, ct) => await DeliverAsync(d.Id, d.Job, d.Url, d.Payload, d.Attempts, ct));
+            async (d, ct) => await DeliverAsync(d.DeliveryId, d.JobId, d.Url, d.Payload, d.Attempts, ct));
         return due.Count;
     }
 
@@ -70,19 +61,14 @@ public sealed partial class WebhookDispatcher(SqlStore store, IGrainFactory grai
         var attempt = attempts + 1;
         var now = time.GetUtcNow();
         var outcome = error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "pending";
-        Actors.Storage.Diagnostics.ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "retry"));
+        ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "retry"));
         var next = error is null || attempt >= MaxAttempts ? now : now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)];
         if (error is not null)
         {
             LogAttemptFailed(logger, deliveryId, attempt, error);
         }
 
-        await store.WriteAsync(c => c.ExecuteAsync(
-            """
-            UPDATE webhook_deliveries SET status = @Outcome, attempts = @Attempt, next_attempt_ms = @Next, last_status = @Status,
-                last_error = @Error, delivered_ms = CASE WHEN @Outcome = 'delivered' THEN @Now ELSE NULL END, lease_until_ms = NULL
-            WHERE delivery_id = @Id
-            """, new { Outcome = outcome, Attempt = attempt, Next = next.ToUnixTimeMilliseconds(), Status = status, Error = error, Now = now.ToUnixTimeMilliseconds(), Id = deliveryId }), CancellationToken.None);
+        await deliveries.RecordAsync(new DeliveryOutcome(deliveryId, outcome, attempt, next, now, status, error));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "webhook {DeliveryId} attempt {Attempt} failed: {Error}")]

@@ -7,6 +7,9 @@ namespace Actors.Grains.Fleet;
 /// asks its policy what to do, and tells the instance grains. Operators set its limits.</summary>
 public interface IPoolGrain : IGrainWithStringKey, IRemindable
 {
+    /// <summary>The one pool's key.</summary>
+    const string Key = "default";
+
     /// <summary>Registers the tick reminder (idempotent) and applies <paramref name="defaults"/>
     /// if the pool has never been configured.</summary>
     Task<PoolView> StartAsync(TimeSpan tick, PoolSettings defaults);

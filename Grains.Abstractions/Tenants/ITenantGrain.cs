@@ -5,7 +5,10 @@ namespace Actors.Grains.Tenants;
 
 /// <summary>A tenant (key: tenant id): API keys (hashed), plan, admission (quotas, rate limits,
 /// credits), the credit ledger's balances and the Stripe subscription. One writer per tenant,
-/// cluster-wide, so counters and balances need no other locking.</summary>
+/// cluster-wide, so counters and balances need no other locking. Admission and settlement
+/// interleave with every call ([AlwaysInterleave]): each decides in memory in one synchronous
+/// step and then waits for the group write that makes it durable, so a hot tenant's calls share
+/// writes instead of queueing for one each; the other changes run one at a time.</summary>
 public interface ITenantGrain : IGrainWithStringKey, IRemindable
 {
     Task<TenantSnapshot> CreateAsync(string name, Tier tier);
@@ -32,14 +35,17 @@ public interface ITenantGrain : IGrainWithStringKey, IRemindable
     /// <summary>Checks, in order: the plan allows the model, rate limits, daily and period
     /// quotas, credits (reserving the model's price). <paramref name="mayRepeat"/>: the job id
     /// may have been admitted before (an idempotent retry); the ledger is asked.</summary>
+    [AlwaysInterleave]
     Task<Admission> AdmitAsync(string jobId, string model, bool mayRepeat);
 
     /// <summary>Settles (succeeded: charged once, cache hits at the plan's cache price) or
     /// releases (failed, canceled, expired) a job's reservation, reading the job's committed
     /// state. False if the job holds no reservation (already finished) or is still running.</summary>
+    [AlwaysInterleave]
     Task<bool> FinishJobAsync(string jobId);
 
     /// <summary><see cref="FinishJobAsync"/> for several jobs in one turn; returns how many it finished.</summary>
+    [AlwaysInterleave]
     Task<int> FinishJobsAsync(IReadOnlyList<string> jobIds);
 
     /// <summary>Changes the plan; the period's included credits become the new plan's.</summary>

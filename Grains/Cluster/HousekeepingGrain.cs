@@ -2,6 +2,7 @@ using Actors.Grains.Jobs;
 using Actors.Storage.Blobs;
 using Actors.Storage.Cache;
 using Actors.Storage.Queue;
+using Actors.Storage.ReadModels;
 
 namespace Actors.Grains.Cluster;
 

@@ -5,6 +5,8 @@ using Actors.Grains.Tenants;
 using Actors.Storage.Diagnostics;
 using Actors.Storage.Queue;
 using Actors.Grains.Jobs;
+using Actors.Storage.ReadModels;
+using Actors.Grains.Diagnostics;
 
 namespace Actors.Grains.Fleet;
 
@@ -16,7 +18,7 @@ namespace Actors.Grains.Fleet;
 public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRecord> state, InstanceDirectory directory, IJobQueue queue, JobIndex jobs,
     PoolOptions options, TimeProvider time, InstanceProviders? providers = null) : Grain, IPoolGrain
 {
-    public const string Key = "default";
+    public const string Key = IPoolGrain.Key;
     private const string ReminderName = "tick";
     private const int RecentKept = 60;
     private const int AlertsKept = 20;

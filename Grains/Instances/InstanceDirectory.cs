@@ -1,6 +1,5 @@
+using Actors.Grains.Stores;
 using Actors.Storage.OrleansProviders;
-using Actors.Storage.Sql;
-using Dapper;
 using Microsoft.Extensions.Options;
 using OrleansClusterOptions = Orleans.Configuration.ClusterOptions;
 
@@ -10,7 +9,7 @@ namespace Actors.Grains.Instances;
 /// Orleans' grain storage under the instance grain's state name, in this service). Listings read
 /// the committed states here, not through the grains: an instance grain lives on its GPU host, and
 /// a host that has just died must not stall the dashboard, the metrics or the autoscaler.</summary>
-public sealed class InstanceDirectory(SqlStore store, IOptions<OrleansClusterOptions> cluster, TimeProvider time)
+public sealed class InstanceDirectory(GrainStateRows rows, IOptions<OrleansClusterOptions> cluster, TimeProvider time) : IInstanceDirectory
 {
     /// <summary>The instance grain's [PersistentState] name: its rows' GrainTypeString.</summary>
     public const string StateName = "instance";
@@ -18,25 +17,13 @@ public sealed class InstanceDirectory(SqlStore store, IOptions<OrleansClusterOpt
     private static readonly JsonGrainStateSerializer Serializer = new();
 
     public Task<IReadOnlyList<string>> ListIdsAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
-            """
-            SELECT GrainIdExtensionString FROM OrleansStorage
-            WHERE ServiceId = @ServiceId AND GrainTypeString = @StateName AND PayloadBinary IS NOT NULL
-            ORDER BY GrainIdExtensionString
-            """,
-            new { cluster.Value.ServiceId, StateName })).ToList(), cancellationToken);
+        rows.KeysAsync(cluster.Value.ServiceId, StateName, cancellationToken);
 
     /// <summary>Each instance as last committed (what its grain's GetAsync says, without calling it).</summary>
     public async Task<IReadOnlyList<InstanceSnapshot>> SnapshotsAsync(CancellationToken cancellationToken = default)
     {
-        var rows = await store.ReadAsync(async c => (await c.QueryAsync<(string Id, byte[] Payload)>(
-            """
-            SELECT GrainIdExtensionString, PayloadBinary FROM OrleansStorage
-            WHERE ServiceId = @ServiceId AND GrainTypeString = @StateName AND PayloadBinary IS NOT NULL
-            ORDER BY GrainIdExtensionString
-            """,
-            new { cluster.Value.ServiceId, StateName })).ToList(), cancellationToken);
+        var stored = await rows.ReadAllAsync(cluster.Value.ServiceId, StateName, cancellationToken);
         var now = time.GetUtcNow();
-        return [.. rows.Select(r => InstanceLifecycle.Snapshot(r.Id, Serializer.Deserialize<InstanceRecord>(new BinaryData(r.Payload)), now))];
+        return [.. stored.Select(r => InstanceLifecycle.Snapshot(r.Key, Serializer.Deserialize<InstanceRecord>(new BinaryData(r.Payload)), now))];
     }
 }

@@ -1,11 +1,12 @@
 using System.Collections.Concurrent;
+using Actors.Grains.Stores;
 
 namespace Actors.Grains.Jobs;
 
 /// <summary>In-process "this job changed" signals, raised by its grain once the turn that
 /// changed it has committed, so a waiter that re-reads sees the change. Other silos' changes
 /// are found by polling.</summary>
-public sealed class JobEvents
+public sealed class JobEvents : IJobChanges
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiters = new(StringComparer.Ordinal);
 

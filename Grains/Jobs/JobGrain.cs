@@ -1,4 +1,5 @@
 using Actors.Storage.Diagnostics;
+using Actors.Grains.Diagnostics;
 
 namespace Actors.Grains.Jobs;
 

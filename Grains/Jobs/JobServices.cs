@@ -1,5 +1,7 @@
 using Actors.Storage.Cache;
 using Actors.Storage.Queue;
+using Actors.Storage.Outboxes;
+using Actors.Storage.ReadModels;
 
 namespace Actors.Grains.Jobs;
 

@@ -1,4 +1,5 @@
 using Actors.Grains.Billing;
+using Actors.Storage.Billing;
 
 namespace Actors.Grains.Tenants;
 

@@ -13,6 +13,8 @@ using Actors.Silo.Fleet;
 using Actors.Silo.Gpu;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Actors.Storage.OrleansProviders;
+using Actors.Grains.Stores;
 
 namespace Actors.Silo.Cluster;
 
@@ -42,6 +44,7 @@ internal static class ClusterHosting
             return o.IsPostgres ? ClusterStore.Postgres(o.ConnectionString, time) : ClusterStore.Sqlite(Path.Combine(o.DataPath, "actors.db"), time);
         });
         services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Queue);
+        services.AddSingleton<IQueueReads>(sp => sp.GetRequiredService<IJobQueue>());
         services.AddSingleton<ClusterMembers>();
         services.AddSingleton<Actors.Client.Api.Admin.ISiloDirectory>(sp => sp.GetRequiredService<ClusterMembers>());
         services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Sql);
@@ -51,11 +54,11 @@ internal static class ClusterHosting
             var root = o.BlobPath is { Length: > 0 } blobs ? blobs : Path.Combine(o.DataPath, "blobs");
             return new BlobStore(root, sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>());
         });
+        services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<BlobStore>());
         services.AddSingleton<ResultCache>();
-        services.AddSingleton<JobIndex>();
-        services.AddSingleton<WebhookOutbox>();
-        services.AddSingleton<IdempotencyKeys>();
+        services.AddActorsStores();
         services.AddSingleton<JobEvents>();
+        services.AddSingleton<IJobChanges>(sp => sp.GetRequiredService<JobEvents>());
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<JobSettlement>();
         services.AddSingleton<JobServices>();
@@ -67,8 +70,8 @@ internal static class ClusterHosting
             .Validate(o => o.ModelPrices.Values.All(p => p >= 0) && o.DefaultModelPrice >= 0 && o.ReservationCheckSeconds > 0, "Billing prices and timings out of range")
             .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<BillingOptions>>().Value);
-        services.AddSingleton<CreditLedger>();
         services.AddSingleton<InstanceDirectory>();
+        services.AddSingleton<IInstanceDirectory>(sp => sp.GetRequiredService<InstanceDirectory>());
         services.AddOptions<PoolOptions>().BindConfiguration(PoolOptions.Section)
             .Validate(o => o.Defaults().Problem() is null, "Fleet: policy must be seed or slo, 0 <= MinHot <= MaxInstances, budget >= 0")
             .Validate(o => o.TickSeconds > 0 && o.QuietMinutes > 0 && o.ScaleInMinutes > 0 && o.ServiceSecondsPerJob > 0 && o.ArrivalWindowSeconds > 0, "Fleet timings must be positive")

@@ -44,7 +44,7 @@ internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queu
         }
 
         var version = members.Version;
-        foreach (var holder in await queue.LeaseHoldersAsync(ct))
+        foreach (var holder in (await queue.LeasedPerHostAsync(ct)).Keys)
         {
             if (members.IsDead(holder))
             {

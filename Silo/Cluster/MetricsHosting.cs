@@ -5,6 +5,7 @@ using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Storage.Diagnostics;
 using Actors.Storage.Queue;
+using Actors.Grains.Diagnostics;
 
 namespace Actors.Silo.Cluster;
 

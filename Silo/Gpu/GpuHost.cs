@@ -15,6 +15,7 @@ using Actors.Storage.Queue;
 using Actors.Silo.Cluster;
 using Actors.Silo.Inference;
 using Microsoft.Extensions.Options;
+using Actors.Grains.Diagnostics;
 
 namespace Actors.Silo.Gpu;
 

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Actors.Grains.Stores;
 using Actors.Storage.Sql;
 using Dapper;
 
@@ -7,7 +8,7 @@ namespace Actors.Storage.Blobs;
 /// <summary>Content-addressed blobs: files under <c>{root}/ab/cdef…</c> named by their SHA-256,
 /// with a row each (size, type, last use) in the store. Writing the same bytes twice stores them
 /// once. In a cluster every silo must see the same root (a shared volume).</summary>
-public sealed class BlobStore(string root, SqlStore store, TimeProvider time)
+public sealed class BlobStore(string root, SqlStore store, TimeProvider time) : IBlobStore
 {
     public string Root { get; } = Path.GetFullPath(root);
 

@@ -1,8 +1,10 @@
+using Actors.Grains.Stores;
+
 namespace Actors.Storage.Queue;
 
 /// <summary>The durable job queue shared by every silo: GPU hosts claim batches, hold leases
 /// they renew, and a lapsed lease puts the job back until its attempts run out.</summary>
-public interface IJobQueue
+public interface IJobQueue : IQueueReads
 {
     /// <summary>Queues a job; false if that job id is already queued or leased (idempotent).</summary>
     Task<bool> EnqueueAsync(QueuedJob job, CancellationToken cancellationToken = default);
@@ -27,10 +29,6 @@ public interface IJobQueue
     /// <summary>Waiting jobs of a model per tier.</summary>
     Task<IReadOnlyDictionary<int, int>> DepthAsync(string model, CancellationToken cancellationToken = default);
 
-    /// <summary>Waiting jobs per tier over all models, with when the oldest of each was enqueued
-    /// (what the autoscaler sees).</summary>
-    Task<IReadOnlyList<TierDepth>> TierStatsAsync(CancellationToken cancellationToken = default);
-
     /// <summary>Drops a job's row whatever its state (its grain already finished it); false if none.</summary>
     Task<bool> RemoveAsync(string jobId, CancellationToken cancellationToken = default);
 
@@ -38,13 +36,7 @@ public interface IJobQueue
     /// <paramref name="cutoff"/> and returns their ids (they are to expire).</summary>
     Task<IReadOnlyList<string>> TakeWaitingOlderThanAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default);
 
-    /// <summary>How many jobs of the same model are ahead of this one; null if it is not waiting.</summary>
-    Task<int?> PositionAsync(string jobId, CancellationToken cancellationToken = default);
-
     /// <summary>Ends every lease <paramref name="host"/> holds (its silo is dead), so the next
     /// <see cref="RecoverLapsedAsync"/> puts those jobs back without waiting out the lease.</summary>
     Task<int> ExpireLeasesOfAsync(string host, CancellationToken cancellationToken = default);
-
-    /// <summary>The hosts (silo ids) holding at least one lease now.</summary>
-    Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default);
 }

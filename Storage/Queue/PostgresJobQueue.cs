@@ -1,5 +1,6 @@
 using Actors.Grains.Jobs;
 using Npgsql;
+using Actors.Grains.Stores;
 
 namespace Actors.Storage.Queue;
 
@@ -176,16 +177,16 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         return await cmd.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, int>> LeasedPerHostAsync(CancellationToken cancellationToken = default)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT DISTINCT lease_owner FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL");
+        await using var cmd = dataSource.CreateCommand("SELECT lease_owner, count(*) FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL GROUP BY lease_owner");
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var holders = new List<string>();
+        var leased = new Dictionary<string, int>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            holders.Add(reader.GetString(0));
+            leased[reader.GetString(0)] = (int)reader.GetInt64(1);
         }
 
-        return holders;
+        return leased;
     }
 }

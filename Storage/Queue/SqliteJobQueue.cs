@@ -1,6 +1,7 @@
 using Actors.Grains.Jobs;
 using Actors.Storage.Schema;
 using Microsoft.Data.Sqlite;
+using Actors.Grains.Stores;
 
 namespace Actors.Storage.Queue;
 
@@ -174,18 +175,18 @@ public sealed class SqliteJobQueue : IJobQueue
             return await cmd.ExecuteNonQueryAsync(cancellationToken);
         }, cancellationToken);
 
-    public async Task<IReadOnlyList<string>> LeaseHoldersAsync(CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyDictionary<string, int>> LeasedPerHostAsync(CancellationToken cancellationToken = default)
     {
         await using var connection = await _file.OpenAsync(cancellationToken);
-        await using var cmd = Command(connection, "SELECT DISTINCT lease_owner FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL");
+        await using var cmd = Command(connection, "SELECT lease_owner, count(*) FROM job_queue WHERE state = 'leased' AND lease_owner IS NOT NULL GROUP BY lease_owner");
         await using var reader = await cmd.ExecuteReaderAsync(cancellationToken);
-        var holders = new List<string>();
+        var leased = new Dictionary<string, int>(StringComparer.Ordinal);
         while (await reader.ReadAsync(cancellationToken))
         {
-            holders.Add(reader.GetString(0));
+            leased[reader.GetString(0)] = (int)reader.GetInt64(1);
         }
 
-        return holders;
+        return leased;
     }
 
     private Task<T> WriteAsync<T>(Func<SqliteConnection, Task<T>> write, CancellationToken ct) => _file.WriteAsync(write, ct);

@@ -16,6 +16,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Actors.Storage.Outboxes;
+using Actors.Storage.ReadModels;
+using Actors.Storage.Billing;
 
 // Admission throughput: a job's billing life (TenantGrain.AdmitAsync, then FinishJobAsync, which
 // reads the job and releases or settles) beside the cheapest writing turn on the same store, for

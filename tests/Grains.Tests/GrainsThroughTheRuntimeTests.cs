@@ -31,9 +31,9 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
             .AddSingleton(store.Queue).AddSingleton(store.Sql)
             .AddSingleton(new Actors.Fleet.Providers.InstanceProviders(providers)).AddSingleton<InstanceDirectory>()
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
-            .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
-            .AddSingleton<QueueSignal>().AddSingleton<JobServices>().AddSingleton<IdempotencyKeys>()
-            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton<Actors.Grains.Billing.CreditLedger>().AddSingleton(new Actors.Grains.Billing.BillingOptions())
+            .AddActorsStores().AddSingleton<ResultCache>().AddSingleton<JobEvents>()
+            .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
+            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton(new Actors.Grains.Billing.BillingOptions())
             .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
             .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
         _silos.Add(host);

@@ -3,6 +3,7 @@ using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;
 using Microsoft.Extensions.DependencyInjection;
+using Actors.Storage.ReadModels;
 
 namespace Actors.Grains.Tests;
 

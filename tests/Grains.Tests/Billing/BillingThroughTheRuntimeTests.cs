@@ -2,6 +2,7 @@ using Actors.Grains.Billing;
 using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
 using Microsoft.Extensions.DependencyInjection;
+using Actors.Storage.Billing;
 
 namespace Actors.Grains.Tests;
 

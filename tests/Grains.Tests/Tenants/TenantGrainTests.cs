@@ -15,7 +15,7 @@ public sealed class TenantGrainTests : IAsyncDisposable
     {
         var store = ClusterStore.Sqlite(_db, TimeProvider.System);
         _silo ??= await GrainsSilo.StartAsync(_db, services => services.AddSingleton(TimeProvider.System)
-            .AddSingleton(new Actors.Grains.Billing.BillingOptions()).AddSingleton(new Actors.Grains.Billing.CreditLedger(store.Sql)));
+            .AddSingleton(new Actors.Grains.Billing.BillingOptions()).AddSingleton(new Actors.Storage.Billing.CreditLedger(store.Sql)));
         return _silo.Services.GetRequiredService<IGrainFactory>();
     }
 

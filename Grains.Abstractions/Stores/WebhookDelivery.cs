@@ -1,4 +1,4 @@
-namespace Actors.Client.Api.Webhooks;
+namespace Actors.Grains.Stores;
 
-/// <summary>A delivery as recorded: for operators and tests.</summary>
+/// <summary>A webhook delivery as recorded: for operators and tests.</summary>
 public sealed record WebhookDelivery(string DeliveryId, string JobId, string Url, string Status, int Attempts, int? LastStatus, string? LastError);

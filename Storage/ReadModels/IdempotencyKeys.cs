@@ -1,12 +1,13 @@
+using Actors.Grains.Stores;
 using Actors.Storage.Sql;
 using Dapper;
 
-namespace Actors.Grains.Jobs;
+namespace Actors.Storage.ReadModels;
 
 /// <summary>Idempotency-Key → job, per tenant. The first request with a key claims it (a row
 /// insert, so racing requests agree); a later one with the same fingerprint gets the same job,
 /// with another fingerprint a refusal.</summary>
-public sealed class IdempotencyKeys(SqlStore store, TimeProvider time)
+public sealed class IdempotencyKeys(SqlStore store, TimeProvider time) : IIdempotencyKeys
 {
     /// <summary>The job the key belongs to and the fingerprint it was first used with.</summary>
     public Task<(string JobId, string Fingerprint)> ClaimAsync(string tenantId, string key, string fingerprint, string newJobId) =>

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 
-namespace Actors.Storage.Diagnostics;
+namespace Actors.Grains.Diagnostics;
 
 /// <summary>The cluster's own instruments (meter "Actors"), named by Prometheus conventions once
 /// exported: base units, counters end in _total. Gauges that need the store (queue depth,

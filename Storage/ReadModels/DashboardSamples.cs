@@ -1,22 +1,14 @@
 using System.Globalization;
-using Actors.Client.Api.Admin;
-using Actors.Grains;
-using Actors.Grains.Instances;
-using Actors.Storage.Queue;
+using Actors.Grains.Stores;
 using Actors.Storage.Sql;
 using Dapper;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
-namespace Actors.Client.Api.Dashboard;
-
-/// <summary>One point of the dashboard's charts.</summary>
-public sealed record DashboardSample(DateTimeOffset At, int QueueDepth, int Cold, int Warm, int Hot, int Serving, decimal PerHour, decimal SpentTodayUsd);
+namespace Actors.Storage.ReadModels;
 
 /// <summary>The fleet samples the dashboard's charts draw (every 5 s), in the store: one row per
 /// 5-second slot whichever API silo writes it first, so every silo draws the same charts and a
 /// restarted one still has its last hour. Kept <see cref="Retention"/>.</summary>
-public sealed class DashboardHistory(SqlStore store, TimeProvider time)
+public sealed class DashboardSamples(SqlStore store, TimeProvider time) : IDashboardSamples
 {
     public const int Kept = 720;
     public static readonly TimeSpan Retention = TimeSpan.FromHours(24);
@@ -52,13 +44,6 @@ public sealed class DashboardHistory(SqlStore store, TimeProvider time)
             .ToList(), cancellationToken);
     }
 
-    internal static DashboardSample Of(FleetView fleet)
-    {
-        int Count(InstanceState state) => fleet.Instances.Count(i => i.State.Equals(state.ToString(), StringComparison.OrdinalIgnoreCase));
-        return new(fleet.Now, fleet.Queues.Sum(q => q.Depth), Count(InstanceState.Cold), Count(InstanceState.Warm), Count(InstanceState.Hot),
-            Count(InstanceState.Serving), fleet.Instances.Sum(i => i.PerHour), fleet.Pool.SpentTodayUsd);
-    }
-
     private sealed class Row
     {
         public long AtMs { get; init; }
@@ -77,33 +62,4 @@ public sealed class DashboardHistory(SqlStore store, TimeProvider time)
 
         public object Spent { get; init; } = 0m;
     }
-}
-
-/// <summary>Samples the fleet into <see cref="DashboardHistory"/> and <see cref="DashboardAlerts"/> every few seconds (API silos).</summary>
-internal sealed partial class DashboardSampler(DashboardHistory history, DashboardAlerts alerts, IGrainFactory grains, InstanceDirectory directory, IJobQueue queue,
-    TimeProvider time, ILogger<DashboardSampler> logger) : BackgroundService
-{
-    public static readonly TimeSpan Every = TimeSpan.FromSeconds(5);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Every, time);
-        do
-        {
-            try
-            {
-                var fleet = await FleetApi.BuildAsync(grains, directory, queue, time);
-                await history.AddAsync(DashboardHistory.Of(fleet), stoppingToken);
-                alerts.Evaluate(fleet); // conditions are timed while no one watches
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                LogSampleFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dashboard sample failed")]
-    private static partial void LogSampleFailed(ILogger logger, Exception error);
 }

@@ -1,4 +1,6 @@
-namespace Actors.Grains.Billing;
+using Actors.Grains.Billing;
+
+namespace Actors.Storage.Billing;
 
 /// <summary>Rows a tenant's change owes the shared tables (ledger entries, Stripe events seen,
 /// its Stripe customer, overage meter events). They are part of the tenant's state, so they are
@@ -26,6 +28,30 @@ public sealed record TenantOutbox
         Customers = [.. Customers, .. more.Customers],
         Meters = [.. Meters, .. more.Meters],
     };
+
+    /// <summary>What is left once <paramref name="written"/> (an earlier value of this outbox, so a
+    /// prefix of each list) has been inserted.</summary>
+    public TenantOutbox After(TenantOutbox written)
+    {
+        if (written.IsEmpty)
+        {
+            return this;
+        }
+
+        if (Ledger.Count < written.Ledger.Count || Events.Count < written.Events.Count || Customers.Count < written.Customers.Count || Meters.Count < written.Meters.Count)
+        {
+            throw new InvalidOperationException("the outbox lost rows that were not yet written");
+        }
+
+        var rest = new TenantOutbox
+        {
+            Ledger = Ledger[written.Ledger.Count..],
+            Events = Events[written.Events.Count..],
+            Customers = Customers[written.Customers.Count..],
+            Meters = Meters[written.Meters.Count..],
+        };
+        return rest.IsEmpty ? Empty : rest;
+    }
 
     public bool HasLedgerKey(string key) => Ledger.Exists(l => l.Entry.Key == key);
 

@@ -1,12 +1,14 @@
+using System.Globalization;
 using Actors.Grains.Jobs;
+using Actors.Grains.Stores;
 using Actors.Storage.Sql;
 using Dapper;
 
-namespace Actors.Grains.Jobs;
+namespace Actors.Storage.ReadModels;
 
 /// <summary>A row per job (tenant, model, status, times) kept by its grain, so jobs can be listed
 /// and swept without a turn per job. The grain's state is the truth; this is its index.</summary>
-public sealed class JobIndex(SqlStore store, TimeProvider time)
+public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
 {
     public Task UpsertAsync(JobSnapshot job) =>
         store.WriteAsync(c => c.ExecuteAsync(
@@ -29,7 +31,7 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
             """
             INSERT INTO refusals (day, tenant_id, reason, count) VALUES (@Day, @Tenant, @Reason, 1)
             ON CONFLICT (day, tenant_id, reason) DO UPDATE SET count = refusals.count + 1
-            """, new { Day = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), Tenant = tenantId, Reason = reason }));
+            """, new { Day = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Tenant = tenantId, Reason = reason }));
 
     public Task RemoveAsync(string jobId) =>
         store.WriteAsync(c => c.ExecuteAsync("DELETE FROM jobs WHERE job_id = @Id", new { Id = jobId }));
@@ -85,7 +87,36 @@ public sealed class JobIndex(SqlStore store, TimeProvider time)
                 finished.Where(f => f.Minute == m && f.Status == "Succeeded").Sum(f => f.Count),
                 finished.Where(f => f.Minute == m && f.Status == "Failed").Sum(f => f.Count)))];
         }, cancellationToken);
-}
 
-/// <summary>One minute of traffic.</summary>
-public sealed record JobsPerMinute(DateTimeOffset Minute, long Submitted, long Succeeded, long Failed);
+    /// <inheritdoc/>
+    public Task<long> FinishedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        store.ReadAsync(c => c.ExecuteScalarAsync<long>(
+            "SELECT count(*) FROM jobs WHERE updated_ms >= @From AND status IN ('Succeeded', 'Failed')", new { From = since.ToUnixTimeMilliseconds() }), cancellationToken);
+
+    /// <inheritdoc/>
+    public Task<UsageRows> UsageSinceAsync(DateTimeOffset from, int maxFinished, CancellationToken cancellationToken = default) =>
+        store.ReadAsync(async c =>
+        {
+            var fromMs = from.ToUnixTimeMilliseconds();
+            var perDay = (await c.QueryAsync<(long Day, string Tenant, string Model, long Jobs, long Succeeded, long Failed, long Hits)>(
+                """
+                SELECT created_ms / 86400000, tenant_id, model, count(*),
+                       sum(CASE WHEN status = 'Succeeded' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'Failed' THEN 1 ELSE 0 END), sum(cache_hit)
+                FROM jobs WHERE created_ms >= @From GROUP BY created_ms / 86400000, tenant_id, model
+                ORDER BY created_ms / 86400000 DESC, tenant_id, model
+                """, new { From = fromMs }))
+                .Select(r => new UsageRows.Day(DayOf(r.Day), r.Tenant, r.Model, r.Jobs, r.Succeeded, r.Failed, r.Hits)).ToList();
+            var finished = (await c.QueryAsync<(string Model, long TotalMs, long? WaitMs, double? RunMs, int CacheHit)>(
+                "SELECT model, updated_ms - created_ms, wait_ms, run_ms, cache_hit FROM jobs WHERE status = 'Succeeded' AND created_ms >= @From LIMIT @Max",
+                new { From = fromMs, Max = maxFinished }))
+                .Select(r => new UsageRows.Finished(r.Model, r.TotalMs, r.WaitMs, r.RunMs, r.CacheHit == 1)).ToList();
+            var refusals = (await c.QueryAsync<(string Day, string Tenant, string Reason, long Count)>(
+                "SELECT day, tenant_id, reason, count FROM refusals WHERE day >= @From ORDER BY day DESC, count DESC, tenant_id, reason",
+                new { From = from.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) }))
+                .Select(r => new UsageRows.Refusals(r.Day, r.Tenant, r.Reason, r.Count)).ToList();
+            return new UsageRows(perDay, finished, refusals);
+        }, cancellationToken);
+
+    private static string DayOf(long unixDay) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(unixDay * 86_400_000).UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+}

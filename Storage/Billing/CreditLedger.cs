@@ -1,12 +1,14 @@
+using Actors.Grains.Billing;
+using Actors.Grains.Stores;
 using Actors.Storage.Sql;
 using Dapper;
 
-namespace Actors.Grains.Billing;
+namespace Actors.Storage.Billing;
 
 /// <summary>The credit ledger table and the Stripe tables a tenant writes: the tenant grain's
 /// outbox is inserted here (<see cref="ApplyAsync"/>, every row at most once by its key); this
 /// reads them back, sums them, and checks a key.</summary>
-public sealed class CreditLedger(SqlStore store)
+public sealed class CreditLedger(SqlStore store) : ICreditLedger
 {
     private const string InsertSql =
         """
@@ -81,13 +83,16 @@ public sealed class CreditLedger(SqlStore store)
         store.ReadAsync(c => c.QueryFirstOrDefaultAsync<string?>("SELECT tenant_id FROM stripe_customers WHERE customer_id = @CustomerId", new { CustomerId = customerId }));
 
     /// <summary>The ledger's sums for a tenant: included, purchased, overage.</summary>
-    public Task<(long Included, long Purchased, long Overage, long Rows)> SumAsync(string tenantId) =>
-        store.ReadAsync(c => c.QuerySingleAsync<(long, long, long, long)>(
+    public async Task<LedgerSums> SumAsync(string tenantId)
+    {
+        var (included, purchased, overage, rows) = await store.ReadAsync(c => c.QuerySingleAsync<(long, long, long, long)>(
             "SELECT COALESCE(SUM(included), 0), COALESCE(SUM(purchased), 0), COALESCE(SUM(overage), 0), COUNT(*) FROM credit_ledger WHERE tenant_id = @TenantId",
             new { TenantId = tenantId }));
+        return new LedgerSums(included, purchased, overage, rows);
+    }
 
-    public Task<List<LedgerRow>> ListAsync(string tenantId, int limit) =>
-        store.ReadAsync(async c => (await c.QueryAsync<(long Id, string Key, string Kind, long Included, long Purchased, long Overage, string? JobId, string? Reference, long At)>(
+    public Task<IReadOnlyList<LedgerRow>> ListAsync(string tenantId, int limit) =>
+        store.ReadAsync<IReadOnlyList<LedgerRow>>(async c => (await c.QueryAsync<(long Id, string Key, string Kind, long Included, long Purchased, long Overage, string? JobId, string? Reference, long At)>(
             """
             SELECT entry_id, entry_key, kind, included, purchased, overage, job_id, reference, created_ms FROM credit_ledger
             WHERE tenant_id = @TenantId ORDER BY entry_id DESC LIMIT @Limit
@@ -95,6 +100,3 @@ public sealed class CreditLedger(SqlStore store)
             .Select(r => new LedgerRow(r.Id, new LedgerEntry(r.Key, r.Kind, r.Included, r.Purchased, r.Overage, r.JobId, r.Reference), DateTimeOffset.FromUnixTimeMilliseconds(r.At)))
             .ToList());
 }
-
-/// <summary>A ledger row as stored: its sequence number, the entry and when.</summary>
-public sealed record LedgerRow(long Id, LedgerEntry Entry, DateTimeOffset At);

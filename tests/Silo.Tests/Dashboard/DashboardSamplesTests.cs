@@ -1,12 +1,13 @@
-using Actors.Client.Api.Dashboard;
+using Actors.Storage.ReadModels;
 using Actors.Storage;
+using Actors.Grains.Stores;
 
 namespace Actors.Silo.Tests.Dashboard;
 
 /// <summary>The dashboard's chart samples live in the store: one per 5-second slot whichever API
 /// silo writes it, the last hour for the charts, a day kept; the same on SQLite and PostgreSQL,
 /// and still there for a silo that starts after them.</summary>
-public sealed class DashboardHistoryTests
+public sealed class DashboardSamplesTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
 
@@ -24,8 +25,8 @@ public sealed class DashboardHistoryTests
         await using (var store = Open())
         {
             await store.MigrateAsync();
-            var siloA = new DashboardHistory(store.Sql, clock);
-            var siloB = new DashboardHistory(store.Sql, clock);
+            var siloA = new DashboardSamples(store.Sql, clock);
+            var siloB = new DashboardSamples(store.Sql, clock);
 
             // 26 h of samples from silo A (every 5 min, to keep it short); silo B samples the same slots 2 s later and is ignored.
             for (var t = TimeSpan.Zero; t < TimeSpan.FromHours(26); t += TimeSpan.FromMinutes(5))
@@ -47,7 +48,7 @@ public sealed class DashboardHistoryTests
         // A silo started afterwards (a restart) draws the same hour; what is older than a day is gone.
         await using (var again = Open())
         {
-            var history = new DashboardHistory(again.Sql, clock);
+            var history = new DashboardSamples(again.Sql, clock);
             Assert.Equal(12, (await history.LastHourAsync()).Count);
             clock.Now = Start.AddHours(30);
             Assert.Empty(await history.LastHourAsync());
