@@ -15,7 +15,15 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         ArgumentNullException.ThrowIfNull(request);
         if (Current.Status != JobStatus.New)
         {
-            return await ApplyAsync(new JobCommand.Submit(request)); // a repeat, or rejected
+            var repeat = await ApplyAsync(new JobCommand.Submit(request)); // a repeat, or rejected
+            if (repeat.Status == JobStatus.Queued)
+            {
+                // The first submission may have died between storing "queued" and the queue row
+                // (its silo killed): the repeat puts the row in. Enqueueing is idempotent by job id.
+                await EnqueueAsync(request);
+            }
+
+            return repeat;
         }
 
         var cacheKey = request.CacheKey;
@@ -26,9 +34,14 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         }
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));
-        await services.Queue.EnqueueAsync(new Actors.Storage.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, cacheKey));
-        services.Signal.Notify(request.Model);
+        await EnqueueAsync(request);
         return queued;
+    }
+
+    private async Task EnqueueAsync(JobRequest request)
+    {
+        await services.Queue.EnqueueAsync(new Actors.Storage.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, request.CacheKey));
+        services.Signal.Notify(request.Model);
     }
 
     /// <summary>Starts the attempt; a job that has waited past its plan's max wait (Free: 5 min)

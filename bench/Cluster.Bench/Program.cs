@@ -7,7 +7,11 @@ using Actors.Cluster.Bench;
 using Npgsql;
 
 // End-to-end jobs/s and added latency through HTTP, beside the raw queue on the same PostgreSQL.
-// Usage: dotnet Actors.Cluster.Bench.dll --pg "<connection string>" [--seconds 10] [--clients 32] [--rate 100] [--tenants 1]
+// Usage: dotnet Actors.Cluster.Bench.dll --pg "<connection string>" [--store postgres|sqlite] [--redis host:port]
+//        [--seconds 10] [--clients 32] [--rate 100] [--tenants 1]
+// --store sqlite runs the silo embedded (SQLite grain state, queue and reminders); the raw queue
+// baseline stays on PostgreSQL. --redis makes the silo meet its cluster through that Redis.
+// Also prints the storage each job left (database and blobs) beyond its 64-byte input.
 var options = args.Select((a, i) => (a, i)).Where(x => x.a.StartsWith("--", StringComparison.Ordinal))
     .ToDictionary(x => x.a[2..], x => x.i + 1 < args.Length ? args[x.i + 1] : "");
 var server = options.GetValueOrDefault("pg") ?? Environment.GetEnvironmentVariable("ACTORS_BENCH_PG")
@@ -16,12 +20,19 @@ var seconds = TimeSpan.FromSeconds(double.Parse(options.GetValueOrDefault("secon
 var clients = int.Parse(options.GetValueOrDefault("clients", "32"), CultureInfo.InvariantCulture);
 var rate = int.Parse(options.GetValueOrDefault("rate", "100"), CultureInfo.InvariantCulture);
 var tenants = int.Parse(options.GetValueOrDefault("tenants", "1"), CultureInfo.InvariantCulture);
+var storeKind = options.GetValueOrDefault("store", "postgres");
+var redis = options.GetValueOrDefault("redis");
+if (storeKind is not ("postgres" or "sqlite"))
+{
+    throw new ArgumentException("--store must be postgres or sqlite");
+}
 const string adminKey = "adm_bench_0123456789";
 
-Console.WriteLine($"cluster bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} clients over {tenants} tenant(s), fixed rate {rate}/s");
+Console.WriteLine($"cluster bench: {Environment.ProcessorCount} cores, {seconds.TotalSeconds:0} s per phase, {clients} clients over {tenants} tenant(s), fixed rate {rate}/s, silo store {storeKind}{(redis is null ? "" : ", Redis " + redis)}");
 var repo = FindRepo();
 var siloDb = CreateDatabase(server, "bench_silo");
-using var silo = StartSilo(repo, siloDb, adminKey, out var url);
+var dataPath = Directory.CreateTempSubdirectory("actors-bench-").FullName;
+using var silo = StartSilo(repo, storeKind, siloDb, redis, dataPath, adminKey, out var url);
 using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
 await WaitReadyAsync(http, silo);
 var keys = new List<string>();
@@ -31,13 +42,16 @@ for (var i = 0; i < tenants; i++)
 }
 
 var e2e = new HttpJobsBench(http, keys);
+var bytesBefore = StoredBytes(storeKind, siloDb, dataPath);
 
 Console.WriteLine("warming up (3 s) ...");
-await e2e.SaturatedAsync(clients, TimeSpan.FromSeconds(3));
+var warmup = await e2e.SaturatedAsync(clients, TimeSpan.FromSeconds(3));
 Console.WriteLine("phase 1/4: end to end, saturated ...");
 var e2eSaturated = await e2e.SaturatedAsync(clients, seconds);
 Console.WriteLine($"phase 2/4: end to end at {rate}/s ...");
 var e2eRate = await e2e.AtRateAsync(rate, seconds);
+var jobsRun = warmup.Count + e2eSaturated.Count + e2eRate.Count;
+var bytesAfter = StoredBytes(storeKind, siloDb, dataPath);
 silo.Kill(entireProcessTree: true);
 Console.WriteLine("warming up the raw queue (3 s) ...");
 await RawQueueBench.AtRateAsync(CreateDatabaseMigrated(server, "bench_raw0"), rate, TimeSpan.FromSeconds(3));
@@ -56,6 +70,28 @@ Row($"raw queue at {rate}/s", rawRate);
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"ratio end-to-end/raw throughput: {e2eSaturated.PerSecond / rawSaturated.PerSecond:0.000}; added latency at {rate}/s (end to end − raw): p50 {e2eRate.P50Ms - rawRate.P50Ms:0.0} ms, p99 {e2eRate.P99Ms - rawRate.P99Ms:0.0} ms"));
+
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+    $"storage per job ({jobsRun} jobs, 64-byte inputs): database {(bytesAfter.Database - bytesBefore.Database) / (double)jobsRun:0} B, blobs {(bytesAfter.Blobs - bytesBefore.Blobs) / (double)jobsRun:0} B, total {(bytesAfter.Database + bytesAfter.Blobs - bytesBefore.Database - bytesBefore.Blobs) / (double)jobsRun:0} B"));
+
+static (long Database, long Blobs) StoredBytes(string storeKind, string database, string dataPath)
+{
+    long databaseBytes = 0;
+    if (storeKind == "postgres")
+    {
+        using var dataSource = NpgsqlDataSource.Create(database);
+        using var cmd = dataSource.CreateCommand("SELECT pg_databaseBytessize(current_database())");
+        databaseBytes = (long)cmd.ExecuteScalar()!;
+    }
+    else
+    {
+        databaseBytes = Directory.EnumerateFiles(dataPath, "*.db*").Sum(f => new FileInfo(f).Length);
+    }
+
+    var blobs = Path.Combine(dataPath, "blobs");
+    var blobBytes = Directory.Exists(blobs) ? Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+    return (databaseBytes, blobBytes);
+}
 
 static void Row(string name, Percentiles p) =>
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name} | {p.PerSecond:0.0} | {p.P50Ms:0.0} | {p.P99Ms:0.0} | {p.Count} |"));
@@ -83,7 +119,7 @@ static string CreateDatabaseMigrated(string server, string prefix)
     return cs;
 }
 
-static Process StartSilo(string repo, string database, string adminKey, out string url)
+static Process StartSilo(string repo, string storeKind, string database, string? redis, string dataPath, string adminKey, out string url)
 {
     var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
     listener.Start();
@@ -95,9 +131,19 @@ static Process StartSilo(string repo, string database, string adminKey, out stri
         ArgumentList = { Path.Combine(repo, "Silo", "bin", "Release", "net10.0", "Actors.Silo.dll"), "--urls", url, "--contentRoot", repo },
         UseShellExecute = false,
     };
-    start.Environment["Cluster__Store"] = "postgres";
-    start.Environment["Cluster__ConnectionString"] = database;
-    start.Environment["Cluster__DataPath"] = Directory.CreateTempSubdirectory("actors-bench-").FullName;
+    start.Environment["Cluster__Store"] = storeKind;
+    if (storeKind == "postgres")
+    {
+        start.Environment["Cluster__ConnectionString"] = database;
+    }
+
+    if (redis is not null)
+    {
+        start.Environment["Cluster__Redis"] = redis;
+        start.Environment["Cluster__ClusterId"] = "bench-" + Guid.NewGuid().ToString("N")[..8];
+    }
+
+    start.Environment["Cluster__DataPath"] = dataPath;
     start.Environment["Api__AdminKey"] = adminKey;
     start.Environment["Inference__Device"] = "cpu";
     start.Environment["Logging__LogLevel__Default"] = "Warning";
