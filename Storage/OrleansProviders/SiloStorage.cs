@@ -1,7 +1,9 @@
+using Actors.Storage.Schema;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans;
 using Orleans.Hosting;
+using Orleans.Storage;
 
 namespace Actors.Storage.OrleansProviders;
 
@@ -24,8 +26,20 @@ public static class SiloStorage
         ArgumentNullException.ThrowIfNull(silo);
         var connection = new SqliteConnectionStringBuilder { DataSource = Path.GetFullPath(path), DefaultTimeout = 30, Pooling = true }.ToString();
         silo.AddAdoNetGrainStorageAsDefault(s => (s.Invariant, s.ConnectionString, s.GrainStorageSerializer) = ("System.Data.SQLite", connection, new JsonGrainStateSerializer()));
+        LockWrites(silo.Services, SqliteFileLocks.For(Path.GetFullPath(path)));
         silo.AddReminders();
         silo.Services.AddSingleton<IReminderTable>(new SqliteReminderTable(path, serviceId));
         return silo;
+    }
+
+    /// <summary>Wraps the default grain storage the ADO.NET provider registered (a keyed singleton
+    /// built by its factory) in <see cref="WriterLockedGrainStorage"/>.</summary>
+    private static void LockWrites(IServiceCollection services, SqliteFileLocks locks)
+    {
+        var name = Orleans.Providers.ProviderConstants.DEFAULT_STORAGE_PROVIDER_NAME;
+        var registered = services.Single(d => d.ServiceType == typeof(IGrainStorage) && d.IsKeyedService && Equals(d.ServiceKey, name));
+        var create = registered.KeyedImplementationFactory ?? throw new InvalidOperationException("the ADO.NET grain storage is not registered by a factory");
+        services.Remove(registered);
+        services.AddKeyedSingleton<IGrainStorage>(name, (sp, key) => new WriterLockedGrainStorage((IGrainStorage)create(sp, key), locks));
     }
 }

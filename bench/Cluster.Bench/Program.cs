@@ -80,7 +80,7 @@ static (long Database, long Blobs) StoredBytes(string storeKind, string database
     if (storeKind == "postgres")
     {
         using var dataSource = NpgsqlDataSource.Create(database);
-        using var cmd = dataSource.CreateCommand("SELECT pg_databaseBytessize(current_database())");
+        using var cmd = dataSource.CreateCommand("SELECT pg_database_size(current_database())");
         databaseBytes = (long)cmd.ExecuteScalar()!;
     }
     else
