@@ -27,6 +27,10 @@ public interface IJobGrain : IGrainWithStringKey
 
     Task<JobSnapshot> ExpireAsync();
 
+    /// <summary>A queued job whose queue row is missing (its silo died between storing "queued" and
+    /// the row) gets the row back; true if it was put in again. Idempotent.</summary>
+    Task<bool> EnsureQueuedAsync();
+
     /// <summary>Closes a job that never arrived (its tenant admitted it, then the submission was
     /// lost): it becomes Expired without a request, so no later submission can run it — it was
     /// never paid for. A job that did arrive is returned as it is.</summary>

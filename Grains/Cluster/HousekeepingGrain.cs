@@ -42,6 +42,14 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
             }
         }
 
+        // A job stored as queued whose row never made it (its silo died between the two writes)
+        // would wait forever; a minute later than its last change it is put back.
+        var requeued = 0;
+        foreach (var jobId in await index.QueuedWithoutRowAsync(now - TimeSpan.FromMinutes(1), BatchSize))
+        {
+            requeued += await GrainFactory.GetGrain<IJobGrain>(jobId).EnsureQueuedAsync() ? 1 : 0;
+        }
+
         var purged = 0;
         foreach (var jobId in await index.FinishedBeforeAsync(now - policy.Retention, BatchSize))
         {
@@ -54,6 +62,6 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
         var dropped = await cache.SweepAsync(now - policy.Retention);
         var deleted = await blobs.SweepAsync(now - policy.Retention);
         var keys = await idempotency.SweepAsync(now - policy.Retention);
-        return new HousekeepingReport(expired, purged, dropped, deleted, keys);
+        return new HousekeepingReport(expired, purged, dropped, deleted, keys, requeued);
     }
 }

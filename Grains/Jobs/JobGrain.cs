@@ -38,10 +38,14 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         return queued;
     }
 
-    private async Task EnqueueAsync(JobRequest request)
+    public async Task<bool> EnsureQueuedAsync() =>
+        Current is { Status: JobStatus.Queued, Request: { } request } && await EnqueueAsync(request);
+
+    private async Task<bool> EnqueueAsync(JobRequest request)
     {
-        await services.Queue.EnqueueAsync(new Actors.Storage.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, request.CacheKey));
+        var added = await services.Queue.EnqueueAsync(new Actors.Storage.Queue.QueuedJob(GrainKey, request.Model, request.Tier, request.MaxAttempts, request.CacheKey));
         services.Signal.Notify(request.Model);
+        return added;
     }
 
     /// <summary>Starts the attempt; a job that has waited past its plan's max wait (Free: 5 min)

@@ -53,6 +53,16 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
             "SELECT job_id FROM jobs WHERE status IN ('Succeeded', 'Failed', 'Canceled', 'Expired') AND updated_ms < @Cut ORDER BY updated_ms LIMIT @Max",
             new { Cut = cutoff.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
 
+    /// <summary>Jobs the index says are queued, unchanged since <paramref name="cutoff"/>, with no
+    /// queue row: a silo died between the job's state and its row (the sweep puts them back).</summary>
+    public Task<IReadOnlyList<string>> QueuedWithoutRowAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
+            """
+            SELECT j.job_id FROM jobs j
+            WHERE j.status = 'Queued' AND j.updated_ms < @Cut AND NOT EXISTS (SELECT 1 FROM job_queue q WHERE q.job_id = j.job_id)
+            ORDER BY j.updated_ms LIMIT @Max
+            """, new { Cut = cutoff.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
+
     /// <summary>Jobs per status (for the operators' view).</summary>
     public Task<IReadOnlyDictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyDictionary<string, long>>(async c => (await c.QueryAsync<(string Status, long Count)>(

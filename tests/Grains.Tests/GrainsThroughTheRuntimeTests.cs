@@ -121,7 +121,19 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
         _time.Advance(TimeSpan.FromSeconds(30));
         await grains.GetGrain<IJobGrain>("job-new").SubmitAsync(Request(seed: 9));
 
-        _time.Advance(TimeSpan.FromMinutes(10)); // job-old has waited 10.5 min (limit 10), job-new 10
+        // job-lost was stored as queued but its silo died before its queue row was written.
+        await grains.GetGrain<IJobGrain>("job-lost").SubmitAsync(Request(seed: 5));
+        var queue = services.GetRequiredService<IJobQueue>();
+        Assert.True(await queue.RemoveAsync("job-lost"));
+        _time.Advance(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, (await housekeeping.SweepAsync()).Requeued); // changed too recently to tell
+        _time.Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(1, (await housekeeping.SweepAsync()).Requeued);
+        Assert.NotNull(await queue.PositionAsync("job-lost"));
+        Assert.Equal(0, (await housekeeping.SweepAsync()).Requeued); // once
+        Assert.True(await queue.RemoveAsync("job-lost"));
+
+        _time.Advance(TimeSpan.FromMinutes(10) - TimeSpan.FromSeconds(61)); // job-old has waited 10.5 min (limit 10), job-new 10
         await TickAsync(housekeeping, "sweep");
         Assert.Equal(JobStatus.Expired, (await grains.GetGrain<IJobGrain>("job-old").GetAsync()).Status);
         Assert.Equal(JobStatus.Queued, (await grains.GetGrain<IJobGrain>("job-new").GetAsync()).Status);
