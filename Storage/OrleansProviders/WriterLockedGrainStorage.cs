@@ -12,37 +12,30 @@ internal sealed class WriterLockedGrainStorage(IGrainStorage inner, SqliteFileLo
 {
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) => inner.ReadStateAsync(stateName, grainId, grainState);
 
-    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        await locks.Writer.WaitAsync();
-        try
-        {
-            await inner.WriteStateAsync(stateName, grainId, grainState);
-        }
-        finally
-        {
-            locks.Writer.Release();
-        }
-    }
+    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        UnderWriterLockAsync(() => inner.WriteStateAsync(stateName, grainId, grainState));
 
-    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
-    {
-        await locks.Writer.WaitAsync();
-        try
-        {
-            await inner.ClearStateAsync(stateName, grainId, grainState);
-        }
-        finally
-        {
-            locks.Writer.Release();
-        }
-    }
+    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState) =>
+        UnderWriterLockAsync(() => inner.ClearStateAsync(stateName, grainId, grainState));
 
     public void Participate(ISiloLifecycle observer)
     {
         if (inner is ILifecycleParticipant<ISiloLifecycle> participant)
         {
             participant.Participate(observer);
+        }
+    }
+
+    private async Task UnderWriterLockAsync(Func<Task> write)
+    {
+        await locks.Writer.WaitAsync();
+        try
+        {
+            await write();
+        }
+        finally
+        {
+            locks.Writer.Release();
         }
     }
 }
