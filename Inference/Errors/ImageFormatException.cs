@@ -1,6 +1,6 @@
 namespace Actors.Inference.Errors;
 
-/// <summary>The upload is not a PNG we can read: corrupt, truncated, or an unsupported variant.</summary>
+/// <summary>The upload is not an image we can read: an unsupported type, corrupt or truncated.</summary>
 public sealed class ImageFormatException(string message, Exception? inner = null)
     : InferenceException(message, inner)
 {

@@ -35,7 +35,7 @@ public static class Watermark
     /// <summary>Stamps a PNG (grey or RGB, 8 or 16 bits; alpha dropped) and returns the new PNG.</summary>
     public static byte[] Stamp(ReadOnlySpan<byte> png, long maxPixels = 64L * 1024 * 1024)
     {
-        var image = PngDecoder.Decode(png, maxPixels);
+        var image = ImageCodec.Decode(png, maxPixels);
         var (w, h, channels) = (image.Width, image.Height, image.Channels);
         var plane = w * h;
         var pixels = (float[])image.Pixels.Clone();
@@ -54,7 +54,7 @@ public static class Watermark
             }
         }
 
-        return PngEncoder.Encode(w, h, channels, samples);
+        return ImageCodec.EncodePng(w, h, channels, samples);
     }
 
     private static void Draw(float[] pixels, int w, int h, int channels, int left, int top, int scale, Func<float, float> paint)

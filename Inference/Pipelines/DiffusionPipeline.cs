@@ -61,6 +61,6 @@ internal static class DiffusionPipeline
             }
         }
 
-        return PngEncoder.Encode(width, height, channels, interleaved);
+        return ImageCodec.EncodePng(width, height, channels, interleaved);
     }
 }

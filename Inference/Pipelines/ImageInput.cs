@@ -6,9 +6,9 @@ using Actors.Inference.Tensors;
 
 namespace Actors.Inference.Pipelines;
 
-/// <summary>Turns an upload into the model's first input ([1, C, H, W] float32): a PNG is
-/// decoded, checked for channels, resized and normalised; raw float32 is checked for shape
-/// and used as it is.</summary>
+/// <summary>Turns an upload into the model's first input ([1, C, H, W] float32): an image (PNG,
+/// JPEG, BMP, TIFF, WebP) is decoded, checked for channels, resized and normalised; raw float32
+/// is checked for shape and used as it is.</summary>
 public static class ImageInput
 {
     public const string Png = "image/png";
@@ -28,12 +28,12 @@ public static class ImageInput
             return (FromRaw(request, manifest), null);
         }
 
-        if (contentType != Png)
+        if (!ImageCodec.Accepts(contentType))
         {
-            throw new ImageFormatException($"unsupported content type '{request.ContentType}': send {Png} or {RawFloat32} with a shape");
+            throw new ImageFormatException($"unsupported content type '{request.ContentType}': send {string.Join(", ", ImageCodec.ContentTypes)}, or {RawFloat32} with a shape");
         }
 
-        var image = PngDecoder.Decode(request.Input.Span, maxPixels);
+        var image = ImageCodec.Decode(request.Input.Span, maxPixels);
         if (image.Channels != p.Channels)
         {
             if (p.Channels == 1 && image.IsGrayAsRgb())
@@ -43,11 +43,11 @@ public static class ImageInput
             else
             {
                 throw new InvalidInputException(
-                    $"model '{manifest.Name}' takes {Describe(p.Channels)} images; this PNG is {Describe(image.Channels)}");
+                    $"model '{manifest.Name}' takes {Describe(p.Channels)} images; this one is {Describe(image.Channels)}");
             }
         }
 
-        var sized = ImageResizer.Resize(image, p.Width, p.Height);
+        var sized = image.Width == p.Width && image.Height == p.Height ? image : ImageCodec.Resize(image, p.Width, p.Height);
         // Resizing made a fresh array; only the decoder's own (which the caller may keep) is copied.
         var data = ReferenceEquals(sized, image) ? (float[])sized.Pixels.Clone() : sized.Pixels;
         var plane = p.Width * p.Height;

@@ -32,7 +32,7 @@ internal static class SegmentationPipeline
             Version = manifest.Version,
             Device = model.Device,
             Passport = passport,
-            Png = PngEncoder.Encode(outW, outH, 1, labels),
+            Png = ImageCodec.EncodePng(outW, outH, 1, labels),
         };
     }
 

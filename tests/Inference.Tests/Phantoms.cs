@@ -49,10 +49,10 @@ internal static class Phantoms
     }
 
     public static byte[] Png8(float[] img, int size) =>
-        PngEncoder.Encode(size, size, 1, img.Select(v => (byte)Math.Round(v * 255)).ToArray());
+        ImageCodec.EncodePng(size, size, 1, img.Select(v => (byte)Math.Round(v * 255)).ToArray());
 
     public static byte[] Png16(float[] img, int size) =>
-        PngEncoder.Encode16(size, size, 1, img.Select(v => (ushort)Math.Round(v * 65535)).ToArray());
+        ImageCodec.EncodePng16(size, size, 1, img.Select(v => (ushort)Math.Round(v * 65535)).ToArray());
 
     private static double Sq(double v) => v * v;
 }

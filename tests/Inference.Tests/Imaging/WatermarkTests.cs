@@ -20,7 +20,7 @@ public sealed class WatermarkTests
             }
         }
 
-        return PngEncoder.Encode(w, h, 3, samples);
+        return ImageCodec.EncodePng(w, h, 3, samples);
     }
 
     private static byte At(DecodedImage image, int x, int y, int c) =>
@@ -31,8 +31,8 @@ public sealed class WatermarkTests
     {
         var original = Rgb(64, 64, (x, y, c) => (byte)(20 + x + y + (c * 10))); // 20..166: room to lighten and darken
         var stamped = Watermark.Stamp(original);
-        var before = PngDecoder.Decode(original, 1 << 20);
-        var after = PngDecoder.Decode(stamped, 1 << 20);
+        var before = ImageCodec.Decode(original, 1 << 20);
+        var after = ImageCodec.Decode(stamped, 1 << 20);
         Assert.Equal((64, 64, 3), (after.Width, after.Height, after.Channels));
 
         var (ax, ay, aw, ah, scale) = Watermark.Area(64, 64);
@@ -74,7 +74,7 @@ public sealed class WatermarkTests
     {
         foreach (var level in new byte[] { 0, 255 })
         {
-            var after = PngDecoder.Decode(Watermark.Stamp(Rgb(64, 64, (_, _, _) => level)), 1 << 20);
+            var after = ImageCodec.Decode(Watermark.Stamp(Rgb(64, 64, (_, _, _) => level)), 1 << 20);
             var (ax, ay, aw, ah, _) = Watermark.Area(64, 64);
             var changed = 0;
             for (var y = ay; y < ay + ah; y++)
@@ -97,12 +97,12 @@ public sealed class WatermarkTests
         Assert.Equal(Watermark.Area(64, 64).Width * 4, w256);
         Assert.Equal(Watermark.Area(64, 64).Height * 4, h256);
 
-        var grey = PngEncoder.Encode(100, 80, 1, Enumerable.Repeat((byte)90, 100 * 80).ToArray());
-        var stamped = PngDecoder.Decode(Watermark.Stamp(grey), 1 << 20);
+        var grey = ImageCodec.EncodePng(100, 80, 1, Enumerable.Repeat((byte)90, 100 * 80).ToArray());
+        var stamped = ImageCodec.Decode(Watermark.Stamp(grey), 1 << 20);
         Assert.Equal((100, 80, 1), (stamped.Width, stamped.Height, stamped.Channels));
         Assert.Contains(stamped.Pixels, v => v > 0.5f);
 
         // Smaller than the mark: clipped, not an error.
-        Assert.Equal(4, PngDecoder.Decode(Watermark.Stamp(PngEncoder.Encode(4, 3, 1, new byte[12])), 100).Width);
+        Assert.Equal(4, ImageCodec.Decode(Watermark.Stamp(ImageCodec.EncodePng(4, 3, 1, new byte[12])), 100).Width);
     }
 }

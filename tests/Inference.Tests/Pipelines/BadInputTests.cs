@@ -51,7 +51,7 @@ public sealed class BadInputTests(EngineFixture fixture) : IClassFixture<EngineF
     {
         var rgb = Enumerable.Range(0, 128 * 128 * 3).Select(i => (byte)(i % 3 == 0 ? 200 : 10)).ToArray();
         var e = await Assert.ThrowsAsync<InvalidInputException>(() =>
-            Run("segmentation", new InferenceRequest { Input = PngEncoder.Encode(128, 128, 3, rgb) }));
+            Run("segmentation", new InferenceRequest { Input = ImageCodec.EncodePng(128, 128, 3, rgb) }));
         Assert.Contains("1-channel (greyscale)", e.Message, StringComparison.Ordinal);
     }
 
@@ -61,7 +61,7 @@ public sealed class BadInputTests(EngineFixture fixture) : IClassFixture<EngineF
         var png = GoodPng();
         png[png.Length / 2] ^= 0x5A;
         var e = await Assert.ThrowsAsync<ImageFormatException>(() => Run("segmentation", new InferenceRequest { Input = png }));
-        Assert.Contains("corrupt PNG", e.Message, StringComparison.Ordinal);
+        Assert.Contains("corrupt", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -73,26 +73,26 @@ public sealed class BadInputTests(EngineFixture fixture) : IClassFixture<EngineF
     }
 
     [Fact]
-    public async Task NotAPngIsRejected()
+    public async Task NotAnImageIsRejected()
     {
         var e = await Assert.ThrowsAsync<ImageFormatException>(() =>
             Run("segmentation", new InferenceRequest { Input = "GIF89a......"u8.ToArray() }));
-        Assert.Contains("not a PNG", e.Message, StringComparison.Ordinal);
+        Assert.Contains("not an image", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task AnUnsupportedContentTypeIsRejected()
     {
         var e = await Assert.ThrowsAsync<ImageFormatException>(() =>
-            Run("segmentation", new InferenceRequest { Input = GoodPng(), ContentType = "image/jpeg" }));
-        Assert.Contains("image/jpeg", e.Message, StringComparison.Ordinal);
+            Run("segmentation", new InferenceRequest { Input = GoodPng(), ContentType = "image/gif" }));
+        Assert.Contains("image/gif", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task AnImageOverTheSizeLimitIsRejectedBeforeDecoding()
     {
         // A valid header that claims 60000 x 60000; the data is tiny. Nothing must be allocated for it.
-        var png = PngEncoder.Encode(1, 1, 1, [0]);
+        var png = ImageCodec.EncodePng(1, 1, 1, [0]);
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(16), 60000);
         BinaryPrimitives.WriteInt32BigEndian(png.AsSpan(20), 60000);
         BinaryPrimitives.WriteUInt32BigEndian(png.AsSpan(29), ReferenceCrc32.Compute(png.AsSpan(12, 17)));

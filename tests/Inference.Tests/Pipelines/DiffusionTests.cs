@@ -16,7 +16,7 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
 
         Assert.Equal(a.Png, b.Png);
         Assert.NotEqual(a.Png, c.Png);
-        var image = PngDecoder.Decode(a.Png, 1 << 20);
+        var image = ImageCodec.Decode(a.Png, 1 << 20);
         Assert.Equal((64, 64, 3), (image.Width, image.Height, image.Channels));
     }
 
@@ -26,7 +26,7 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
     public async Task SamplesAreSmoothLikeTheTrainingImagesAtAnyStepCount(int steps)
     {
         var output = (DiffusionOutput)await fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 7, Steps = steps });
-        var image = PngDecoder.Decode(output.Png, 1 << 20);
+        var image = ImageCodec.Decode(output.Png, 1 << 20);
         var noise = new GaussianNoise(7).Next(3 * 64 * 64).Select(v => (float)Math.Clamp((v + 1) / 2, 0, 1)).ToArray();
 
         // Mean absolute difference between horizontal neighbours: the training images are
@@ -60,8 +60,8 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         Assert.Equal(48, rows);
         Assert.True(batches < 48, $"{batches} forwards for 48 rows: nothing was batched");
         // Sharing a batch must not change an answer (beyond float rounding of the PNG's 8 bits).
-        var shared = PngDecoder.Decode(outputs[3].Png!, 1 << 20).Pixels;
-        var single = PngDecoder.Decode(alone.Png!, 1 << 20).Pixels;
+        var shared = ImageCodec.Decode(outputs[3].Png!, 1 << 20).Pixels;
+        var single = ImageCodec.Decode(alone.Png!, 1 << 20).Pixels;
         Assert.True(shared.Zip(single, (x, y) => Math.Abs(x - y)).Max() <= 2 / 255f);
     }
 

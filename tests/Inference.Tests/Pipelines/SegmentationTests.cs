@@ -68,7 +68,7 @@ public sealed class SegmentationTests(EngineFixture fixture) : IClassFixture<Eng
 
         var output = (SegmentationOutput)await fixture.Engine.RunAsync("segmentation", new InferenceRequest { Input = png });
 
-        var map = PngDecoder.Decode(output.Png, 1 << 20);
+        var map = ImageCodec.Decode(output.Png, 1 << 20);
         Assert.Equal((128, 128, 1), (map.Width, map.Height, map.Channels));
         foreach (var s in output.Passport.Structures)
         {
@@ -84,7 +84,7 @@ public sealed class SegmentationTests(EngineFixture fixture) : IClassFixture<Eng
         var rgb = grey.SelectMany(v => Enumerable.Repeat((byte)Math.Round(v * 255), 3)).ToArray();
 
         var output = (SegmentationOutput)await fixture.Engine.RunAsync("segmentation",
-            new InferenceRequest { Input = PngEncoder.Encode(128, 128, 3, rgb) });
+            new InferenceRequest { Input = ImageCodec.EncodePng(128, 128, 3, rgb) });
 
         Assert.True(output.Passport.Structures.Single(s => s.Index == 1).Present);
     }

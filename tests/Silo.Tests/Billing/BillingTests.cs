@@ -362,7 +362,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
             var png = await response.Content.ReadAsByteArrayAsync();
             var artifacts = Directory.CreateDirectory(Path.Combine(TestPaths.Repo, "build", "test-artifacts")).FullName;
             await File.WriteAllBytesAsync(Path.Combine(artifacts, $"diffusion-{(key == free ? "free" : "pro")}.png"), png);
-            return Actors.Inference.Imaging.PngDecoder.Decode(png, 1 << 20);
+            return Actors.Inference.Imaging.ImageCodec.Decode(png, 1 << 20);
         }
 
         var (marked, clean) = (await ImageAsync(free, freeJob), await ImageAsync(pro, proJob));

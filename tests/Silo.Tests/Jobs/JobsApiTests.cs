@@ -72,6 +72,40 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         Assert.Equal(0x89, (await image.Content.ReadAsByteArrayAsync())[0]);
     }
 
+    /// <summary>Radiology exports and phone photos of X-rays are often JPEG: the same phantom sent
+    /// as a JPEG is segmented like its PNG (every structure within 10% of the PNG's area).</summary>
+    [Fact]
+    public async Task AJpegXrayIsSegmentedLikeItsPng()
+    {
+        var (_, key, _) = await Api.CreateTenantAsync("pro");
+        var picture = Phantoms.Draw(128, Discs, seed: 11);
+        var png = Phantoms.Png8(picture, 128);
+        using var grey = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.L8>(png);
+        using var jpegFile = new MemoryStream();
+        grey.Save(jpegFile, new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 90, ColorType = SixLabors.ImageSharp.Formats.Jpeg.JpegColorType.Luminance });
+        var jpeg = jpegFile.ToArray();
+        Assert.Equal((0xFF, 0xD8), (jpeg[0], jpeg[1])); // a real JPEG
+
+        var areas = new List<Dictionary<int, double>>();
+        foreach (var (bytes, type) in new[] { (png, "image/png"), (jpeg, "image/jpeg") })
+        {
+            using var response = await Api.SubmitMultipartAsync(key, "segmentation", bytes, type, new Dictionary<string, string> { ["spacingX"] = "0.5" }, wait: 30);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var job = await response.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("succeeded", job.GetProperty("status").GetString());
+            areas.Add(job.GetProperty("output").GetProperty("passport").GetProperty("structures").EnumerateArray()
+                .ToDictionary(s => s.GetProperty("index").GetInt32(), s => s.GetProperty("areaMm2").GetDouble()));
+        }
+
+        foreach (var disc in Discs)
+        {
+            Assert.InRange(areas[1][disc.Label], areas[0][disc.Label] * 0.9, areas[0][disc.Label] * 1.1);
+        }
+
+        using var gif = await Api.SubmitMultipartAsync(key, "segmentation", "GIF89a......"u8.ToArray(), "image/gif", new Dictionary<string, string>(), wait: 0);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, gif.StatusCode);
+    }
+
     [Fact]
     public async Task IdenticalJobsSubmittedTogetherRunOnce()
     {

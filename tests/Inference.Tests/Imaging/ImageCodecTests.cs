@@ -8,18 +8,18 @@ using FsCheck.Fluent;
 
 namespace Actors.Inference.Tests.Imaging;
 
-public sealed class PngCodecTests
+public sealed class ImageCodecTests
 {
     [Fact]
     public void EightBitGreyAndRgbRoundTrip()
     {
         var grey = Enumerable.Range(0, 7 * 5).Select(i => (byte)(i * 7)).ToArray();
-        var g = PngDecoder.Decode(PngEncoder.Encode(7, 5, 1, grey), 1000);
+        var g = ImageCodec.Decode(ImageCodec.EncodePng(7, 5, 1, grey), 1000);
         Assert.Equal((7, 5, 1, 8), (g.Width, g.Height, g.Channels, g.BitDepth));
         Assert.Equal(grey, g.Pixels.Select(v => (byte)Math.Round(v * 255)));
 
         var rgb = Enumerable.Range(0, 3 * 4 * 3).Select(i => (byte)(255 - i)).ToArray();
-        var c = PngDecoder.Decode(PngEncoder.Encode(3, 4, 3, rgb), 1000);
+        var c = ImageCodec.Decode(ImageCodec.EncodePng(3, 4, 3, rgb), 1000);
         Assert.Equal(3, c.Channels);
         // Planar out: channel 1 of pixel (x=2, y=1) is interleaved sample (1*3+2)*3+1.
         Assert.Equal(rgb[(1 * 3 + 2) * 3 + 1] / 255f, c.Pixels[12 + 1 * 3 + 2], 6);
@@ -29,7 +29,7 @@ public sealed class PngCodecTests
     public void SixteenBitSamplesKeepTheirPrecision()
     {
         ushort[] samples = [0, 1, 257, 40000, 65535, 12345];
-        var image = PngDecoder.Decode(PngEncoder.Encode16(3, 2, 1, samples), 100);
+        var image = ImageCodec.Decode(ImageCodec.EncodePng16(3, 2, 1, samples), 100);
         Assert.Equal(16, image.BitDepth);
         Assert.Equal(samples, image.Pixels.Select(v => (ushort)Math.Round(v * 65535)));
     }
@@ -45,7 +45,7 @@ public sealed class PngCodecTests
         var rgba = Enumerable.Range(0, w * h * 4).Select(i => (byte)(i * 31 % 251)).ToArray();
         var png = FilteredPng(w, h, rgba, filter);
 
-        var image = PngDecoder.Decode(png, 1000);
+        var image = ImageCodec.Decode(png, 1000);
 
         Assert.Equal(3, image.Channels); // alpha dropped
         for (var y = 0; y < h; y++)
@@ -60,25 +60,85 @@ public sealed class PngCodecTests
         }
     }
 
-    [Fact]
-    public void PaletteInterlacedAndLowBitDepthImagesAreRefusedByName()
+    /// <summary>An X-ray arrives as PNG, JPEG (radiology exports, phone photos), BMP, TIFF or WebP:
+    /// each decodes to the same grey picture (JPEG within its loss), one channel for grey formats.</summary>
+    [Theory]
+    [InlineData("png", 0.0)]
+    [InlineData("jpeg", 0.03)]
+    [InlineData("bmp", 0.0)]
+    [InlineData("tiff", 0.0)]
+    [InlineData("webp", 0.0)]
+    public void EveryAcceptedFormatDecodesTheSamePicture(string format, double tolerance)
     {
-        Assert.Contains("palette", Refusal(Header(colorType: 3, bitDepth: 8)), StringComparison.Ordinal);
-        Assert.Contains("interlaced", Refusal(Header(colorType: 0, bitDepth: 8, interlace: 1)), StringComparison.Ordinal);
-        Assert.Contains("4-bit", Refusal(Header(colorType: 0, bitDepth: 4)), StringComparison.Ordinal);
+        const int w = 32, h = 24;
+        var grey = Enumerable.Range(0, w * h).Select(i => (byte)((i % w * 8) + (i / w))).ToArray();
+        using var image = SixLabors.ImageSharp.Image.LoadPixelData<SixLabors.ImageSharp.PixelFormats.L8>(grey, w, h);
+        using var file = new MemoryStream();
+        SixLabors.ImageSharp.Formats.IImageEncoder encoder = format switch
+        {
+            "png" => new SixLabors.ImageSharp.Formats.Png.PngEncoder(),
+            "jpeg" => new SixLabors.ImageSharp.Formats.Jpeg.JpegEncoder { Quality = 95, ColorType = SixLabors.ImageSharp.Formats.Jpeg.JpegColorType.Luminance },
+            "bmp" => new SixLabors.ImageSharp.Formats.Bmp.BmpEncoder(),
+            "tiff" => new SixLabors.ImageSharp.Formats.Tiff.TiffEncoder(),
+            _ => new SixLabors.ImageSharp.Formats.Webp.WebpEncoder { FileFormat = SixLabors.ImageSharp.Formats.Webp.WebpFileFormatType.Lossless },
+        };
+        image.Save(file, encoder);
+
+        var decoded = ImageCodec.Decode(file.ToArray(), 10_000);
+
+        Assert.Equal((w, h), (decoded.Width, decoded.Height));
+        var first = decoded.FirstChannel().Pixels;
+        var worst = first.Select((v, i) => Math.Abs(v - (grey[i] / 255.0))).Max();
+        Assert.True(worst <= tolerance + 1e-6, $"{format}: worst pixel off by {worst:0.0000}");
+        if (format is "png" or "jpeg")
+        {
+            Assert.Equal(1, decoded.Channels);
+        }
+    }
+
+    [Fact]
+    public void AGifIsRefusedAsAFormatWeDoNotRead()
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.L8>(4, 4);
+        using var file = new MemoryStream();
+        image.Save(file, new SixLabors.ImageSharp.Formats.Gif.GifEncoder());
+        Assert.Contains("not an image this service reads", Refusal(file.ToArray()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APaletteOrInterlacedPngDecodesAndOneWithNoPixelDataIsRefused()
+    {
+        var rgb = Enumerable.Range(0, 8 * 8 * 3).Select(i => (byte)(i * 5)).ToArray();
+        using var image = SixLabors.ImageSharp.Image.LoadPixelData<SixLabors.ImageSharp.PixelFormats.Rgb24>(rgb, 8, 8);
+        foreach (var encoder in new[]
+        {
+            new SixLabors.ImageSharp.Formats.Png.PngEncoder { ColorType = SixLabors.ImageSharp.Formats.Png.PngColorType.Palette },
+            new SixLabors.ImageSharp.Formats.Png.PngEncoder { InterlaceMethod = SixLabors.ImageSharp.Formats.Png.PngInterlaceMode.Adam7 },
+        })
+        {
+            using var file = new MemoryStream();
+            image.Save(file, encoder);
+            Assert.Equal((8, 8), (ImageCodec.Decode(file.ToArray(), 100).Width, ImageCodec.Decode(file.ToArray(), 100).Height));
+        }
+
+        var ihdr = new byte[13];
+        BinaryPrimitives.WriteInt32BigEndian(ihdr, 4);
+        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), 4);
+        ihdr[8] = 8;
+        Assert.Contains("corrupt", Refusal(Assemble(("IHDR", ihdr), ("IEND", []))), StringComparison.Ordinal); // no IDAT
     }
 
     [Fact]
     public void RandomCorruptionNeverEscapesAsAnythingButATypedError()
     {
-        var good = PngEncoder.Encode(16, 16, 1, Enumerable.Range(0, 256).Select(i => (byte)i).ToArray());
+        var good = ImageCodec.EncodePng(16, 16, 1, Enumerable.Range(0, 256).Select(i => (byte)i).ToArray());
         Prop.ForAll(Gen.Choose(0, good.Length - 1).ToArbitrary(), Gen.Choose(1, 255).ToArbitrary(), (at, flip) =>
         {
             var bad = (byte[])good.Clone();
             bad[at] ^= (byte)flip;
             try
             {
-                PngDecoder.Decode(bad, 10_000);
+                ImageCodec.Decode(bad, 10_000);
                 return true; // a flip in ancillary bytes can leave a valid image
             }
             catch (InferenceException)
@@ -88,18 +148,7 @@ public sealed class PngCodecTests
         }).QuickCheckThrowOnFailure();
     }
 
-    private static string Refusal(byte[] png) => Assert.Throws<ImageFormatException>(() => PngDecoder.Decode(png, 1000)).Message;
-
-    private static byte[] Header(byte colorType, byte bitDepth, byte interlace = 0)
-    {
-        var ihdr = new byte[13];
-        BinaryPrimitives.WriteInt32BigEndian(ihdr, 4);
-        BinaryPrimitives.WriteInt32BigEndian(ihdr.AsSpan(4), 4);
-        ihdr[8] = bitDepth;
-        ihdr[9] = colorType;
-        ihdr[12] = interlace;
-        return Assemble(("IHDR", ihdr), ("IDAT", Deflate(new byte[4 * 9])), ("IEND", []));
-    }
+    private static string Refusal(byte[] png) => Assert.Throws<ImageFormatException>(() => ImageCodec.Decode(png, 1000)).Message;
 
     /// <summary>An RGBA PNG whose every row uses <paramref name="filter"/> (the encoder under
     /// test writes filter 0 only, so other tools' filters are built here).</summary>
