@@ -27,7 +27,15 @@ public static class ClientApiHosting
         services.AddSingleton<JobReader>();
         services.AddSingleton<QueueEta>();
         services.AddSingleton<WebhookDispatcher>();
-        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10));
+        services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        services.AddSingleton<WebhookDestinations>();
+        services.AddHttpClient("webhooks", c => c.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
+            {
+                AllowAutoRedirect = false, // a redirect could point inside
+                ConnectCallback = sp.GetRequiredService<WebhookDestinations>().ConnectAsync,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            });
         services.AddOptions<StripeOptions>().BindConfiguration(StripeOptions.Section)
             .Validate(o => Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _) && o.ToleranceSeconds > 0 && o.MaxRetries >= 0 && o.TimeoutSeconds > 0,
                 "Billing:Stripe: BaseUrl must be an absolute URL, tolerance and timeouts positive")

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Actors.Client.Api.Auth;
+using Actors.Client.Api.Webhooks;
 using Actors.Grains;
 using Actors.Grains.Jobs;
 using Actors.Grains.Stores;
@@ -28,7 +29,8 @@ internal static class JobsApi
         return group;
     }
 
-    internal static async Task<IResult> SubmitAsync(HttpContext context, ApiKeyCallers callers, JobSubmitter submitter, JobReader reader, IOptions<ClientApiOptions> options)
+    internal static async Task<IResult> SubmitAsync(HttpContext context, ApiKeyCallers callers, JobSubmitter submitter, JobReader reader, WebhookDestinations destinations,
+        IOptions<ClientApiOptions> options)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)
@@ -47,6 +49,11 @@ internal static class JobsApi
         try
         {
             var submission = await JobSubmissionReader.ReadAsync(context.Request, options.Value.MaxUploadBytes, context.RequestAborted);
+            if (submission.WebhookUrl is { } webhook && destinations.Refusal(new Uri(webhook)) is { } refused)
+            {
+                return Problems.Unprocessable("bad_webhook_url", $"'webhookUrl' cannot receive webhooks: {refused}");
+            }
+
             Grains.Billing.Admission? admission;
             (job, replayed, admission) = await submitter.SubmitAsync(caller, submission, idempotencyKey.Length == 0 ? null : idempotencyKey);
             foreach (var (name, value) in admission?.RateLimit is { } rate ? RateLimitHeaders.Of(rate) : [])

@@ -36,6 +36,7 @@ public class SiloFactory : WebApplicationFactory<Program>
         builder.UseSetting("Inference:Device", Environment.GetEnvironmentVariable("INFERENCE_DEVICE") is { Length: > 0 } d ? d : "cpu");
         builder.UseSetting("Api:MaxUploadBytes", (2 * 1024 * 1024).ToString(System.Globalization.CultureInfo.InvariantCulture));
         builder.UseSetting("Api:AdminKey", AdminKey);
+        builder.UseSetting("Webhooks:AllowedHosts:0", "127.0.0.1"); // the tests' receivers listen on loopback
         builder.UseSetting("Api:ModelsPath", Path.Combine(TestPaths.Repo, "models"));
         builder.UseSetting("Cluster:DataPath", DataPath);
         builder.UseSetting("Cluster:PollMilliseconds", "20");

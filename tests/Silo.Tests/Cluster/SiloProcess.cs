@@ -48,6 +48,7 @@ public sealed class SiloProcess : IDisposable
             UseShellExecute = false,
         };
         start.Environment["Api__AdminKey"] = SiloFactory.AdminKey;
+        start.Environment["Webhooks__AllowedHosts__0"] = "127.0.0.1"; // the tests' receivers listen on loopback
         start.Environment["Inference__Device"] = "cpu";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
         start.Environment["Logging__LogLevel__Actors"] = "Information";
