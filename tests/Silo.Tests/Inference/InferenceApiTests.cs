@@ -60,7 +60,7 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
 
     [Theory]
     [InlineData("/v1/models/segmentation/infer", "image/png", "corrupt", HttpStatusCode.BadRequest, "unsupported_image")]
-    [InlineData("/v1/models/segmentation/infer", "image/jpeg", "png", HttpStatusCode.UnsupportedMediaType, "unsupported_image")]
+    [InlineData("/v1/models/segmentation/infer", "image/gif", "png", HttpStatusCode.UnsupportedMediaType, "unsupported_image")]
     [InlineData("/v1/models/segmentation/infer?shape=3,128,128", "application/octet-stream", "raw3", HttpStatusCode.UnprocessableEntity, "invalid_input")]
     [InlineData("/v1/models/nope/infer", "image/png", "png", HttpStatusCode.NotFound, "unknown_model")]
     [InlineData("/v1/models/diffusion/infer?steps=abc", null, "none", HttpStatusCode.BadRequest, "bad_parameter")]
