@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using System.Text;
 using Actors.Grains;
@@ -9,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Actors.Client.Api.Webhooks;
 
-/// <summary>Sends due webhook deliveries (the control role runs a pass every second): signed per
+/// <summary>Sends due webhook deliveries (the control role starts a pass every half second): signed per
 /// Standard Webhooks with the tenant's secret, 2xx = delivered, anything else retried with
 /// backoff (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h) and failed after 8 attempts. Every
 /// attempt's outcome is recorded on the delivery row.</summary>
@@ -23,13 +24,72 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
         TimeSpan.FromMinutes(30), TimeSpan.FromHours(1), TimeSpan.FromHours(2),
     ];
 
+    /// <summary>At most this many deliveries to one destination (scheme, host and port) at a time.</summary>
+    public const int PerDestination = 4;
+
+    /// <summary>At most this many deliveries in flight on this silo.</summary>
+    public const int InFlightLimit = 64;
+
+    private readonly ConcurrentDictionary<string, int> _busy = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
+
+    /// <summary>Deliveries in flight now.</summary>
+    public int InFlight => _running.Count;
+
+    /// <summary>Starts the due deliveries and returns without waiting for them: each destination
+    /// gets at most <see cref="PerDestination"/> at a time, so a slow or dead receiver (10 s
+    /// time-out each) delays only its own webhooks, never another tenant's nor the control loop.
+    /// A delivery whose destination is busy goes back, due a little later, behind the others.</summary>
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken = default)
     {
-        var due = await deliveries.ClaimDueAsync(32, TimeSpan.FromMinutes(1), cancellationToken);
-        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
-            async (d, ct) => await DeliverAsync(d.DeliveryId, d.JobId, d.Url, d.Payload, d.Attempts, ct));
-        return due.Count;
+        var room = InFlightLimit - _running.Count;
+        if (room <= 0)
+        {
+            return 0;
+        }
+
+        var due = await deliveries.ClaimDueAsync(Math.Min(32, room), TimeSpan.FromMinutes(1), cancellationToken);
+        var started = 0;
+        foreach (var d in due)
+        {
+            var destination = Destination(d.Url);
+            if (_running.ContainsKey(d.DeliveryId) || _busy.GetValueOrDefault(destination) >= PerDestination)
+            {
+                await deliveries.DeferAsync(d.DeliveryId, time.GetUtcNow().AddSeconds(2));
+                continue;
+            }
+
+            _busy.AddOrUpdate(destination, 1, (_, n) => n + 1);
+            _running[d.DeliveryId] = RunAsync(d, destination, cancellationToken);
+            started++;
+        }
+
+        return started;
     }
+
+    /// <summary>Waits for the deliveries in flight (tests, and a silo that stops).</summary>
+    public Task DrainAsync() => Task.WhenAll(_running.Values);
+
+    private async Task RunAsync(DueWebhook d, string destination, CancellationToken ct)
+    {
+        await Task.Yield(); // the caller goes on starting the others
+        try
+        {
+            await DeliverAsync(d.DeliveryId, d.JobId, d.Url, d.Payload, d.Attempts, ct);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogAttemptFailed(logger, d.DeliveryId, d.Attempts + 1, e.Message); // the lease lapses and it is tried again
+        }
+        finally
+        {
+            _busy.AddOrUpdate(destination, 0, (_, n) => Math.Max(0, n - 1));
+            _running.TryRemove(d.DeliveryId, out _);
+        }
+    }
+
+    private static string Destination(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Authority).ToLowerInvariant() : url;
 
     private async Task DeliverAsync(string deliveryId, string jobId, string url, string payload, int attempts, CancellationToken ct)
     {

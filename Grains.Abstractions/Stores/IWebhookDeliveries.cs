@@ -11,6 +11,10 @@ public interface IWebhookDeliveries
     /// another dispatcher claiming at the same moment gets others.</summary>
     Task<IReadOnlyList<DueWebhook>> ClaimDueAsync(int max, TimeSpan lease, CancellationToken cancellationToken = default);
 
+    /// <summary>Gives a claimed delivery back without an attempt, due again at <paramref name="at"/>
+    /// (its destination is busy: the others behind it go first).</summary>
+    Task DeferAsync(string deliveryId, DateTimeOffset at);
+
     /// <summary>Records an attempt (status "delivered", "pending" or "failed") and ends the lease.</summary>
     Task RecordAsync(DeliveryOutcome outcome);
 }

@@ -66,6 +66,11 @@ public sealed class WebhookOutbox(SqlStore store, TimeProvider time) : IWebhookD
             .Select(d => new DueWebhook(d.Id, d.Job, d.Url, d.Payload, d.Attempts)).ToList(), cancellationToken);
     }
 
+    public Task DeferAsync(string deliveryId, DateTimeOffset at) =>
+        store.WriteAsync(c => c.ExecuteAsync(
+            "UPDATE webhook_deliveries SET next_attempt_ms = @At, lease_until_ms = NULL WHERE delivery_id = @Id AND status = 'pending'",
+            new { At = at.ToUnixTimeMilliseconds(), Id = deliveryId }));
+
     public Task RecordAsync(DeliveryOutcome outcome) =>
         store.WriteAsync(c => c.ExecuteAsync(
             """
