@@ -81,6 +81,13 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
         var jobGrain = grains.GetGrain<IJobGrain>(jobId);
         if (replayed && await jobGrain.GetAsync() is { Status: not JobStatus.New } existing)
         {
+            if (existing.Status == JobStatus.Queued)
+            {
+                // The first request may have died between the job's "queued" and its queue row
+                // (its silo killed): the retry puts the row in (idempotent).
+                await jobGrain.EnsureQueuedAsync();
+            }
+
             return existing.IsAbandoned ? throw Lapsed(existing) : (existing, true, null);
         }
 
