@@ -125,12 +125,12 @@ internal static class AdminApi
 
     internal static async Task<IResult> ListJobsAsync(IJobListings index, string? tenant, string? status, int? limit)
     {
-        if (status is not null && (!Enum.TryParse<JobStatus>(status, true, out var parsed) || parsed == JobStatus.New))
+        if (Jobs.JobStatusFilter.Parse(status, out var statuses) is { } bad)
         {
-            return Problems.BadRequest("bad_parameter", $"status must be queued, running, succeeded, failed, canceled or expired; got '{status}'");
+            return bad;
         }
 
-        var jobs = await index.ListAsync(tenant, status is null ? null : Enum.Parse<JobStatus>(status, true).ToString(), Math.Clamp(limit ?? 100, 1, 1000));
+        var jobs = await index.ListAsync(tenant, statuses, Math.Clamp(limit ?? 100, 1, 1000));
         return TypedResults.Ok(jobs.Select(j => new { id = j.JobId, tenant = j.TenantId, model = j.Model, tier = ((Tier)j.Tier).ToString(), status = j.Status.ToString().ToLowerInvariant(), createdAt = j.CreatedAt, updatedAt = j.UpdatedAt }));
     }
 

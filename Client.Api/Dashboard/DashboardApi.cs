@@ -80,7 +80,7 @@ internal sealed class DashboardData(IGrainFactory grains, IInstanceDirectory dir
         var perMinute = await jobs.PerMinuteAsync(now.AddMinutes(-30), ct);
         var lastMinute = await jobs.FinishedSinceAsync(now.AddMinutes(-1), ct);
         var failures = new List<DashboardFailure>();
-        foreach (var failed in await jobs.ListAsync(null, nameof(JobStatus.Failed), 8, ct))
+        foreach (var failed in await jobs.ListAsync(null, [JobStatus.Failed], 8, ct))
         {
             var job = await grains.GetGrain<IJobGrain>(failed.JobId).GetAsync();
             failures.Add(new DashboardFailure(failed.JobId, failed.TenantId, failed.Model, failed.UpdatedAt, job.Reason));

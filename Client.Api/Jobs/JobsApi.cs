@@ -100,7 +100,7 @@ internal static class JobsApi
             return problem!;
         }
 
-        if (StatusFilter(status, out var filter) is { } bad)
+        if (JobStatusFilter.Parse(status, out var filter) is { } bad)
         {
             return bad;
         }
@@ -224,23 +224,6 @@ internal static class JobsApi
             }
         }
 
-        return null;
-    }
-
-    private static IResult? StatusFilter(string? status, out string? filter)
-    {
-        filter = null;
-        if (status is null)
-        {
-            return null;
-        }
-
-        if (!Enum.TryParse<JobStatus>(status, ignoreCase: true, out var parsed) || parsed == JobStatus.New)
-        {
-            return Problems.BadRequest("bad_parameter", $"status must be queued, running, succeeded, failed, canceled or expired; got '{status}'");
-        }
-
-        filter = parsed.ToString();
         return null;
     }
 

@@ -1,11 +1,14 @@
+using Actors.Grains.Jobs;
+
 namespace Actors.Grains.Stores;
 
 /// <summary>The jobs' index (a row per job kept by its grain) as the API reads it: listings, the
 /// dashboard's traffic, usage analytics, and the count of refused submissions.</summary>
 public interface IJobListings
 {
-    /// <summary>Newest first; all tenants when <paramref name="tenantId"/> is null.</summary>
-    Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, string? status, int limit, CancellationToken cancellationToken = default);
+    /// <summary>Newest first; all tenants when <paramref name="tenantId"/> is null, any status when
+    /// <paramref name="statuses"/> is null, else any of them.</summary>
+    Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, IReadOnlyCollection<JobStatus>? statuses, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Per minute since <paramref name="since"/>: jobs submitted, succeeded and failed.</summary>
     Task<IReadOnlyList<JobsPerMinute>> PerMinuteAsync(DateTimeOffset since, CancellationToken cancellationToken = default);

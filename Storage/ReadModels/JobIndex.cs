@@ -37,15 +37,25 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
         store.WriteAsync(c => c.ExecuteAsync("DELETE FROM jobs WHERE job_id = @Id", new { Id = jobId }));
 
     /// <summary>Newest first; all tenants when <paramref name="tenantId"/> is null.</summary>
-    public Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, string? status, int limit, CancellationToken cancellationToken = default) =>
-        store.ReadAsync<IReadOnlyList<JobListing>>(async c => (await c.QueryAsync<(string Id, string Tenant, string Model, int Tier, string Status, long Created, long Updated)>(
-            """
+    public Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, IReadOnlyCollection<JobStatus>? statuses, int limit, CancellationToken cancellationToken = default)
+    {
+        // One named parameter per status: the same SQL on PostgreSQL and SQLite.
+        var parameters = new DynamicParameters(new { Tenant = tenantId, Limit = limit });
+        var names = (statuses ?? []).Select((status, i) =>
+        {
+            parameters.Add($"S{i}", status.ToString());
+            return $"@S{i}";
+        }).ToList();
+        var filter = statuses is null ? "" : $" AND status IN ({string.Join(", ", names)})";
+        return store.ReadAsync<IReadOnlyList<JobListing>>(async c => (await c.QueryAsync<(string Id, string Tenant, string Model, int Tier, string Status, long Created, long Updated)>(
+            $"""
             SELECT job_id, tenant_id, model, tier, status, created_ms, updated_ms FROM jobs
-            WHERE (@Tenant IS NULL OR tenant_id = @Tenant) AND (@Status IS NULL OR status = @Status)
+            WHERE (@Tenant IS NULL OR tenant_id = @Tenant){filter}
             ORDER BY created_ms DESC, job_id DESC LIMIT @Limit
-            """, new { Tenant = tenantId, Status = status, Limit = limit }))
+            """, parameters))
             .Select(r => new JobListing(r.Id, r.Tenant, r.Model, r.Tier, Enum.Parse<JobStatus>(r.Status),
                 DateTimeOffset.FromUnixTimeMilliseconds(r.Created), DateTimeOffset.FromUnixTimeMilliseconds(r.Updated))).ToList(), cancellationToken);
+    }
 
     /// <summary>Finished jobs last changed before <paramref name="cutoff"/> (to purge).</summary>
     public Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default) =>

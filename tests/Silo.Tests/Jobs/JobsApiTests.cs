@@ -140,6 +140,33 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         Assert.Single((await list.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray()); // one job, not two
     }
 
+    /// <summary>Several statuses in the filter mean "any of" (not flags OR-ed into another status);
+    /// an unknown one, or a number, is a 422 that names it.</summary>
+    [Fact]
+    public async Task AStatusFilterWithSeveralValuesMeansAnyOfThemAndABadOneIsRefused()
+    {
+        var (_, key, _) = await Api.CreateTenantAsync("pro");
+        var done = await Api.SubmitOkAsync(key, ApiClient.Identity(new float[16], 4_401), wait: 30);
+        Assert.Equal("succeeded", done.GetProperty("status").GetString());
+
+        async Task<string[]> StatusesAsync(string filter)
+        {
+            using var response = await Api.GetAsync(key, $"/v1/jobs?status={filter}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            return [.. (await response.Content.ReadFromJsonAsync<JsonElement>()).EnumerateArray().Select(j => j.GetProperty("status").GetString()!)];
+        }
+
+        Assert.Empty(await StatusesAsync("queued,running")); // "queued,running" used to parse as flags and match succeeded
+        Assert.Equal(["succeeded"], await StatusesAsync("failed,succeeded"));
+        Assert.Equal(["succeeded"], await StatusesAsync("SUCCEEDED"));
+        foreach (var bad in new[] { "bogus", "2", "queued,nope", "" })
+        {
+            using var refused = await Api.GetAsync(key, $"/v1/jobs?status={bad}");
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.Equal("bad_parameter", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("type").GetString());
+        }
+    }
+
     [Fact]
     public async Task AnotherTenantsJobIsNotFoundAndKeysAreChecked()
     {
