@@ -16,13 +16,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         if (Current.Status != JobStatus.New)
         {
             var repeat = await ApplyAsync(new JobCommand.Submit(request)); // a repeat, or rejected
-            if (repeat.Status == JobStatus.Queued)
-            {
-                // The first submission may have died between storing "queued" and the queue row
-                // (its silo killed): the repeat puts the row in. Enqueueing is idempotent by job id.
-                await EnqueueAsync(request);
-            }
-
+            await EnsureQueuedAsync(); // the first submission may have died before its queue row
             return repeat;
         }
 
