@@ -40,7 +40,7 @@ public static class ClientApiHosting
             .Validate(o => Uri.TryCreate(o.BaseUrl, UriKind.Absolute, out _) && o.ToleranceSeconds > 0 && o.MaxRetries >= 0 && o.TimeoutSeconds > 0,
                 "Billing:Stripe: BaseUrl must be an absolute URL, tolerance and timeouts positive")
             .ValidateOnStart();
-        services.AddHttpClient<StripeClient>(c => c.Timeout = Timeout.InfiniteTimeSpan);
+        services.AddSingleton<StripeGateway>();
         services.AddSingleton<StripeOutboxDispatcher>();
         services.AddOpenApi();
         services.AddExceptionHandler<ClusterUnavailableHandler>();

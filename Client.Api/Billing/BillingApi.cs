@@ -56,7 +56,7 @@ internal static class BillingApi
         return caller is null ? problem! : TypedResults.Ok(await grains.GetGrain<ITenantGrain>(caller.TenantId).GetUsageAsync());
     }
 
-    internal static async Task<IResult> CheckoutAsync(HttpContext context, ApiKeyCallers callers, IGrainFactory grains, BillingOptions billing, StripeClient stripe)
+    internal static async Task<IResult> CheckoutAsync(HttpContext context, ApiKeyCallers callers, IGrainFactory grains, BillingOptions billing, StripeGateway stripe)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)
@@ -92,20 +92,20 @@ internal static class BillingApi
         try
         {
             var tenant = grains.GetGrain<ITenantGrain>(caller.TenantId);
-            var customer = await EnsureCustomerAsync(tenant, caller.TenantId, stripe);
+            var customer = await EnsureCustomerAsync(tenant, caller.TenantId, stripe, context.RequestAborted);
             var metadata = new Dictionary<string, string> { ["tenant_id"] = caller.TenantId };
             metadata[plan is not null ? "plan" : "pack"] = (plan?.Id ?? pack!.Id);
             var key = context.Request.Headers["Idempotency-Key"].ToString() is { Length: > 0 and <= 255 } k ? "checkout-" + caller.TenantId + "-" + k : "checkout-" + Guid.NewGuid().ToString("N");
             var (id, url) = await stripe.CreateCheckoutSessionAsync(customer, caller.TenantId, plan is not null, priceId, metadata, key, context.RequestAborted);
             return TypedResults.Created(url, new { id, url });
         }
-        catch (StripeException e)
+        catch (Exception e) when (StripeGateway.Failure(e, context.RequestAborted) is { } failure)
         {
-            return StripeProblem(e);
+            return StripeProblem(context, failure);
         }
     }
 
-    internal static async Task<IResult> PortalAsync(HttpContext context, ApiKeyCallers callers, IGrainFactory grains, StripeClient stripe)
+    internal static async Task<IResult> PortalAsync(HttpContext context, ApiKeyCallers callers, IGrainFactory grains, StripeGateway stripe)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)
@@ -128,15 +128,15 @@ internal static class BillingApi
         {
             return TypedResults.Created("", new { url = await stripe.CreatePortalSessionAsync(customer, "portal-" + Guid.NewGuid().ToString("N"), context.RequestAborted) });
         }
-        catch (StripeException e)
+        catch (Exception e) when (StripeGateway.Failure(e, context.RequestAborted) is { } failure)
         {
-            return StripeProblem(e);
+            return StripeProblem(context, failure);
         }
     }
 
     /// <summary>The tenant's Stripe customer, created once: the create is idempotent per tenant,
     /// and the tenant keeps the first id it is told.</summary>
-    private static async Task<string> EnsureCustomerAsync(ITenantGrain tenant, string tenantId, StripeClient stripe)
+    private static async Task<string> EnsureCustomerAsync(ITenantGrain tenant, string tenantId, StripeGateway stripe, CancellationToken ct)
     {
         var usage = await tenant.GetUsageAsync();
         if (usage.StripeCustomerId is { } existing)
@@ -145,11 +145,22 @@ internal static class BillingApi
         }
 
         var name = (await tenant.GetAsync()).Name;
-        return await tenant.LinkStripeCustomerAsync(await stripe.CreateCustomerAsync(tenantId, name));
+        return await tenant.LinkStripeCustomerAsync(await stripe.CreateCustomerAsync(tenantId, name, ct));
     }
 
-    private static IResult StripeProblem(StripeException e) =>
-        Problems.Of(StatusCodes.Status502BadGateway, "stripe_error", $"Stripe refused or could not be reached ({e.Type}, HTTP {e.Status}): {e.Message}");
+    /// <summary>Stripe's rate limit is a 503 to retry shortly; anything else Stripe refused, or not
+    /// reaching it after Stripe.net's retries, is a 502.</summary>
+    private static IResult StripeProblem(HttpContext context, StripeFailure failure)
+    {
+        if (failure.Status == StatusCodes.Status429TooManyRequests)
+        {
+            context.Response.Headers.RetryAfter = "5";
+            return Problems.Of(StatusCodes.Status503ServiceUnavailable, "stripe_rate_limited", "Stripe is rate limiting this cluster; try again in a few seconds");
+        }
+
+        return Problems.Of(StatusCodes.Status502BadGateway, "stripe_error",
+            $"Stripe refused or could not be reached ({failure.Type}, HTTP {failure.Status}): {failure.Message}");
+    }
 
     internal sealed record CheckoutRequest(string? Plan, string? Pack);
 }

@@ -1,6 +1,7 @@
 namespace Actors.Client.Api.Billing;
 
-/// <summary>Talking to Stripe (section <c>Billing:Stripe</c>). Without a secret key, checkout and
+/// <summary>Talking to Stripe (section <c>Billing:Stripe</c>) through Stripe.net, whose release
+/// fixes the API version (<c>Stripe.StripeConfiguration.ApiVersion</c>). Without a secret key, checkout and
 /// portal answer 503; without webhook secrets, <c>/webhooks/stripe</c> does.</summary>
 public sealed class StripeOptions
 {
@@ -9,8 +10,6 @@ public sealed class StripeOptions
     public string SecretKey { get; set; } = "";
 
     public string BaseUrl { get; set; } = "https://api.stripe.com";
-
-    public string ApiVersion { get; set; } = "2026-02-25.clover";
 
     /// <summary>Endpoint signing secrets ("whsec_…"); during a rotation, the old and the new.</summary>
     public List<string> WebhookSecrets { get; set; } = [];
@@ -23,10 +22,9 @@ public sealed class StripeOptions
 
     public string PortalReturnUrl { get; set; } = "http://127.0.0.1:5080/dashboard";
 
-    /// <summary>Retries after the first try on 429, 5xx and connection failures.</summary>
+    /// <summary>Stripe.net's retries after the first try (connection failures, 409, 5xx, and what
+    /// Stripe marks <c>Stripe-Should-Retry: true</c>), 0.5–5 s apart with jitter.</summary>
     public int MaxRetries { get; set; } = 3;
-
-    public int RetryBaseMilliseconds { get; set; } = 500;
 
     public int TimeoutSeconds { get; set; } = 30;
 

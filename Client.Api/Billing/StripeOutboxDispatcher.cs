@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Actors.Grains.Stores;
 using Microsoft.Extensions.Logging;
@@ -5,12 +6,16 @@ using Microsoft.Extensions.Logging;
 namespace Actors.Client.Api.Billing;
 
 /// <summary>Sends what billing owes Stripe (overage meter events), written by tenant grains with
-/// the charge they report: each row's id is the request's Idempotency-Key and the meter event's
-/// identifier, so a row sent twice after a crash is counted once by Stripe. Failures are
-/// retried with backoff (30 s … 6 h) up to 10 attempts; a 4xx other than 429 fails the row.</summary>
-public sealed partial class StripeOutboxDispatcher(IStripeOutbox outbox, StripeClient stripe, TimeProvider time, ILogger<StripeOutboxDispatcher> logger)
+/// the charge they report: each row's id is the request's idempotency key and the meter event's
+/// identifier, so a row sent twice after a crash is counted once by Stripe. Failures Stripe.net
+/// did not retry away are retried here with backoff (30 s … 6 h) up to 10 attempts; a 4xx other
+/// than 409 and 429 fails the row.</summary>
+public sealed partial class StripeOutboxDispatcher(IStripeOutbox outbox, StripeGateway stripe, TimeProvider time, ILogger<StripeOutboxDispatcher> logger)
 {
     public const int MaxAttempts = 10;
+
+    /// <summary>The one kind of row billing writes (see TenantBilling.Settle).</summary>
+    public const string MeterEventsPath = "/v1/billing/meter_events";
 
     private static readonly TimeSpan[] Backoff =
     [
@@ -41,12 +46,25 @@ public sealed partial class StripeOutboxDispatcher(IStripeOutbox outbox, StripeC
         try
         {
             var fields = JsonSerializer.Deserialize<Dictionary<string, string>>(form) ?? [];
-            await stripe.PostAsync(path, fields.Select(f => (f.Key, f.Value)), id, ct);
+            if (path != MeterEventsPath || !fields.TryGetValue("event_name", out var name) || !fields.TryGetValue("timestamp", out var at) ||
+                !long.TryParse(at, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                throw new FormatException($"not a meter event row ({path})");
+            }
+
+            var payload = fields.Where(f => f.Key.StartsWith("payload[", StringComparison.Ordinal) && f.Key.EndsWith(']'))
+                .ToDictionary(f => f.Key["payload[".Length..^1], f => f.Value);
+            await stripe.SendMeterEventAsync(name, id, payload, DateTimeOffset.FromUnixTimeSeconds(seconds), ct);
         }
-        catch (StripeException e)
+        catch (Exception e) when (e is FormatException or JsonException)
         {
-            error = $"{e.Type} (HTTP {e.Status}): {e.Message}";
-            permanent = e.Status is >= 400 and < 500 and not 429 and not 409;
+            error = "unsendable row: " + e.Message;
+            permanent = true;
+        }
+        catch (Exception e) when (StripeGateway.Failure(e, ct) is { } failure)
+        {
+            error = $"{failure.Type} (HTTP {failure.Status}): {failure.Message}";
+            permanent = !failure.Transient;
         }
 
         var attempt = attempts + 1;

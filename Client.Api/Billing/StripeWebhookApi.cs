@@ -1,4 +1,4 @@
-using System.Text.Json;
+using System.Text;
 using Actors.Grains;
 using Actors.Grains.Billing;
 using Actors.Grains.Stores;
@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 
 namespace Actors.Client.Api.Billing;
 
-/// <summary><c>POST /webhooks/stripe</c>: the signature is checked on the raw bytes before anything
-/// is parsed (any failure: 400, nothing changes); then the event goes to its tenant's grain,
+/// <summary><c>POST /webhooks/stripe</c>: the signature is checked by Stripe.net on the raw body before
+/// anything is parsed (any failure: 400, nothing changes); then the event goes to its tenant's grain,
 /// which applies it once per event id, in order of the events' own times.</summary>
 internal static class StripeWebhookApi
 {
@@ -43,30 +43,32 @@ internal static class StripeWebhookApi
             buffer.Write(chunk, 0, n);
         }
 
-        var payload = buffer.ToArray();
-        var verdict = StripeSignature.Verify(context.Request.Headers["Stripe-Signature"].ToString(), payload, o.WebhookSecrets, time.GetUtcNow(),
+        var payload = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var verdict = StripeEvents.Verify(context.Request.Headers["Stripe-Signature"].ToString(), payload, o.WebhookSecrets, time.GetUtcNow(),
             TimeSpan.FromSeconds(o.ToleranceSeconds));
-        if (verdict != StripeSignature.Result.Valid)
+        if (verdict != StripeEvents.Verdict.Valid)
         {
             return Problems.BadRequest(verdict switch
             {
-                StripeSignature.Result.Missing => "missing_signature",
-                StripeSignature.Result.Malformed => "malformed_signature",
-                StripeSignature.Result.Stale => "stale_signature",
+                StripeEvents.Verdict.Missing => "missing_signature",
+                StripeEvents.Verdict.Malformed => "malformed_signature",
+                StripeEvents.Verdict.Stale => "stale_signature",
                 _ => "invalid_signature",
-            }, verdict == StripeSignature.Result.Stale
-                ? $"the Stripe-Signature timestamp is more than {o.ToleranceSeconds} s from now"
-                : "the Stripe-Signature header does not sign this body with the endpoint's secret");
+            }, verdict switch
+            {
+                StripeEvents.Verdict.Stale => $"the Stripe-Signature timestamp is more than {o.ToleranceSeconds} s from now",
+                StripeEvents.Verdict.Missing or StripeEvents.Verdict.Malformed => "the Stripe-Signature header must be t=<unix seconds>,v1=<signature>[,v1=…]",
+                _ => "the Stripe-Signature header does not sign this body with the endpoint's secret",
+            });
         }
 
         StripeUpdate update;
         string? tenantId;
         try
         {
-            using var document = JsonDocument.Parse(payload);
-            (update, tenantId) = StripeEventReader.Read(document.RootElement, billing);
+            (update, tenantId) = StripeEvents.Read(StripeEvents.Parse(payload), billing);
         }
-        catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
         {
             return Problems.BadRequest("malformed_event", "the event is not a Stripe event object: " + e.Message);
         }

@@ -137,7 +137,8 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         Assert.All(new[] { customerRequest, sessionRequest }, r =>
         {
             Assert.False(string.IsNullOrEmpty(r.IdempotencyKey));
-            Assert.Equal("2026-02-25.clover", r.Version);
+            Assert.Equal(Stripe.StripeConfiguration.ApiVersion, r.Version);
+            Assert.Contains(" .NetBindings/", r.UserAgent, StringComparison.Ordinal); // sent by Stripe.net
         });
 
         var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 100;
@@ -253,16 +254,26 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
             await ProblemAsync(portal, HttpStatusCode.Conflict, "no_billing_account");
         }
 
-        cluster.Stripe.FailNext.Enqueue(500);
-        cluster.Stripe.FailNext.Enqueue(429);
+        // Stripe's plain rate limit is not retried by Stripe.net: the caller gets a 503 to retry.
+        cluster.Stripe.FailNext.Enqueue(new FakeStripe.Failure(429));
+        using (var limited = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { pack = "credits_1000" }) }, key))
+        {
+            await ProblemAsync(limited, HttpStatusCode.ServiceUnavailable, "stripe_rate_limited");
+            Assert.NotNull(limited.Headers.RetryAfter);
+        }
+
+        // A 500, then a lock timeout Stripe marks Stripe-Should-Retry: both retried by Stripe.net.
+        cluster.Stripe.FailNext.Enqueue(new FakeStripe.Failure(500));
+        cluster.Stripe.FailNext.Enqueue(new FakeStripe.Failure(429, ShouldRetry: true));
         using (var checkout = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { pack = "credits_1000" }) }, key))
         {
             Assert.Equal(HttpStatusCode.Created, checkout.StatusCode);
         }
 
         var customerCalls = cluster.Stripe.To("/v1/customers").Where(r => r.Form.GetValueOrDefault("metadata[tenant_id]") == tenant).ToList();
-        Assert.Equal([500, 429, 200], customerCalls.Select(c => c.Status)); // retried on 5xx and 429…
-        Assert.Single(customerCalls.Select(c => c.IdempotencyKey).Distinct()); // …with the same key each time
+        Assert.Equal([429, 500, 429, 200], customerCalls.Select(c => c.Status));
+        Assert.Single(customerCalls.Select(c => c.IdempotencyKey).Distinct()); // the same key on every try, the first refusal's included
+        Assert.DoesNotContain(cluster.Stripe.Requests, r => r.ErrorCode is "parameter_unknown" or "parameter_missing" or "idempotency_error");
         var sessionRequest = cluster.Stripe.To("/v1/checkout/sessions").Single(r => r.Form.GetValueOrDefault("client_reference_id") == tenant);
         Assert.Equal(("payment", "price_pack_1000", "credits_1000"), (sessionRequest.Form["mode"], sessionRequest.Form["line_items[0][price]"], sessionRequest.Form["metadata[pack]"]));
 
