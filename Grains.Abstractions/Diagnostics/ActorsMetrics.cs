@@ -43,8 +43,8 @@ public static class ActorsMetrics
     {
         Meter.CreateObservableGauge("actors.queue.depth", () => Values.QueueDepth, "{job}", "Jobs waiting, by model and tier");
         Meter.CreateObservableGauge("actors.instances", () => Values.Instances, "{instance}", "Instances by state and GPU type");
-        Meter.CreateObservableGauge("actors.instance.accrued.dollars", () => Values.AccruedUsd, "USD", "Cost accrued by each instance, dollars");
-        Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "USD/h", "What the fleet costs per hour now, dollars");
+        Meter.CreateObservableGauge("actors.instance.accrued.dollars", () => Values.AccruedUsd, "{USD}", "Cost accrued by each instance, dollars");
+        Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "{USD}/h", "What the fleet costs per hour now, dollars");
         Meter.CreateObservableGauge("actors.instance.health", () => Values.Health, "1", "1 for the instance's current health (ok, degraded, down), 0 for the others");
         Meter.CreateObservableGauge("actors.pool.service.seconds", ServiceSeconds, "s", "The autoscaler's measured service time: seconds SERVING per job run (absent until measured)");
         Meter.CreateObservableGauge("actors.host.memory.available", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By", "Memory this process may use (the machine's or the container's limit)");

@@ -2,7 +2,6 @@ using Actors.Fleet.Policies;
 using Actors.Fleet.Providers;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
-using Actors.Storage.Diagnostics;
 using Actors.Storage.Queue;
 using Actors.Grains.Jobs;
 using Actors.Storage.ReadModels;

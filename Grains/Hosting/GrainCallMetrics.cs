@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Actors.Storage.Diagnostics;
 using Actors.Grains.Diagnostics;
 
 namespace Actors.Grains.Hosting;

@@ -1,4 +1,3 @@
-using Actors.Storage.Diagnostics;
 using Actors.Grains.Diagnostics;
 
 namespace Actors.Grains.Jobs;

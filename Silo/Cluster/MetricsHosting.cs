@@ -3,43 +3,41 @@ using Actors.Client.Api.Auth;
 using Actors.Client.Api.Models;
 using Actors.Grains;
 using Actors.Grains.Instances;
-using Actors.Storage.Diagnostics;
 using Actors.Storage.Queue;
 using Actors.Grains.Diagnostics;
 
 namespace Actors.Silo.Cluster;
 
-/// <summary>/metrics (Prometheus text, our exporter over System.Diagnostics.Metrics: the
-/// cluster's meter and ASP.NET Core's HTTP meters) and the refresher that reads the store-backed
-/// gauges (queue depth per model and tier, instances by state and GPU type, cost) every few
-/// seconds on control silos, so a scrape never waits on the store.</summary>
+/// <summary>/metrics (OpenTelemetry's Prometheus exporter, see <see cref="MetricsRecording"/>), the
+/// switch that turns recording off and on, and the refresher that reads the store-backed gauges
+/// (queue depth per model and tier, instances by state and GPU type, cost) every few seconds on
+/// control silos, so a scrape never waits on the store.</summary>
 internal static partial class MetricsHosting
 {
-    public static readonly string[] Meters = [ActorsMetrics.MeterName, Actors.Inference.Diagnostics.InferenceMetrics.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Runtime"];
-
     public static IServiceCollection AddMetricsExport(this IServiceCollection services)
     {
-        services.AddSingleton(_ => new PrometheusExporter(Meters));
+        services.AddOptions<TelemetryOptions>().BindConfiguration(TelemetryOptions.Section);
+        services.AddSingleton<MetricsRecording>();
         services.AddHostedService<GaugeRefresher>();
         return services;
     }
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", (PrometheusExporter exporter) => Results.Text(exporter.Render(), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (HttpContext context, MetricsRecording recording) => recording.ScrapeAsync(context))
             .WithTags("health").WithSummary("Prometheus metrics");
 
         // Switch recording off and on (to measure what observing costs); admin only.
         var admin = app.MapGroup("/admin/metrics").WithTags("admin");
         admin.RequireAdminKey();
-        admin.MapPut("/recording", (RecordingBody body, PrometheusExporter exporter) =>
+        admin.MapPut("/recording", (RecordingBody body, MetricsRecording recording) =>
         {
             if (body.Enabled is not { } enabled)
             {
                 return Results.Problem(title: "malformed request", detail: "'enabled' (true or false) is required", statusCode: StatusCodes.Status400BadRequest, type: "malformed_request");
             }
 
-            exporter.Enabled = enabled;
+            recording.Set(enabled);
             return Results.Ok(new { enabled });
         });
         return app;
@@ -47,14 +45,14 @@ internal static partial class MetricsHosting
 
     internal sealed record RecordingBody(bool? Enabled);
 
-    private sealed partial class GaugeRefresher(PrometheusExporter exporter, IJobQueue queue, InstanceDirectory directory, ModelCatalog catalog,
+    private sealed partial class GaugeRefresher(MetricsRecording recording, IJobQueue queue, InstanceDirectory directory, ModelCatalog catalog,
         Microsoft.Extensions.Options.IOptions<ClusterOptions> options, ILogger<GaugeRefresher> logger) : BackgroundService
     {
         protected override async Task ExecuteAsync(CancellationToken stoppingToken)
         {
-            // Taking the exporter here creates it (and its listener) when the host starts, before
+            // Taking the recording here starts it (and its listener) when the host starts, before
             // the first measurement, not at the first scrape.
-            _ = exporter.Enabled;
+            _ = recording.Enabled;
 
             // The store-backed gauges describe the cluster, not this silo: only control silos
             // report them, so sums over silos in Prometheus do not count them more than once.

@@ -10,7 +10,6 @@ using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
 using Actors.Storage.Blobs;
 using Actors.Storage.Cache;
-using Actors.Storage.Diagnostics;
 using Actors.Storage.Queue;
 using Actors.Silo.Cluster;
 using Actors.Silo.Inference;

@@ -44,6 +44,29 @@ public sealed class LoadTestCommandTests
         Assert.Equal(HttpStatusCode.BadRequest, badAnswer.StatusCode);
         using var anonymous = await silo.Http.PutAsJsonAsync("/admin/metrics/recording", new { enabled = false });
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+
+        // Off: nothing records and /metrics says so; on again: a fresh provider, counting from zero.
+        async Task SetAsync(bool enabled)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Put, "/admin/metrics/recording") { Content = JsonContent.Create(new { enabled }) };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+            using var answer = await silo.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        }
+
+        Assert.Contains("http_server_request_duration_seconds_count{", await silo.Http.GetStringAsync("/metrics"), StringComparison.Ordinal);
+        await SetAsync(false);
+        using (var off = await silo.Http.GetAsync("/metrics"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, off.StatusCode);
+            Assert.Contains("metrics_recording_off", await off.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
+        await SetAsync(true);
+        using var health = await silo.Http.GetAsync("/health/live");
+        var fresh = await silo.Http.GetStringAsync("/metrics");
+        Assert.Contains("http_server_request_duration_seconds_count{", fresh, StringComparison.Ordinal); // the request just before
+        Assert.DoesNotContain("actors_jobs_submitted_total{", fresh, StringComparison.Ordinal); // the load test's jobs were before
     }
 
     [Theory]
