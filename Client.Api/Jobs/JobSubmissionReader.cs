@@ -60,35 +60,71 @@ internal static class JobSubmissionReader
         return buffer.ToArray();
     }
 
+    /// <summary>Top-level names of a JSON job.</summary>
+    private static readonly HashSet<string> JsonFields = new(StringComparer.Ordinal) { "model", "input", "contentType", "parameters", "webhookUrl" };
+
+    /// <summary>Form fields of a multipart job besides the parameters (which may also come as
+    /// one JSON field, <c>parameters</c>).</summary>
+    private static readonly HashSet<string> FormFields = new(StringComparer.Ordinal) { "model", "webhookUrl", "parameters", "contentType" };
+
     private static JobSubmission FromJson(byte[] body)
     {
-        JsonSubmission? json;
+        JsonDocument document;
         try
         {
-            json = JsonSerializer.Deserialize<JsonSubmission>(body, Json);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException e)
         {
-            throw Malformed($"the body is not valid JSON for a job: {e.Message}");
+            throw Malformed($"the body is not valid JSON: {e.Message}");
         }
 
-        if (json is null)
+        using (document)
         {
-            throw Malformed("the body is empty");
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                throw Malformed("the body must be a JSON object with 'model' and, for image models, 'input'");
+            }
+
+            JobParameterContract.RefuseUnknown(root.EnumerateObject().Select(p => p.Name), "the job", JsonFields);
+            var input = Text(root, "input") is { Length: > 0 } base64
+                ? Base64(base64)
+                : [];
+            var contentType = Text(root, "contentType") ?? (input.Length > 0 ? "image/png" : "");
+            var parameters = root.TryGetProperty("parameters", out var p) ? JobParameterContract.FromJson(p) : new JobParameters();
+            return new JobSubmission(RequireModel(Text(root, "model")), input, contentType, parameters, WebhookOrNull(Text(root, "webhookUrl")));
+        }
+    }
+
+    /// <summary>A string field of the job, or null; another JSON type is a 422 naming it.</summary>
+    private static string? Text(JsonElement root, string name)
+    {
+        if (!root.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
         }
 
-        byte[] input;
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            var e = new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", $"'{name}' must be a string; got {value.ValueKind.ToString().ToLowerInvariant()}");
+            e.Extensions["field"] = name;
+            throw e;
+        }
+
+        return value.GetString();
+    }
+
+    private static byte[] Base64(string text)
+    {
         try
         {
-            input = string.IsNullOrEmpty(json.Input) ? [] : Convert.FromBase64String(json.Input);
+            return Convert.FromBase64String(text);
         }
         catch (FormatException)
         {
             throw Malformed("'input' is not valid base64");
         }
-
-        var contentType = json.ContentType ?? (input.Length > 0 ? "image/png" : "");
-        return new JobSubmission(RequireModel(json.Model), input, contentType, json.Parameters ?? new JobParameters(), WebhookOrNull(json.WebhookUrl));
     }
 
     private static async Task<JobSubmission> FromMultipartAsync(byte[] body, MediaTypeHeaderValue mediaType, CancellationToken ct)
@@ -100,9 +136,10 @@ internal static class JobSubmissionReader
         }
 
         var reader = new MultipartReader(boundary, new MemoryStream(body));
-        var fields = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         byte[] input = [];
         string contentType = "";
+        var sawInput = false;
         try
         {
             while (await reader.ReadNextSectionAsync(ct) is { } section)
@@ -117,12 +154,18 @@ internal static class JobSubmissionReader
                 await section.Body.CopyToAsync(data, ct);
                 if (disposition.IsFileDisposition() || name is "input" or "file")
                 {
+                    if (sawInput)
+                    {
+                        throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", "send one input file; this form has more");
+                    }
+
+                    sawInput = true;
                     input = data.ToArray();
                     contentType = section.ContentType ?? "image/png";
                 }
-                else
+                else if (!fields.TryAdd(name, System.Text.Encoding.UTF8.GetString(data.ToArray())))
                 {
-                    fields[name] = System.Text.Encoding.UTF8.GetString(data.ToArray());
+                    throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", $"'{name}' is given more than once");
                 }
             }
         }
@@ -131,12 +174,19 @@ internal static class JobSubmissionReader
             throw Malformed($"the multipart body is malformed: {e.Message}");
         }
 
-        var parameters = new JobParameters();
+        var parameters = JobParameterContract.FromText(fields, FormFields, "the form");
         if (fields.TryGetValue("parameters", out var parametersJson))
         {
+            if (fields.Keys.Any(JobParameterContract.Names.Contains))
+            {
+                throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter",
+                    "send the parameters either as form fields or as one 'parameters' JSON field, not both");
+            }
+
             try
             {
-                parameters = JsonSerializer.Deserialize<JobParameters>(parametersJson, Json) ?? parameters;
+                using var json = JsonDocument.Parse(parametersJson);
+                parameters = JobParameterContract.FromJson(json.RootElement);
             }
             catch (JsonException e)
             {
@@ -144,36 +194,12 @@ internal static class JobSubmissionReader
             }
         }
 
-        parameters = parameters with
+        if (fields.TryGetValue("contentType", out var declared) && declared.Length > 0)
         {
-            SpacingXMm = Number(fields, "spacingX") ?? parameters.SpacingXMm,
-            SpacingYMm = Number(fields, "spacingY") ?? Number(fields, "spacingX") ?? parameters.SpacingYMm,
-            SliceThicknessMm = Number(fields, "sliceThickness") ?? parameters.SliceThicknessMm,
-            Steps = Number(fields, "steps") is { } steps ? (int)steps : parameters.Steps,
-            Seed = Number(fields, "seed") is { } seed ? (long)seed : parameters.Seed,
-            Shape = fields.TryGetValue("shape", out var shape) ? ParseShape(shape) : parameters.Shape,
-        };
-        return new JobSubmission(RequireModel(fields.GetValueOrDefault("model")), input, contentType, parameters, WebhookOrNull(fields.GetValueOrDefault("webhookUrl")));
-    }
-
-    private static double? Number(Dictionary<string, string> fields, string name) =>
-        !fields.TryGetValue(name, out var text) ? null
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v
-        : throw Malformed($"'{name}' must be a number; got '{text}'");
-
-    private static long[] ParseShape(string text)
-    {
-        var parts = text.Split(',', StringSplitOptions.TrimEntries);
-        var shape = new long[parts.Length];
-        for (var i = 0; i < parts.Length; i++)
-        {
-            if (!long.TryParse(parts[i], NumberStyles.None, CultureInfo.InvariantCulture, out shape[i]) || shape[i] <= 0)
-            {
-                throw Malformed($"'shape' must be positive integers separated by commas; got '{text}'");
-            }
+            contentType = declared;
         }
 
-        return shape;
+        return new JobSubmission(RequireModel(fields.GetValueOrDefault("model")), input, contentType, parameters, WebhookOrNull(fields.GetValueOrDefault("webhookUrl")));
     }
 
     private static string RequireModel(string? model) =>
@@ -192,6 +218,4 @@ internal static class JobSubmissionReader
     }
 
     private static SubmissionException Malformed(string detail) => new(StatusCodes.Status400BadRequest, "malformed_request", detail);
-
-    private sealed record JsonSubmission(string? Model, string? Input, string? ContentType, JobParameters? Parameters, string? WebhookUrl);
 }

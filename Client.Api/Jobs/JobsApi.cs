@@ -18,9 +18,19 @@ internal static class JobsApi
     {
         var group = app.MapGroup("/v1/jobs").WithTags("jobs");
         group.MapPost("/", SubmitAsync).WithSummary("Submit a job (JSON with base64 input, or multipart/form-data)")
+            .Accepts<JobRequestSchemas.FormJob>("multipart/form-data")
+            .AddOpenApiOperationTransformer(async (operation, context, ct) =>
+            {
+                // Accepts keeps one body type; the JSON encoding is added beside the form.
+                var schema = await context.GetOrCreateSchemaAsync(typeof(JobRequestSchemas.JsonJob), null, ct);
+                if (operation.RequestBody?.Content is { } content)
+                {
+                    content["application/json"] = new Microsoft.OpenApi.OpenApiMediaType { Schema = schema };
+                }
+            })
             .Produces<JobView>(StatusCodes.Status200OK).Produces<JobView>(StatusCodes.Status202Accepted)
-            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(402).ProducesProblem(403).ProducesProblem(413).ProducesProblem(415)
-            .ProducesProblem(422).ProducesProblem(429);
+            .ProducesProblem(400).ProducesProblem(401).ProducesProblem(402).ProducesProblem(403).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415)
+            .ProducesProblem(422).ProducesProblem(429).ProducesProblem(503);
         group.MapGet("/", ListAsync).WithSummary("This tenant's jobs, newest first").Produces<JobView[]>();
         group.MapGet("/{id}", GetAsync).WithSummary("A job; Prefer: wait=N waits up to N s for it to finish").Produces<JobView>().ProducesProblem(404);
         group.MapGet("/{id}/output", OutputAsync).WithSummary("The job's JSON answer, or its image with ?format=png").ProducesProblem(404).ProducesProblem(409);

@@ -84,7 +84,7 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
             Try it:
               curl -s -H "Authorization: Bearer {key}" {url}/v1/models
               curl -s -H "Authorization: Bearer {key}" -H "Prefer: wait=30" \
-                   -F model=segmentation -F spacingX=0.8 -F input=@models/segmentation/sample.png {url}/v1/jobs
+                   -F model=segmentation -F spacingXMm=0.8 -F input=@models/segmentation/sample.png {url}/v1/jobs
 
             """);
     }

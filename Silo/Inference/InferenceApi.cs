@@ -1,5 +1,6 @@
 using System.Globalization;
 using Actors.Client.Api.Auth;
+using Actors.Client.Api.Jobs;
 using Actors.Inference;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
@@ -59,6 +60,10 @@ internal static class InferenceApi
         {
             return Problem(StatusCodes.Status400BadRequest, "bad_parameter", e.Message);
         }
+        catch (SubmissionException e)
+        {
+            return Problem(e.Status, e.Code, e.Message);
+        }
 
         try
         {
@@ -95,26 +100,24 @@ internal static class InferenceApi
             body.Write(buffer, 0, n);
         }
 
-        var q = request.Query;
-        return new InferenceRequest
+        // The query string follows the jobs API's parameter contract (same names, types, ranges).
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, values) in request.Query)
         {
-            Input = body.ToArray(),
-            ContentType = request.ContentType ?? (task == "diffusion" ? "" : "image/png"),
-            Shape = q["shape"].FirstOrDefault() is { Length: > 0 } shape
-                ? shape.Split(',').Select(d => long.Parse(d, NumberStyles.None, CultureInfo.InvariantCulture)).ToArray()
-                : null,
-            SpacingXMm = Number(q["spacingX"], 1.0),
-            SpacingYMm = Number(q["spacingY"], Number(q["spacingX"], 1.0)),
-            SliceThicknessMm = q["sliceThickness"].FirstOrDefault() is { } t ? Number(t, 0) : null,
-            Steps = q["steps"].FirstOrDefault() is { } s ? (int)Number(s, 0) : null,
-            Seed = q["seed"].FirstOrDefault() is { } seed ? long.Parse(seed, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : 0,
-        };
+            if (values.Count != 1)
+            {
+                throw new FormatException($"'{key}' is given {values.Count} times");
+            }
+
+            fields[key] = values[0] ?? "";
+        }
+
+        var parameters = JobParameterContract.FromText(fields, QueryFields, "the query string");
+        return parameters.ToInferenceRequest(body.ToArray(), request.ContentType ?? (task == "diffusion" ? "" : "image/png"));
     }
 
-    private static double Number(string? text, double fallback) =>
-        string.IsNullOrEmpty(text) ? fallback
-        : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
-        : throw new FormatException($"'{text}' is not a number");
+    /// <summary>Query names besides the job parameters.</summary>
+    private static readonly HashSet<string> QueryFields = new(StringComparer.Ordinal) { "format" };
 
     internal static IResult FromInferenceError(InferenceException e) => e switch
     {

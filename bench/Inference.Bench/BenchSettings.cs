@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Actors.Inference.Bench;
 
 /// <summary>Command line: --model NAME --device DEV --batch N --iterations N --concurrency N
-/// --seconds S --threads N --models PATH --rawbench PATH --json FILE.</summary>
+/// --seconds S --threads N --models PATH --rawbench PATH --json FILE; --preprocess DIR measures preprocessing only.</summary>
 internal sealed record BenchSettings
 {
     public string Model { get; init; } = "segmentation";
@@ -28,6 +28,9 @@ internal sealed record BenchSettings
 
     public string? JsonFile { get; init; }
 
+    /// <summary>Measure preprocessing of the images in this folder instead of the model.</summary>
+    public string? PreprocessDir { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var s = new BenchSettings();
@@ -48,6 +51,7 @@ internal sealed record BenchSettings
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },
+                "--preprocess" => s with { PreprocessDir = Value() },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }

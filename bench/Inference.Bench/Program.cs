@@ -29,6 +29,11 @@ var options = new InferenceOptions
 };
 await using var engine = InferenceEngine.Start(options, only: [settings.Model]);
 var model = engine.Get(settings.Model);
+if (settings.PreprocessDir is { } preprocessDir)
+{
+    return Preprocessing.Run(model.Manifest, preprocessDir, settings.Seconds / 4);
+}
+
 var maxBatch = model.Manifest.Batch.MaxBatchSize;
 var batch = Math.Min(settings.Batch, maxBatch);
 Console.WriteLine($"model {model.Name} {model.Manifest.Version} on {engine.Device}; libtorch {TorchRuntime.TorchVersion}, " +

@@ -63,8 +63,11 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
     [InlineData("/v1/models/segmentation/infer", "image/gif", "png", HttpStatusCode.UnsupportedMediaType, "unsupported_image")]
     [InlineData("/v1/models/segmentation/infer?shape=3,128,128", "application/octet-stream", "raw3", HttpStatusCode.UnprocessableEntity, "invalid_input")]
     [InlineData("/v1/models/nope/infer", "image/png", "png", HttpStatusCode.NotFound, "unknown_model")]
-    [InlineData("/v1/models/diffusion/infer?steps=abc", null, "none", HttpStatusCode.BadRequest, "bad_parameter")]
-    [InlineData("/v1/models/diffusion/infer?steps=0", null, "none", HttpStatusCode.UnprocessableEntity, "invalid_input")]
+    [InlineData("/v1/models/diffusion/infer?steps=abc", null, "none", HttpStatusCode.UnprocessableEntity, "bad_parameter")]
+    [InlineData("/v1/models/diffusion/infer?steps=0", null, "none", HttpStatusCode.UnprocessableEntity, "bad_parameter")]
+    [InlineData("/v1/models/diffusion/infer?steps=2.7", null, "none", HttpStatusCode.UnprocessableEntity, "bad_parameter")]
+    [InlineData("/v1/models/diffusion/infer?steps=999", null, "none", HttpStatusCode.UnprocessableEntity, "invalid_input")]
+    [InlineData("/v1/models/segmentation/infer?spacingX=0.5", "image/png", "png", HttpStatusCode.UnprocessableEntity, "unknown_fields")]
     [InlineData("/v1/models/classification/infer", "image/png", "huge", HttpStatusCode.RequestEntityTooLarge, "upload_too_large")]
     public async Task BadRequestsGetProblemDetails(string url, string? contentType, string body, HttpStatusCode status, string? type)
     {

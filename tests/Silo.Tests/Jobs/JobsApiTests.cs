@@ -42,7 +42,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
     {
         var (_, key, _) = await Api.CreateTenantAsync("pro");
         var png = Phantoms.Png8(Phantoms.Draw(128, Discs, seed: 7), 128);
-        using var first = await Api.SubmitMultipartAsync(key, "segmentation", png, "image/png", new Dictionary<string, string> { ["spacingX"] = "0.5" }, wait: 30);
+        using var first = await Api.SubmitMultipartAsync(key, "segmentation", png, "image/png", new Dictionary<string, string> { ["spacingXMm"] = "0.5" }, wait: 30);
         Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         var job = await first.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("succeeded", job.GetProperty("status").GetString());
@@ -58,7 +58,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         // The host counts a run after the job's grain has it (the client may see it first): wait
         // for the count to settle, so the comparison below sees only what the second request did.
         var runs = await SettledGpuRunsAsync();
-        using var again = await Api.SubmitMultipartAsync(key, "segmentation", png, "image/png", new Dictionary<string, string> { ["spacingX"] = "0.5" }, wait: 30);
+        using var again = await Api.SubmitMultipartAsync(key, "segmentation", png, "image/png", new Dictionary<string, string> { ["spacingXMm"] = "0.5" }, wait: 30);
         var hit = await again.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.True(hit.GetProperty("cacheHit").GetBoolean());
@@ -66,6 +66,11 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         Assert.Equal(JsonValueKind.Null, hit.GetProperty("instance").ValueKind); // never reached a host
         Assert.Equal(runs, GpuRuns);
         Assert.Equal(job.GetProperty("output").ToString(), hit.GetProperty("output").ToString());
+
+        // The same parameter by the same name in JSON: the same request, so the same result.
+        var json = await Api.SubmitOkAsync(key, new { model = "segmentation", input = Convert.ToBase64String(png), parameters = new { spacingXMm = 0.5 } }, wait: 30);
+        Assert.True(json.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal(job.GetProperty("output").ToString(), json.GetProperty("output").ToString());
 
         using var image = await Api.GetAsync(key, hit.GetProperty("imageUrl").GetString()!);
         Assert.Equal("image/png", image.Content.Headers.ContentType?.MediaType);
@@ -89,7 +94,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         var areas = new List<Dictionary<int, double>>();
         foreach (var (bytes, type) in new[] { (png, "image/png"), (jpeg, "image/jpeg") })
         {
-            using var response = await Api.SubmitMultipartAsync(key, "segmentation", bytes, type, new Dictionary<string, string> { ["spacingX"] = "0.5" }, wait: 30);
+            using var response = await Api.SubmitMultipartAsync(key, "segmentation", bytes, type, new Dictionary<string, string> { ["spacingXMm"] = "0.5" }, wait: 30);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             var job = await response.Content.ReadFromJsonAsync<JsonElement>();
             Assert.Equal("succeeded", job.GetProperty("status").GetString());
@@ -204,7 +209,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = new StringContent(body, Encoding.UTF8) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await Api.SendAsync(request, key);
 
         Assert.Equal(status, response.StatusCode);
@@ -259,8 +264,39 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         var doc = await Api.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
         var paths = doc.GetProperty("paths");
         Assert.True(paths.TryGetProperty("/v1/jobs", out var jobs));
-        Assert.True(jobs.TryGetProperty("post", out _));
+        Assert.True(jobs.TryGetProperty("post", out var post));
         Assert.True(paths.TryGetProperty("/v1/jobs/{id}/events", out _));
+
+        // Both encodings, with the parameter names the reader enforces, and every error status.
+        var content = post.GetProperty("requestBody").GetProperty("content");
+        var json = content.GetProperty("application/json").GetProperty("schema");
+        var form = Resolve(doc, content.GetProperty("multipart/form-data").GetProperty("schema"));
+        var parameters = Resolve(doc, json.GetProperty("properties").GetProperty("parameters"));
+        var contract = new[] { "shape", "spacingXMm", "spacingYMm", "sliceThicknessMm", "steps", "seed" };
+        Assert.Equal(contract.Order(), parameters.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
+        Assert.All(contract, name => Assert.True(form.GetProperty("properties").TryGetProperty(name, out _), name));
+        Assert.Equal(["model"], json.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        var responses = post.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToList();
+        Assert.All(new[] { "400", "401", "402", "403", "413", "415", "422", "429", "503" }, code => Assert.Contains(code, responses));
+    }
+
+    private static JsonElement Resolve(JsonElement doc, JsonElement schema)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            return doc.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+        }
+
+        // A nullable reference is written as anyOf [null, $ref] or oneOf.
+        foreach (var combinator in new[] { "anyOf", "oneOf", "allOf" })
+        {
+            if (schema.TryGetProperty(combinator, out var options))
+            {
+                return Resolve(doc, options.EnumerateArray().First(o => o.TryGetProperty("$ref", out _) || o.TryGetProperty("properties", out _)));
+            }
+        }
+
+        return schema;
     }
 }
 
@@ -270,20 +306,39 @@ public sealed class JobsApiOnPostgresTests(PostgresSiloFactory factory) : JobsAp
 
 public static class BadSubmissionCases
 {
+    private const string Form = "multipart/form-data; boundary=XyZ";
+
+    private static string Multipart(params (string Name, string Value)[] fields) =>
+        string.Concat(fields.Select(f => $"--XyZ\r\nContent-Disposition: form-data; name=\"{f.Name}\"\r\n\r\n{f.Value}\r\n")) + "--XyZ--\r\n";
+
     public static TheoryData<string, string, HttpStatusCode, string> All => new()
     {
         { "application/json", "{not json", HttpStatusCode.BadRequest, "malformed_request" },
         { "application/json", """{"model":"segmentation","input":"%%%"}""", HttpStatusCode.BadRequest, "malformed_request" },
         { "application/json", """{"input":"AAAA"}""", HttpStatusCode.BadRequest, "malformed_request" },
         { "application/json", """{"model":"nope","input":"AAAA"}""", HttpStatusCode.UnprocessableEntity, "unknown_model" },
-        { "application/json", """{"model":"diffusion","parameters":{"steps":0}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" },
+        { "application/json", """{"model":"diffusion","parameters":{"steps":0}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"steps":999}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" }, // within the contract, over the model's own limit
+        { "application/json", """{"model":"diffusion","parameters":{"steps":2.7}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"seed":1e30}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"steps":"2"}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"stpes":2}}""", HttpStatusCode.UnprocessableEntity, "unknown_fields" },
+        { "application/json", """{"model":"diffusion","parameters":[2]}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","Model":"diffusion"}""", HttpStatusCode.UnprocessableEntity, "unknown_fields" },
+        { "application/json", """{"model":42}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """[1,2]""", HttpStatusCode.BadRequest, "malformed_request" },
+        { Form, Multipart(("model", "segmentation"), ("spacingX", "0.5")), HttpStatusCode.UnprocessableEntity, "unknown_fields" },
+        { Form, Multipart(("model", "diffusion"), ("steps", "2.7")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { Form, Multipart(("model", "diffusion"), ("seed", "1e30")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { Form, Multipart(("model", "diffusion"), ("steps", "2"), ("steps", "3")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { Form, Multipart(("model", "diffusion"), ("steps", "2"), ("parameters", "{\"seed\":1}")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
         { "application/json", """{"model":"segmentation","input":"iVBORw0KGgoAAAANSUhEUgAA","contentType":"image/png"}""", HttpStatusCode.BadRequest, "unsupported_image" },
         { "application/json", """{"model":"segmentation","input":"AAAA","contentType":"image/gif"}""", HttpStatusCode.UnsupportedMediaType, "unsupported_image" },
         { "application/json", """{"model":"segmentation","input":"AAAA","contentType":"image/jpeg"}""", HttpStatusCode.BadRequest, "unsupported_image" },
         { "application/json", """{"model":"diffusion","webhookUrl":"http://169.254.169.254/latest/meta-data"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "application/json", """{"model":"diffusion","webhookUrl":"http://[::ffff:10.0.0.1]/x"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "application/json", """{"model":"identity","input":"AAAA","contentType":"application/octet-stream","parameters":{"shape":[1,1,16]}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" },
-        { "application/json", """{"model":"segmentation","input":"AAAA","parameters":{"spacingXMm":-1}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" },
+        { "application/json", """{"model":"segmentation","input":"AAAA","parameters":{"spacingXMm":-1}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
         { "application/json", """{"model":"diffusion","webhookUrl":"ftp://x"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "text/plain", "hello", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "application/json", "HUGE", HttpStatusCode.RequestEntityTooLarge, "upload_too_large" },
