@@ -28,7 +28,15 @@ public static class ImageCodec
     public static bool Accepts(string? contentType) => contentType is not null && ContentTypes.Contains(contentType);
 
     /// <summary>Decodes an image (grey ones to one channel, others to three).</summary>
-    public static DecodedImage Decode(ReadOnlySpan<byte> data, long maxPixels)
+    public static DecodedImage Decode(ReadOnlySpan<byte> data, long maxPixels) => Load(data, maxPixels, null).Image;
+
+    /// <summary>Decodes an image and resizes it (bilinear, ImageSharp's triangle resampler) to
+    /// <paramref name="width"/>×<paramref name="height"/> before it becomes floats, so a large
+    /// upload is never held as floats at full size; also gives the upload's own size.</summary>
+    public static (DecodedImage Image, int SourceWidth, int SourceHeight) DecodeResized(ReadOnlySpan<byte> data, long maxPixels, int width, int height) =>
+        Load(data, maxPixels, new Size(width, height));
+
+    private static (DecodedImage Image, int SourceWidth, int SourceHeight) Load(ReadOnlySpan<byte> data, long maxPixels, Size? resizeTo)
     {
         var bytes = data.ToArray();
         var (info, format) = Identify(bytes);
@@ -47,8 +55,20 @@ public static class ImageCodec
         var bitDepth = format == PngFormat.Instance && info.Metadata.GetPngMetadata().BitDepth == PngBitDepth.Bit16 ? 16 : 8;
         try
         {
-            using var image = Image.Load<Rgba64>(Formats, bytes);
-            return Planar(image, grey ? 1 : 3, bitDepth);
+            // Decoded straight into 16 bits per channel (exact for 8- and 16-bit sources): a grey
+            // X-ray costs two bytes per pixel here, not eight.
+            if (grey)
+            {
+                using var image = Image.Load<L16>(Formats, bytes);
+                Fit(image, resizeTo);
+                return (PlanarGrey(image, bitDepth), info.Width, info.Height);
+            }
+            else
+            {
+                using var image = Image.Load<Rgb48>(Formats, bytes);
+                Fit(image, resizeTo);
+                return (PlanarRgb(image, bitDepth), info.Width, info.Height);
+            }
         }
         catch (Exception e) when (e is not (InferenceException or OutOfMemoryException))
         {
@@ -57,40 +77,12 @@ public static class ImageCodec
         }
     }
 
-    /// <summary>The image resized (bilinear, ImageSharp's triangle resampler) to <paramref name="width"/>×<paramref name="height"/>.</summary>
-    public static DecodedImage Resize(DecodedImage image, int width, int height)
+    private static void Fit(Image image, Size? size)
     {
-        var plane = image.Width * image.Height;
-        var three = image.Channels == 3;
-        var source = new RgbaVector[plane];
-        for (var i = 0; i < plane; i++)
+        if (size is { } target && (image.Width != target.Width || image.Height != target.Height))
         {
-            var r = image.Pixels[i];
-            source[i] = three ? new RgbaVector(r, image.Pixels[plane + i], image.Pixels[(2 * plane) + i]) : new RgbaVector(r, r, r);
+            image.Mutate(x => x.Resize(new ResizeOptions { Size = target, Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle }));
         }
-
-        using var resized = Image.LoadPixelData<RgbaVector>(Formats, source, image.Width, image.Height);
-        resized.Mutate(x => x.Resize(new ResizeOptions { Size = new Size(width, height), Mode = ResizeMode.Stretch, Sampler = KnownResamplers.Triangle }));
-        var outPlane = width * height;
-        var pixels = new float[image.Channels * outPlane];
-        resized.ProcessPixelRows(rows =>
-        {
-            for (var y = 0; y < height; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (var x = 0; x < width; x++)
-                {
-                    var i = (y * width) + x;
-                    pixels[i] = row[x].R;
-                    if (three)
-                    {
-                        pixels[outPlane + i] = row[x].G;
-                        pixels[(2 * outPlane) + i] = row[x].B;
-                    }
-                }
-            }
-        });
-        return image with { Width = width, Height = height, Pixels = pixels };
     }
 
     /// <summary>An 8-bit PNG of <paramref name="channels"/> (1 grey, 3 RGB) interleaved samples.</summary>
@@ -156,11 +148,32 @@ public static class ImageCodec
         (format == PngFormat.Instance && info.Metadata.GetPngMetadata().ColorType is PngColorType.Grayscale or PngColorType.GrayscaleWithAlpha)
         || (format == JpegFormat.Instance && info.Metadata.GetJpegMetadata().ColorType is JpegColorType.Luminance);
 
-    private static DecodedImage Planar(Image<Rgba64> image, int channels, int bitDepth)
+    /// <summary>Planar floats in [0, 1]: one plane of H×W.</summary>
+    private static DecodedImage PlanarGrey(Image<L16> image, int bitDepth)
+    {
+        var (w, h) = (image.Width, image.Height);
+        var pixels = new float[w * h];
+        image.ProcessPixelRows(rows =>
+        {
+            for (var y = 0; y < h; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                var output = pixels.AsSpan(y * w, w);
+                for (var x = 0; x < w; x++)
+                {
+                    output[x] = row[x].PackedValue / 65535f;
+                }
+            }
+        });
+        return new DecodedImage(w, h, 1, bitDepth, pixels);
+    }
+
+    /// <summary>Planar floats in [0, 1]: three planes (R, G, B) of H×W; alpha is dropped.</summary>
+    private static DecodedImage PlanarRgb(Image<Rgb48> image, int bitDepth)
     {
         var (w, h) = (image.Width, image.Height);
         var plane = w * h;
-        var pixels = new float[channels * plane];
+        var pixels = new float[3 * plane];
         image.ProcessPixelRows(rows =>
         {
             for (var y = 0; y < h; y++)
@@ -168,18 +181,14 @@ public static class ImageCodec
                 var row = rows.GetRowSpan(y);
                 for (var x = 0; x < w; x++)
                 {
-                    var p = row[x];
                     var i = (y * w) + x;
-                    pixels[i] = p.R / 65535f;
-                    if (channels == 3)
-                    {
-                        pixels[plane + i] = p.G / 65535f;
-                        pixels[(2 * plane) + i] = p.B / 65535f;
-                    }
+                    pixels[i] = row[x].R / 65535f;
+                    pixels[plane + i] = row[x].G / 65535f;
+                    pixels[(2 * plane) + i] = row[x].B / 65535f;
                 }
             }
         });
-        return new DecodedImage(w, h, channels, bitDepth, pixels);
+        return new DecodedImage(w, h, 3, bitDepth, pixels);
     }
 
     private static PngEncoder Encoder(PngBitDepth depth, PngColorType color) => new() { BitDepth = depth, ColorType = color };

@@ -14,7 +14,8 @@ public static class ImageInput
     public const string Png = "image/png";
     public const string RawFloat32 = "application/octet-stream";
 
-    public static (Tensor Tensor, DecodedImage? Source) ToTensor(InferenceRequest request, ModelManifest manifest, long maxPixels)
+    /// <summary>The input tensor, and the upload's own size when it was an image.</summary>
+    public static (Tensor Tensor, (int Width, int Height)? Source) ToTensor(InferenceRequest request, ModelManifest manifest, long maxPixels)
     {
         var p = manifest.Preprocess;
         var contentType = (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant();
@@ -33,7 +34,7 @@ public static class ImageInput
             throw new ImageFormatException($"unsupported content type '{request.ContentType}': send {string.Join(", ", ImageCodec.ContentTypes)}, or {RawFloat32} with a shape");
         }
 
-        var image = ImageCodec.Decode(request.Input.Span, maxPixels);
+        var (image, sourceWidth, sourceHeight) = ImageCodec.DecodeResized(request.Input.Span, maxPixels, p.Width, p.Height);
         if (image.Channels != p.Channels)
         {
             if (p.Channels == 1 && image.IsGrayAsRgb())
@@ -47,9 +48,7 @@ public static class ImageInput
             }
         }
 
-        var sized = image.Width == p.Width && image.Height == p.Height ? image : ImageCodec.Resize(image, p.Width, p.Height);
-        // Resizing made a fresh array; only the decoder's own (which the caller may keep) is copied.
-        var data = ReferenceEquals(sized, image) ? (float[])sized.Pixels.Clone() : sized.Pixels;
+        var data = image.Pixels; // made for this call: normalised in place
         var plane = p.Width * p.Height;
         for (var c = 0; c < p.Channels; c++)
         {
@@ -62,7 +61,7 @@ public static class ImageInput
             }
         }
 
-        return (Tensor.FromFloat32(data, 1, p.Channels, p.Height, p.Width), image);
+        return (Tensor.FromFloat32(data, 1, p.Channels, p.Height, p.Width), (sourceWidth, sourceHeight));
     }
 
     private static Tensor FromRaw(InferenceRequest request, ModelManifest manifest)

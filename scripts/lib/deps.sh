@@ -35,6 +35,11 @@ deps::browser() {
   deps::need_apt chromium chromium-driver fonts-dejavu-core
 }
 
+# ImageMagick, for the preprocessing benchmark's test images (bench/preprocess-bench.sh).
+deps::imagemagick() {
+  deps::need_apt imagemagick
+}
+
 # Builds the bridge when its sources are newer than the library (or it is missing).
 deps::bridge() {
   local root="$1" lib="$1/build/native/libtorchbridge.so"
