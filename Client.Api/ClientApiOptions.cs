@@ -13,7 +13,7 @@ public sealed class ClientApiOptions
     public int MaxWaitSeconds { get; set; } = 60;
 
     /// <summary>How long a verified API key is trusted without asking its tenant again.</summary>
-    public int AuthCacheSeconds { get; set; } = 10;
+    public int AuthCacheSeconds { get; set; } = 1;
 
     /// <summary>Largest image accepted, in pixels (413 above it).</summary>
     public long MaxImagePixels { get; set; } = 4096L * 4096;

@@ -24,6 +24,7 @@ if (roles.Has("api"))
 
 builder.Services.AddClientApi();
 builder.Services.AddMetricsExport();
+builder.ListenForMetrics();
 builder.Services.AddProblemDetails();
 // A body that does not bind is a 400 ProblemDetails in every environment (Development would throw: a 500).
 builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = false);

@@ -30,6 +30,9 @@ public sealed class ClusterStore : IAsyncDisposable
     /// <summary>"postgres host:port/db" or "sqlite path", for logs and the dashboard.</summary>
     public string Description { get; }
 
+    /// <summary>"postgres" or "sqlite": what public endpoints may say about the store.</summary>
+    public string Kind => _dataSource is not null ? "postgres" : "sqlite";
+
     public static ClusterStore Postgres(string connectionString, TimeProvider time)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);

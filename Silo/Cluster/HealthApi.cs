@@ -5,7 +5,8 @@ using Microsoft.Extensions.Options;
 namespace Actors.Silo.Cluster;
 
 /// <summary>/health/live (the process answers) and /health/ready (the store answers and, on a
-/// gpu silo, the models are loaded).</summary>
+/// gpu silo, the models are loaded). Anyone may ask, so the answers say ready or not and why,
+/// but name no file, host or silo address (the store by its kind only).</summary>
 internal static class HealthApi
 {
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
@@ -19,7 +20,7 @@ internal static class HealthApi
     {
         if (!await store.PingAsync(ct))
         {
-            return Results.Problem(title: "not ready", detail: $"the store ({store.Description}) does not answer", statusCode: StatusCodes.Status503ServiceUnavailable, type: "store_unreachable");
+            return Results.Problem(title: "not ready", detail: $"the store ({store.Kind}) does not answer", statusCode: StatusCodes.Status503ServiceUnavailable, type: "store_unreachable");
         }
 
         if (options.Value.Has("gpu"))
@@ -36,9 +37,9 @@ internal static class HealthApi
                 return Results.Problem(title: "not ready", detail: "models are still loading", statusCode: StatusCodes.Status503ServiceUnavailable, type: "models_loading");
             }
 
-            return Results.Ok(new { status = "ready", silo = silo.SiloId, roles = silo.Roles, store = store.Description, device = engine.Engine.Device, models = engine.Engine.Models.Select(m => m.Name).ToArray() });
+            return Results.Ok(new { status = "ready", roles = silo.Roles, store = store.Kind, device = engine.Engine.Device, models = engine.Engine.Models.Select(m => m.Name).ToArray() });
         }
 
-        return Results.Ok(new { status = "ready", silo = silo.SiloId, roles = silo.Roles, store = store.Description });
+        return Results.Ok(new { status = "ready", roles = silo.Roles, store = store.Kind });
     }
 }

@@ -24,8 +24,25 @@ internal static partial class MetricsHosting
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", (HttpContext context, MetricsRecording recording) => recording.ScrapeAsync(context))
-            .WithTags("health").WithSummary("Prometheus metrics");
+        app.MapGet("/metrics", (HttpContext context, MetricsRecording recording, Microsoft.Extensions.Options.IOptions<TelemetryOptions> telemetry) =>
+            {
+                var o = telemetry.Value;
+                if (o.MetricsPort() is { } port && context.Connection.LocalPort != port)
+                {
+                    return Results.Problem(title: "not found", detail: "metrics are served on their own port (Telemetry:MetricsUrl)", statusCode: StatusCodes.Status404NotFound, type: "not_found")
+                        .ExecuteAsync(context);
+                }
+
+                if (!string.IsNullOrEmpty(o.MetricsToken) && !TokenMatches(context.Request, o.MetricsToken))
+                {
+                    context.Response.Headers.WWWAuthenticate = "Bearer";
+                    return Results.Problem(title: "unauthorized", detail: "send 'Authorization: Bearer <metrics token>' (Telemetry:MetricsToken)", statusCode: StatusCodes.Status401Unauthorized, type: "unauthorized")
+                        .ExecuteAsync(context);
+                }
+
+                return recording.ScrapeAsync(context);
+            })
+            .WithTags("health").WithSummary("Prometheus metrics (a bearer token and its own port when configured)");
 
         // Switch recording off and on (to measure what observing costs); admin only.
         var admin = app.MapGroup("/admin/metrics").WithTags("admin");
@@ -44,6 +61,27 @@ internal static partial class MetricsHosting
     }
 
     internal sealed record RecordingBody(bool? Enabled);
+
+    /// <summary>Adds <see cref="TelemetryOptions.MetricsUrl"/> to the addresses the silo listens on.</summary>
+    public static void ListenForMetrics(this WebApplicationBuilder builder)
+    {
+        var telemetry = builder.Configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
+        if (telemetry.MetricsPort() is null)
+        {
+            return;
+        }
+
+        var urls = builder.Configuration["urls"] is { Length: > 0 } configured ? configured : "http://localhost:5000";
+        builder.WebHost.UseUrls($"{urls};{telemetry.MetricsUrl}");
+    }
+
+    private static bool TokenMatches(HttpRequest request, string token)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) &&
+               System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                   System.Text.Encoding.UTF8.GetBytes(header[7..].Trim()), System.Text.Encoding.UTF8.GetBytes(token));
+    }
 
     private sealed partial class GaugeRefresher(MetricsRecording recording, IJobQueue queue, InstanceDirectory directory, ModelCatalog catalog,
         Microsoft.Extensions.Options.IOptions<ClusterOptions> options, ILogger<GaugeRefresher> logger) : BackgroundService

@@ -12,6 +12,20 @@ public sealed class TelemetryOptions
 
     public double ExportSeconds { get; set; } = 15;
 
+    /// <summary>When set, /metrics answers only a request with <c>Authorization: Bearer</c> this
+    /// token (401 otherwise).</summary>
+    public string? MetricsToken { get; set; }
+
+    /// <summary>When set (e.g. http://0.0.0.0:9464), the silo also listens there and /metrics is
+    /// served only on that port (404 on the API's).</summary>
+    public string? MetricsUrl { get; set; }
+
+    /// <summary>The port of <see cref="MetricsUrl"/>, or null; a bad URL fails the start.</summary>
+    public int? MetricsPort() =>
+        string.IsNullOrWhiteSpace(MetricsUrl) ? null
+        : Uri.TryCreate(MetricsUrl, UriKind.Absolute, out var url) && url.Scheme == "http" && !url.IsDefaultPort ? url.Port
+        : throw new InvalidOperationException($"Telemetry:MetricsUrl must be an http URL with a port, e.g. http://0.0.0.0:9464; got '{MetricsUrl}'");
+
     /// <summary>The OTLP metrics URL, or null when export is off; a bad setting fails the start.</summary>
     public Uri? OtlpMetricsUrl()
     {

@@ -18,6 +18,37 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
     };
 
     [Fact]
+    public async Task AKeyRevokedOnOneSiloIsRefusedByTheOtherWithinASecond()
+    {
+        var (tenant, _, _) = await Api.CreateTenantAsync("pro");
+        using var issue = new HttpRequestMessage(HttpMethod.Post, $"/admin/tenants/{tenant}/keys");
+        issue.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        using var issued = await cluster.ApiA.Http.SendAsync(issue);
+        var key = await issued.Content.ReadFromJsonAsync<JsonElement>();
+        var (apiKey, keyId) = (key.GetProperty("apiKey").GetString()!, key.GetProperty("keyId").GetString()!);
+
+        // Silo B has verified (and cached) the key.
+        using (var before = await cluster.ApiB.GetAsync(apiKey, "/v1/usage"))
+        {
+            Assert.Equal(HttpStatusCode.OK, before.StatusCode);
+        }
+
+        using var revoke = new HttpRequestMessage(HttpMethod.Delete, $"/admin/tenants/{tenant}/keys/{keyId}");
+        revoke.Headers.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        using (var revoked = await cluster.ApiA.Http.SendAsync(revoke))
+        {
+            Assert.True(revoked.IsSuccessStatusCode);
+        }
+
+        // Api:AuthCacheSeconds is 1: one second after the revocation, every silo refuses the key.
+        await Task.Delay(TimeSpan.FromSeconds(1.05));
+        using var after = await cluster.ApiB.GetAsync(apiKey, "/v1/usage");
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+        using var onA = await cluster.ApiA.GetAsync(apiKey, "/v1/usage");
+        Assert.Equal(HttpStatusCode.Unauthorized, onA.StatusCode);
+    }
+
+    [Fact]
     public async Task TwoHundredConcurrentSubmitsOverTwoSilosAdmitExactlyTheDailyQuota()
     {
         var (tenant, key, _) = await Api.CreateTenantAsync("premium");

@@ -30,6 +30,9 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
     {
         var response = await factory.CreateClient().GetAsync("/health/ready");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("/", text, StringComparison.Ordinal); // no file path, no host:port/db
+        Assert.Contains("\"status\":\"ready\"", text, StringComparison.Ordinal);
     }
 
     [Fact]
