@@ -18,15 +18,19 @@ internal static class JobsApi
     {
         var group = app.MapGroup("/v1/jobs").WithTags("jobs");
         group.MapPost("/", SubmitAsync).WithSummary("Submit a job (JSON with base64 input, or multipart/form-data)")
-            .Accepts<JobRequestSchemas.FormJob>("multipart/form-data")
             .AddOpenApiOperationTransformer(async (operation, context, ct) =>
             {
-                // Accepts keeps one body type; the JSON encoding is added beside the form.
-                var schema = await context.GetOrCreateSchemaAsync(typeof(JobRequestSchemas.JsonJob), null, ct);
-                if (operation.RequestBody?.Content is { } content)
+                // Documentation only: Accepts() metadata would also make routing refuse the other
+                // encoding (a 415), so both request bodies are written into the document here.
+                operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
                 {
-                    content["application/json"] = new Microsoft.OpenApi.OpenApiMediaType { Schema = schema };
-                }
+                    Required = true,
+                    Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                    {
+                        ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(JobRequestSchemas.JsonJob), null, ct) },
+                        ["multipart/form-data"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(JobRequestSchemas.FormJob), null, ct) },
+                    },
+                };
             })
             .Produces<JobView>(StatusCodes.Status200OK).Produces<JobView>(StatusCodes.Status202Accepted)
             .ProducesProblem(400).ProducesProblem(401).ProducesProblem(402).ProducesProblem(403).ProducesProblem(409).ProducesProblem(413).ProducesProblem(415)
