@@ -20,6 +20,8 @@ internal static class AdminBillingApi
             await Existing(grains, id) is { } tenant ? TypedResults.Ok(await tenant.GetUsageAsync()) : TenantNotFound(id));
         group.MapGet("/tenants/{id}/ledger", LedgerAsync).WithSummary("Ledger rows, newest first, and whether their sums equal the balances");
         group.MapGet("/billing/stripe-outbox", OutboxAsync).WithSummary("What was, or is to be, sent to Stripe");
+        group.MapGet("/billing/stripe-events", EventsAsync)
+            .WithSummary("Stripe events received and what each did; ?attention=true: money taken for an unknown plan or pack, or for no tenant");
     }
 
     internal static async Task<IResult> SetPlanAsync(string id, HttpRequest request, IGrainFactory grains, BillingOptions billing)
@@ -94,6 +96,16 @@ internal static class AdminBillingApi
     internal static async Task<IResult> OutboxAsync(IStripeOutbox outbox, string? tenant, int? limit) =>
         TypedResults.Ok((await outbox.ListAsync(tenant, Math.Clamp(limit ?? 100, 1, 1000)))
             .Select(r => new { id = r.Id, tenantId = r.TenantId, path = r.Path, form = System.Text.Json.JsonDocument.Parse(r.Form).RootElement, status = r.Status, attempts = r.Attempts, lastError = r.LastError })
+            .ToList());
+
+    internal static async Task<IResult> EventsAsync(ICreditLedger ledger, bool? attention, int? limit) =>
+        TypedResults.Ok((await ledger.ListEventsAsync(attention == true, Math.Clamp(limit ?? 100, 1, 1000)))
+            .Select(e => new
+            {
+                eventId = e.EventId, type = e.Type, tenantId = e.TenantId, created = DateTimeOffset.FromUnixTimeSeconds(e.CreatedS),
+                received = DateTimeOffset.FromUnixTimeMilliseconds(e.ReceivedMs), outcome = e.Outcome,
+                attention = e.NeedsAttention,
+            })
             .ToList());
 
     private static async Task<ITenantGrain?> Existing(IGrainFactory grains, string id)

@@ -105,6 +105,8 @@ public static class StripeEvents
                     PaymentStatus = session.PaymentStatus,
                     PlanId = session.Mode == "subscription" ? Meta(session.Metadata, "plan") : null,
                     PackCredits = session.Mode == "payment" ? pack?.Credits : null,
+                    Mode = session.Mode,
+                    Named = session.Mode == "payment" ? Meta(session.Metadata, "pack") : Meta(session.Metadata, "plan"),
                 };
                 return (update, Meta(session.Metadata, "tenant_id") ?? session.ClientReferenceId);
             }

@@ -34,4 +34,10 @@ public sealed record StripeUpdate
 
     /// <summary>Checkout Session payment_status, or invoice status.</summary>
     public string? PaymentStatus { get; init; }
+
+    /// <summary>Checkout Session mode: payment (a credit pack) or subscription (a plan).</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>The plan or pack a Checkout Session's metadata names, known or not.</summary>
+    public string? Named { get; init; }
 }

@@ -6,11 +6,18 @@ namespace Actors.Grains.Billing;
 
 /// <summary>Tells a billed job's tenant that the job finished, after the job's state commits.
 /// Jobs of one tenant that finish while its previous call is in flight go together in the next
-/// call (one tenant turn for many jobs under load). Best effort by design: if a call is lost (a
-/// crash), the tenant's reservations reminder finds the finished job and settles it; either way
+/// call (one tenant turn for many jobs under load). A call that fails (the tenant's silo died and
+/// the cluster has not yet moved it) is tried again, 0.5 s, 1 s, 2 s … up to about 30 s later,
+/// so settlement follows the tenant's recovery within seconds; past that, or if this silo dies,
+/// the tenant's reservations reminder (and its check on activation) settles the job. Either way
 /// the tenant reads each job's committed state and settles it once.</summary>
 public sealed partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> logger)
 {
+    private static readonly TimeSpan[] RetryDelays =
+    [
+        TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(8), TimeSpan.FromSeconds(15),
+    ];
+
     private readonly ConcurrentDictionary<string, Pending> _tenants = new();
 
     public void Finished(string tenantId, string jobId)
@@ -47,16 +54,29 @@ public sealed partial class JobSettlement(IGrainFactory grains, ILogger<JobSettl
                 pending.Jobs = [];
             }
 
-            try
+            for (var attempt = 0; ; attempt++)
             {
-                await grains.GetGrain<ITenantGrain>(tenantId).FinishJobsAsync(batch);
-            }
-            catch (Exception e)
-            {
-                LogFailed(logger, batch.Count, tenantId, e);
+                try
+                {
+                    await grains.GetGrain<ITenantGrain>(tenantId).FinishJobsAsync(batch);
+                    break;
+                }
+                catch (Exception e) when (attempt < RetryDelays.Length)
+                {
+                    LogRetry(logger, batch.Count, tenantId, e.Message);
+                    await Task.Delay(RetryDelays[attempt]);
+                }
+                catch (Exception e)
+                {
+                    LogFailed(logger, batch.Count, tenantId, e);
+                    break;
+                }
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "settling {Count} job(s) with tenant {TenantId} failed ({Error}); trying again")]
+    private static partial void LogRetry(ILogger logger, int count, string tenantId, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "settling {Count} job(s) with tenant {TenantId} failed; its reservations reminder will")]
     private static partial void LogFailed(ILogger logger, int count, string tenantId, Exception e);

@@ -23,7 +23,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         if (await services.Cache.GetAsync(cacheKey) is { } cached)
         {
             await services.Cache.RecordHitAsync(cacheKey, cached);
-            return await ApplyAsync(new JobCommand.SubmitFromCache(request, cached with { CacheHit = true }));
+            return await ApplyAsync(new JobCommand.SubmitFromCache(request, cached.ServedTo(GrainKey)));
         }
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));

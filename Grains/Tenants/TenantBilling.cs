@@ -227,6 +227,9 @@ public static class TenantBilling
     /// <summary>Applies a Stripe event (not seen before: the grain checks its id) in order of the
     /// events' own times; <paramref name="creditedBefore"/>: the ledger already has its <see cref="CreditKeyOf"/>.
     /// The result says what it did.</summary>
+    /// <summary>Outcomes that start with this need an operator (money taken for nothing known).</summary>
+    public const string AttentionPrefix = "attention: ";
+
     public static TenantStep<string> ApplyStripe(TenantRecord state, StripeUpdate u, bool creditedBefore, BillingOptions billing, long now)
     {
         var (r, _, effects) = Rolled(state, billing, now);
@@ -353,6 +356,18 @@ public static class TenantBilling
                 var (book, entry) = r.Book.Grant(CreditKeyOf(u)!, "pack", credits, u.EventId);
                 return (WithCustomer(r, u) with { Book = book }, effects.Plus(new TenantEffects { Ledger = [entry] }), $"credit pack: +{credits} credits");
             }
+
+            // Paid for something this cluster does not sell (a pack or plan removed or misconfigured
+            // since the page was made): nothing is granted and no plan or clock moves; the outcome
+            // marks it for an operator (GET /admin/billing/stripe-events?attention=true), who
+            // refunds it in Stripe or grants the credits by hand.
+            case "checkout.session.completed" or "checkout.session.async_payment_succeeded" when u.Mode == "payment":
+                return (r, effects, u.PaymentStatus == "paid"
+                    ? $"{AttentionPrefix}paid for an unknown credit pack '{u.Named}': nothing credited; refund it in Stripe or grant credits"
+                    : $"unknown credit pack '{u.Named}', not paid ({u.PaymentStatus})");
+
+            case "checkout.session.completed" when u.Mode == "subscription" && billing.FindPlan(u.PlanId) is null:
+                return (r, effects, $"{AttentionPrefix}subscribed to an unknown plan '{u.Named}': plan unchanged; fix the plan's price or cancel the subscription in Stripe");
 
             case "checkout.session.completed":
                 if (stale || canceledAlready)

@@ -25,7 +25,10 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
 
     private string GrainKey => this.GetPrimaryKeyString();
 
-    /// <summary>Rows a silo died before inserting go in before anything else happens.</summary>
+    /// <summary>Rows a silo died before inserting go in before anything else happens. Open
+    /// reservations are checked a second after activation (a restart, or a move off a dead silo):
+    /// a job that finished while no silo held this tenant is settled then, not at the next
+    /// reminder.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!S.Outbox.IsEmpty)
@@ -34,6 +37,17 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
             state.State = S with { Outbox = TenantOutbox.Empty };
             await DurableAsync();
         }
+
+        if (S.Book.Open.Count > 0)
+        {
+            this.RegisterGrainTimer(CheckReservationsAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+        }
+    }
+
+    private async Task CheckReservationsAsync(CancellationToken cancellationToken)
+    {
+        var jobs = await ReadJobsAsync([.. S.Book.Open.Keys]);
+        await CommitAsync(TenantBilling.CheckReservations(S, jobs, billing, Now));
     }
 
     public async Task<TenantSnapshot> CreateAsync(string name, Tier tier)
@@ -152,8 +166,7 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
         Hosting.ReminderLag.Record(status, reminderName, time);
         if (reminderName == ReservationsReminder)
         {
-            var jobs = await ReadJobsAsync([.. S.Book.Open.Keys]);
-            await CommitAsync(TenantBilling.CheckReservations(S, jobs, billing, Now));
+            await CheckReservationsAsync(CancellationToken.None);
         }
         else if (reminderName == DunningReminder)
         {

@@ -326,7 +326,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
             try
             {
                 var shared = leader is null ? null : await leader;
-                result = shared is not null ? shared with { CacheHit = true } : await ComputeAsync(engine, job.Request!);
+                result = shared is not null ? shared.ServedTo(lease.JobId) : await ComputeAsync(engine, job.Request!, lease.JobId);
             }
             catch (InferenceException e) when (e is not BatchQueueFullException)
             {
@@ -380,13 +380,14 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         await queue.CompleteAsync(lease.JobId, silo.SiloId);
     }
 
-    private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request)
+    private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request, string jobId)
     {
         if (await cache.GetAsync(request.CacheKey) is { } cached)
         {
             await cache.RecordHitAsync(request.CacheKey, cached);
-            ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", "hit"));
-            return cached with { CacheHit = true };
+            var served = cached.ServedTo(jobId); // its own earlier run (re-run after a crash) is not a hit
+            ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", served.CacheHit ? "hit" : "miss"));
+            return served;
         }
 
         ReadOnlyMemory<byte> input = default;
@@ -401,7 +402,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         ActorsMetrics.InferenceDuration.Record(runMs / 1000, new KeyValuePair<string, object?>("model", request.Model));
         var outputRef = await blobs.PutAsync(JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json), "application/json");
         var imageRef = output.Png is { } png ? await blobs.PutAsync(png, "image/png") : null;
-        var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3));
+        var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3), jobId);
         await cache.PutAsync(request.CacheKey, request.Model, result);
         return result;
     }

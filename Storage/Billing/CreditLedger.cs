@@ -79,6 +79,15 @@ public sealed class CreditLedger(SqlStore store) : ICreditLedger
         store.WriteAsync(c => c.ExecuteAsync(EventSql,
             new { EventId = eventId, Type = type, TenantId = (string?)null, Created = created, Now = nowMs, Outcome = outcome }));
 
+    public async Task<IReadOnlyList<StripeEventRow>> ListEventsAsync(bool attentionOnly, int limit) =>
+        (await store.ReadAsync(c => c.QueryAsync<(string, string, string?, long, long, string)>(
+            $"""
+            SELECT event_id, type, tenant_id, created_s, received_ms, outcome FROM stripe_events
+            {(attentionOnly ? "WHERE outcome LIKE 'attention: %' OR (tenant_id IS NULL AND (type LIKE 'checkout.%' OR type LIKE 'invoice.%'))" : "")}
+            ORDER BY received_ms DESC, event_id LIMIT @Limit
+            """, new { Limit = limit })))
+        .Select(r => new StripeEventRow(r.Item1, r.Item2, r.Item3, r.Item4, r.Item5, r.Item6)).ToList();
+
     public Task<string?> TenantOfCustomerAsync(string customerId) =>
         store.ReadAsync(c => c.QueryFirstOrDefaultAsync<string?>("SELECT tenant_id FROM stripe_customers WHERE customer_id = @CustomerId", new { CustomerId = customerId }));
 

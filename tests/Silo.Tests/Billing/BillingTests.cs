@@ -232,6 +232,65 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
     }
 
     [Fact]
+    public async Task APaidCheckoutForAnUnknownPackOrPlanChangesNothingAndIsShownToOperators()
+    {
+        var (tenant, key, _) = await Api.CreateTenantAsync("free");
+        using (var checkout = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/billing/checkout") { Content = JsonContent.Create(new { pack = "credits_1000" }) }, key))
+        {
+            Assert.Equal(HttpStatusCode.Created, checkout.StatusCode); // the Stripe customer exists
+        }
+
+        var before = await UsageAsync(key);
+        var customer = before.GetProperty("stripeCustomerId").GetString()!;
+        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 100;
+        var unknownPack = FakeStripe.Event("checkout.session.completed", new
+        {
+            id = "cs_unknown_pack_" + tenant, @object = "checkout.session", mode = "payment", customer, client_reference_id = tenant, payment_status = "paid",
+            metadata = new { tenant_id = tenant, pack = "credits_999" },
+        }, t + 10);
+        var unknownPlan = FakeStripe.Event("checkout.session.completed", new
+        {
+            id = "cs_unknown_plan_" + tenant, @object = "checkout.session", mode = "subscription", customer, subscription = "sub_unknown_" + tenant,
+            client_reference_id = tenant, payment_status = "paid", metadata = new { tenant_id = tenant, plan = "platinum" },
+        }, t + 20);
+        var ids = new List<string>();
+        foreach (var payload in new[] { unknownPack, unknownPlan })
+        {
+            ids.Add(JsonDocument.Parse(payload).RootElement.GetProperty("id").GetString()!);
+            using var response = await FakeStripe.SendAsync(Api.Http, payload);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            Assert.StartsWith("attention: ", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("outcome").GetString(), StringComparison.Ordinal);
+        }
+
+        // Nothing granted, no plan, no subscription, no clock moved…
+        var after = await UsageAsync(key);
+        foreach (var field in new[] { "planId", "balance", "subscriptionId", "subscriptionStatus" })
+        {
+            Assert.Equal(before.GetProperty(field).ToString(), after.GetProperty(field).ToString());
+        }
+
+        // …so a real subscription event older than those checkouts still applies.
+        using (var created = await FakeStripe.SendAsync(Api.Http, FakeStripe.Event("customer.subscription.created", new
+        {
+            id = "sub_real_" + tenant, @object = "subscription", customer, status = "active", metadata = new { tenant_id = tenant },
+            items = new { @object = "list", data = new[] { new { id = "si_r", price = new { id = "price_pro_monthly" }, current_period_start = t, current_period_end = t + (30 * 86400) } } },
+        }, t + 5)))
+        {
+            Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        }
+
+        Assert.Equal("pro", (await UsageAsync(key)).GetProperty("planId").GetString());
+
+        // Operators see both payments that need them.
+        var events = await AdminAsync(HttpMethod.Get, "/admin/billing/stripe-events?attention=true&limit=1000", null);
+        var flagged = events.EnumerateArray().Where(e => ids.Contains(e.GetProperty("eventId").GetString()!)).ToList();
+        Assert.Equal(2, flagged.Count);
+        Assert.All(flagged, e => Assert.True(e.GetProperty("attention").GetBoolean()));
+        Assert.All(flagged, e => Assert.Equal(tenant, e.GetProperty("tenantId").GetString()));
+        await AssertLedgerConsistentAsync(tenant);
+    }
+
+    [Fact]
     public async Task BadSignaturesStaleTimestampsAndMalformedBodiesAre400AndChangeNothing()
     {
         var (tenant, key, _) = await Api.CreateTenantAsync("free");

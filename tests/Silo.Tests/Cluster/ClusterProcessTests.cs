@@ -228,6 +228,14 @@ public sealed class ClusterProcessTests
         var released = entries.Where(e => e.GetProperty("kind").GetString() == "release").Select(e => e.GetProperty("jobId").GetString()).ToList();
         Assert.Equal(reserved.Order(), settled.Concat(released).Order()); // every reservation closed exactly once
         Assert.True(usage.GetProperty("balance").GetInt64() < before);
+
+        // Revenue equals the credits the jobs consumed, exactly: every input is distinct, so no job
+        // is a cache hit (a job re-run after the crash that finds its own earlier result is not
+        // one), and each is charged the model's full price once.
+        Assert.All(finished, j => Assert.False(j.GetProperty("cacheHit").GetBoolean(), j.ToString()));
+        var plans = await (await api.GetAsync(key, "/v1/billing/plans")).Content.ReadFromJsonAsync<JsonElement>();
+        var price = plans.GetProperty("modelPrices").TryGetProperty("identity", out var p) ? p.GetInt64() : plans.GetProperty("defaultModelPrice").GetInt64();
+        Assert.Equal(accepted.Count * price, before - usage.GetProperty("balance").GetInt64() + usage.GetProperty("overageThisPeriod").GetInt64());
     }
 
     [Fact]
