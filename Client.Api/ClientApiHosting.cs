@@ -44,6 +44,7 @@ public static class ClientApiHosting
         services.AddSingleton<StripeOutboxDispatcher>();
         services.AddOpenApi();
         services.AddExceptionHandler<ClusterUnavailableHandler>();
+        services.AddExceptionHandler<BadRequestHandler>();
         return services;
     }
 

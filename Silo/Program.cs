@@ -31,7 +31,8 @@ builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o =
 
 var app = builder.Build();
 app.UseExceptionHandler();
-app.UseStatusCodePages();
+app.UseStatusCodePages(StatusCodeProblems.WriteAsync); // an error without a body (routing, binding) gets ProblemDetails too
+app.UseRouteValueGuard();
 app.MapHealth();
 app.MapMetrics();
 if (roles.Has("api"))

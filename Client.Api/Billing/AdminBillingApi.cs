@@ -44,7 +44,7 @@ internal static class AdminBillingApi
     {
         var body = await JsonBody.ReadAsync<GrantRequest>(request);
         var grantId = body?.GrantId ?? (request.Headers["Idempotency-Key"].ToString() is { Length: > 0 } k ? k : null);
-        if (body is null || body.Credits == 0 || Math.Abs(body.Credits) > 1_000_000_000)
+        if (body is null || body.Credits is 0 or < -1_000_000_000 or > 1_000_000_000)
         {
             return Problems.BadRequest("malformed_request", "send {\"credits\": N, \"grantId\": \"…\", \"reason\": \"…\"} with N ≠ 0 (negative revokes), |N| ≤ 10⁹");
         }

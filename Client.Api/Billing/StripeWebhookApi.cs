@@ -68,8 +68,10 @@ internal static class StripeWebhookApi
         {
             (update, tenantId) = StripeEvents.Read(StripeEvents.Parse(payload), billing);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or FormatException or InvalidOperationException or NotSupportedException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
+            // Signed, but not an event we can read (a date out of range, a field of the wrong
+            // type): Stripe's own events never look like this, so it is refused, not retried.
             return Problems.BadRequest("malformed_event", "the event is not a Stripe event object: " + e.Message);
         }
 

@@ -169,9 +169,9 @@ internal static class JobSubmissionReader
                 }
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or InvalidDataException)
         {
-            throw Malformed($"the multipart body is malformed: {e.Message}");
+            throw Malformed($"the multipart body is malformed: {e.Message}"); // e.g. a section header over 16 KB
         }
 
         var parameters = JobParameterContract.FromText(fields, FormFields, "the form");

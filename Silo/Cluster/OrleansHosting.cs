@@ -69,7 +69,20 @@ internal static class OrleansHosting
     /// authentication of its own: the admin key guards it (Bearer, or Basic with the key as password).</summary>
     public static WebApplication MapOrleansDashboardBehindAdminKey(this WebApplication app)
     {
-        app.MapGroup("").MapOrleansDashboard("/orleans").RequireAdminKeyFromBrowser();
+        app.MapGroup("").MapOrleansDashboard("/orleans").RequireAdminKeyFromBrowser().AddEndpointFilter(async (context, next) =>
+        {
+            try
+            {
+                return await next(context);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException || e.InnerException is FormatException or ArgumentException)
+            {
+                // The dashboard's API takes silo addresses and grain types from the path and throws
+                // on one that does not parse: that is a bad request, not a server error.
+                return Results.Problem(title: "not found", detail: $"no silo or grain '{context.HttpContext.Request.Path}': {(e.InnerException ?? e).Message}",
+                    statusCode: StatusCodes.Status404NotFound, type: "not_found");
+            }
+        });
         return app;
     }
 
