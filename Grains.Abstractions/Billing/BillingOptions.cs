@@ -20,7 +20,7 @@ public sealed class BillingOptions
     };
 
     /// <summary>Model → credits per job; models not named cost <see cref="DefaultModelPrice"/>.</summary>
-    public Dictionary<string, long> ModelPrices { get; init; } = new() { ["diffusion"] = 4 };
+    public Dictionary<string, long> ModelPrices { get; init; } = [];
 
     public long DefaultModelPrice { get; init; } = 1;
 
@@ -61,9 +61,13 @@ public sealed class BillingOptions
 
     public static Dictionary<string, Plan> DefaultPlans() => new()
     {
+        // Seed 003, option C (the default scheme). One credit is one image or one request, the
+        // seed's unit; Billing:ModelPrices can make a model dearer.
+        // Free: 20 images a day, low priority, watermark. Its credits are sized so the daily
+        // quota, not the month, is the limit (20 × 31).
         ["free"] = new()
         {
-            Name = "Free", Tier = Tier.Free, MonthlyPriceUsd = 0m, DailyJobs = 20, IncludedCredits = 50, Watermark = true, MaxWaitSeconds = 300,
+            Name = "Free", Tier = Tier.Free, MonthlyPriceUsd = 0m, DailyJobs = 20, IncludedCredits = 620, Watermark = true, MaxWaitSeconds = 300,
             ApiAccess = false, RateLimit = new() { Jobs = 10, PerSeconds = 60 },
             ModelRateLimits = new() { ["diffusion"] = new() { Jobs = 1, PerSeconds = 30 } },
         },
@@ -82,6 +86,12 @@ public sealed class BillingOptions
             Name = "Enterprise", Tier = Tier.Enterprise, IncludedCredits = 100_000, OverageUsdPerCredit = 0.01m, CacheHitPriceFactor = 0m,
             DedicatedCapacity = true, RateLimit = new() { Jobs = 6_000, PerSeconds = 60 },
         },
+        // Seed 003, option B: subscription + credits (images), overage per image.
+        ["free_monthly"] = new()
+        {
+            Name = "Free (50 a month)", Tier = Tier.Free, MonthlyPriceUsd = 0m, IncludedCredits = 50, MaxWaitSeconds = 300, ApiAccess = false,
+            RateLimit = new() { Jobs = 10, PerSeconds = 60 },
+        },
         ["starter"] = new()
         {
             Name = "Starter", Tier = Tier.Premium, MonthlyPriceUsd = 9m, IncludedCredits = 500, OverageUsdPerCredit = 0.025m,
@@ -96,6 +106,29 @@ public sealed class BillingOptions
         {
             Name = "Studio", Tier = Tier.Enterprise, MonthlyPriceUsd = 99m, IncludedCredits = 10_000, OverageUsdPerCredit = 0.012m,
             RateLimit = new() { Jobs = 600, PerSeconds = 60 },
+        },
+
+        // Seed 003, option A: pay per image. A monthly minimum is a subscription at the minimum's
+        // price that includes that many images; each image past it is billed at the same price.
+        ["free_daily"] = new()
+        {
+            Name = "Free (10 a day)", Tier = Tier.Free, MonthlyPriceUsd = 0m, DailyJobs = 10, IncludedCredits = 310, MaxWaitSeconds = 300, ApiAccess = false,
+            RateLimit = new() { Jobs = 10, PerSeconds = 60 },
+        },
+        ["basic"] = new()
+        {
+            Name = "Basic (pay as you go)", Tier = Tier.Premium, MonthlyPriceUsd = 0m, IncludedCredits = 0, OverageUsdPerCredit = 0.02m,
+            RateLimit = new() { Jobs = 60, PerSeconds = 60 },
+        },
+        ["pro_per_image"] = new()
+        {
+            Name = "Pro (per image, 500 a month minimum)", Tier = Tier.Pro, MonthlyPriceUsd = 7.50m, IncludedCredits = 500, OverageUsdPerCredit = 0.015m,
+            RateLimit = new() { Jobs = 600, PerSeconds = 60 },
+        },
+        ["enterprise_per_image"] = new()
+        {
+            Name = "Enterprise (per image, 5,000 a month minimum)", Tier = Tier.Enterprise, MonthlyPriceUsd = 50m, IncludedCredits = 5_000,
+            OverageUsdPerCredit = 0.01m, DedicatedCapacity = true, RateLimit = new() { Jobs = 6_000, PerSeconds = 60 },
         },
     };
 }

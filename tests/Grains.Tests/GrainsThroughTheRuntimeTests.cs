@@ -33,7 +33,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
             .AddActorsStores().AddSingleton<ResultCache>().AddSingleton<JobEvents>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
-            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton(new Actors.Grains.Billing.BillingOptions())
+            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton(TestBilling.Options())
             .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
             .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
         _silos.Add(host);

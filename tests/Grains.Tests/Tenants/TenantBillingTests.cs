@@ -10,7 +10,7 @@ namespace Actors.Grains.Tests.Tenants;
 /// an input and a time in, the next state, the answer and the effects out.</summary>
 public sealed class TenantBillingTests
 {
-    private static readonly BillingOptions Billing = new();
+    private static readonly BillingOptions Billing = TestBilling.Options();
     private static readonly long T0 = new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero).ToUnixTimeMilliseconds();
 
     private static TenantRecord Tenant(string plan) =>

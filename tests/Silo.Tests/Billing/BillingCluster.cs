@@ -4,7 +4,10 @@ namespace Actors.Silo.Tests.Billing;
 /// <see cref="FakeStripe"/>; prices, packs and short billing timings for tests.</summary>
 public sealed class BillingSiloFactory(string connectionString, string blobPath, FakeStripe stripe, string roles) : SiloFactory
 {
-    protected override IEnumerable<(string Key, string Value)> PlanSettings() => [];
+    /// <summary>The real plans, with two settings these tests were written for: a dearer model
+    /// (diffusion 4 credits, a per-model price) and a Free plan of 50 credits.</summary>
+    protected override IEnumerable<(string Key, string Value)> PlanSettings() =>
+        [("Billing:ModelPrices:diffusion", "4"), ("Billing:Plans:free:IncludedCredits", "50")];
 
     protected override IEnumerable<(string Key, string Value)> Settings() =>
     [
