@@ -36,6 +36,25 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>The embedded shape (SQLite, every role, one inference thread) in a fresh data
+    /// folder named after <paramref name="name"/>, plus <paramref name="extra"/> settings.</summary>
+    public static Task<SiloProcess> StartEmbeddedAsync(string name, params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Cluster:Store"] = "sqlite",
+            ["Cluster:Roles"] = "api,control,gpu",
+            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory($"actors-{name}-").FullName,
+            ["Inference:Threads"] = "1",
+        };
+        foreach (var (key, value) in extra)
+        {
+            settings[key] = value;
+        }
+
+        return StartAsync(settings);
+    }
+
     public static async Task<SiloProcess> StartAsync(IDictionary<string, string> settings)
     {
         var port = Actors.Silo.Cluster.SiloIdentity.FreePort();

@@ -55,15 +55,8 @@ public sealed class HostileRequestTests
     [Fact]
     public async Task NoGeneratedRequestGetsA5xxAHangOrAnErrorThatIsNotProblemDetails()
     {
-        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Cluster:Store"] = "sqlite",
-            ["Cluster:Roles"] = "api,control,gpu",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-fuzz-").FullName,
-            ["Inference:Threads"] = "1",
-            ["Billing:Stripe:WebhookSecrets:0"] = WebhookSecret,
-            ["Api:MaxWaitSeconds"] = "5", // Prefer: wait=N waits at most this long: under the 10 s a hang is
-        });
+        using var silo = await SiloProcess.StartEmbeddedAsync("fuzz", ("Billing:Stripe:WebhookSecrets:0", WebhookSecret),
+            ("Api:MaxWaitSeconds", "5")); // Prefer: wait=N waits at most this long: under the 10 s a hang is
         var api = new ApiClient(silo.Http);
         var (tenant, key, _) = await api.CreateTenantAsync("pro");
         var job = await api.SubmitOkAsync(key, ApiClient.Identity(new float[16], 5), wait: 30);
@@ -134,13 +127,7 @@ public sealed class HostileRequestTests
     [Fact]
     public async Task BrokenHttpFramingIsRefusedWithoutA5xxOrAHang()
     {
-        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Cluster:Store"] = "sqlite",
-            ["Cluster:Roles"] = "api,control,gpu",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-framing-").FullName,
-            ["Inference:Threads"] = "1",
-        });
+        using var silo = await SiloProcess.StartEmbeddedAsync("framing");
         var port = new Uri(silo.Url).Port;
         var big = new string('a', 70_000);
         string multipartWithHugeHeader = "--b\r\nContent-Disposition: form-data; name=\"model\"\r\nX-Long: " + new string('h', 20_000) + "\r\n\r\nidentity\r\n--b--\r\n";

@@ -19,13 +19,7 @@ public sealed class LoadTestCommandTests
     [Fact]
     public async Task SmokePassesItsThresholdsAndAnImpossibleThresholdSetsExitCode99()
     {
-        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Cluster:Store"] = "sqlite",
-            ["Cluster:Roles"] = "api,control,gpu",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-loadtest-").FullName,
-            ["Inference:Threads"] = "1",
-        });
+        using var silo = await SiloProcess.StartEmbeddedAsync("loadtest");
         var (code, output) = await SiloCliAsync("loadtest", "--url", silo.Url, "--admin-key", SiloFactory.AdminKey, "--scenario", "smoke", "--time-scale", "0.3");
         Assert.True(code == 0, output);
         Assert.Contains("| POST /v1/jobs (wait) |", output, StringComparison.Ordinal);

@@ -13,14 +13,7 @@ public sealed class PrometheusTests
     [Fact]
     public async Task PrometheusScrapesQueueDepthAndInstanceStatesAndPromtoolAcceptsTheText()
     {
-        using var silo = await SiloProcess.StartAsync(new Dictionary<string, string>
-        {
-            ["Cluster:Store"] = "sqlite",
-            ["Cluster:Roles"] = "api,control,gpu",
-            ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-metrics-").FullName,
-            ["Cluster:InstanceId"] = "gpu-metrics",
-            ["Inference:Threads"] = "1",
-        });
+        using var silo = await SiloProcess.StartEmbeddedAsync("metrics", ("Cluster:InstanceId", "gpu-metrics"));
 
         // One job through, so the job series exist.
         using var create = new HttpRequestMessage(HttpMethod.Post, "/admin/tenants") { Content = JsonContent.Create(new { name = "m", tier = "pro" }) };
