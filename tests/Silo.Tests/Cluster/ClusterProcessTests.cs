@@ -99,7 +99,8 @@ public sealed class ClusterProcessTests
         var dead = fleet.EnumerateArray().Single(i => i.GetProperty("id").GetString() == "gpu-1");
         Assert.Equal(("WARM", "down"), (dead.GetProperty("state").GetString(), dead.GetProperty("health").GetString()));
 
-        // Money: every job charged exactly once (diffusion: 4 credits), the reruns included.
+        // Money: every job charged exactly once at the model's full price, the reruns included
+        // (a rerun that finds its own first run's result is not a cache hit): revenue = credits consumed.
         clock.Restart();
         var usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
         while (usage.GetProperty("reservations").GetInt32() > 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
@@ -109,7 +110,10 @@ public sealed class ClusterProcessTests
         }
 
         Assert.Equal(0, usage.GetProperty("reservations").GetInt32());
-        Assert.Equal(5_000 - (N * 4), usage.GetProperty("balance").GetInt64());
+        var plans = await (await api.GetAsync(key, "/v1/billing/plans")).Content.ReadFromJsonAsync<JsonElement>();
+        var price = plans.GetProperty("modelPrices").TryGetProperty("diffusion", out var p) ? p.GetInt64() : plans.GetProperty("defaultModelPrice").GetInt64();
+        Assert.Equal(5_000 - (N * price), usage.GetProperty("balance").GetInt64());
+        Assert.All(finished, j => Assert.False(j.GetProperty("cacheHit").GetBoolean(), j.ToString()));
         using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
         var ledger = await (await control.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
         Assert.True(ledger.GetProperty("consistent").GetBoolean());
