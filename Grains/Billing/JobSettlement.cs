@@ -11,7 +11,7 @@ namespace Actors.Grains.Billing;
 /// so settlement follows the tenant's recovery within seconds; past that, or if this silo dies,
 /// the tenant's reservations reminder (and its check on activation) settles the job. Either way
 /// the tenant reads each job's committed state and settles it once.</summary>
-public sealed partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> logger)
+public partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> logger)
 {
     private static readonly TimeSpan[] RetryDelays =
     [
@@ -20,7 +20,8 @@ public sealed partial class JobSettlement(IGrainFactory grains, ILogger<JobSettl
 
     private readonly ConcurrentDictionary<string, Pending> _tenants = new();
 
-    public void Finished(string tenantId, string jobId)
+    /// <summary>Virtual so a test can lose the call, as a crash would.</summary>
+    public virtual void Finished(string tenantId, string jobId)
     {
         var pending = _tenants.GetOrAdd(tenantId, static _ => new Pending());
         lock (pending)

@@ -23,7 +23,9 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
 
     /// <summary>A new silo on the shared file with the job grain's real side tables (a second call
     /// is a second silo reading what the first one wrote).</summary>
-    private async Task<IServiceProvider> ServicesAsync(params Actors.Fleet.Providers.IInstanceProvider[] providers)
+    private Task<IServiceProvider> ServicesAsync(params Actors.Fleet.Providers.IInstanceProvider[] providers) => ServicesAsync(loseSettlements: false, providers);
+
+    private async Task<IServiceProvider> ServicesAsync(bool loseSettlements, params Actors.Fleet.Providers.IInstanceProvider[] providers)
     {
         var store = ClusterStore.Sqlite(Path.Combine(_dir, "grains.db"), _time);
         var host = await GrainsSilo.StartAsync(Path.Combine(_dir, "grains.db"), services => services
@@ -33,7 +35,10 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
             .AddActorsStores().AddSingleton<ResultCache>().AddSingleton<JobEvents>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
-            .AddSingleton<Actors.Grains.Billing.JobSettlement>().AddSingleton(TestBilling.Options())
+            .AddSingleton<Actors.Grains.Billing.JobSettlement>(sp => loseSettlements
+                ? new LostSettlement(sp.GetRequiredService<IGrainFactory>())
+                : new Actors.Grains.Billing.JobSettlement(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Actors.Grains.Billing.JobSettlement>>()))
+            .AddSingleton(TestBilling.Options())
             .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
             .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
         _silos.Add(host);
@@ -166,5 +171,14 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
         public override DateTimeOffset GetUtcNow() => _now;
 
         public void Advance(TimeSpan by) => _now += by;
+    }
+
+    /// <summary>A silo that dies between a job's end and telling its tenant: the call never goes.</summary>
+    private sealed class LostSettlement(IGrainFactory grains)
+        : Actors.Grains.Billing.JobSettlement(grains, Microsoft.Extensions.Logging.Abstractions.NullLogger<Actors.Grains.Billing.JobSettlement>.Instance)
+    {
+        public override void Finished(string tenantId, string jobId)
+        {
+        }
     }
 }

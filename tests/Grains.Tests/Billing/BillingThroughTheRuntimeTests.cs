@@ -79,6 +79,34 @@ public sealed partial class GrainsThroughTheRuntimeTests
     }
 
     [Fact]
+    public async Task ASettlementLostWithItsSiloIsAppliedSoonAfterTheTenantComesBackNotAtTheReminder()
+    {
+        // Silo A runs the job to its end but never tells the tenant (it "dies" in between).
+        var a = await ServicesAsync(loseSettlements: true);
+        var grainsA = a.GetRequiredService<IGrainFactory>();
+        var tenantA = grainsA.GetGrain<ITenantGrain>("t-lost");
+        await tenantA.CreateAsync("Lost", Tier.Free);
+        Assert.True((await tenantA.AdmitAsync("job-lost", "segmentation", mayRepeat: false)).Admitted);
+        var job = grainsA.GetGrain<IJobGrain>("job-lost");
+        await job.SubmitAsync(Request("t-lost", 31) with { Billed = true });
+        await job.StartAsync("gpu-1", 1);
+        await job.SucceedAsync(1, new JobResult("out", null, false, 5));
+        await Task.Delay(300);
+        Assert.Equal(1, (await tenantA.GetUsageAsync()).Reservations); // the finish call was lost
+        await _silos[0].StopAsync();
+
+        // Silo B: the tenant activates with the open reservation and settles it a second later,
+        // without waiting for its reservations reminder (every 60 s).
+        var b = await ServicesAsync();
+        var tenantB = b.GetRequiredService<IGrainFactory>().GetGrain<ITenantGrain>("t-lost");
+        var before = await tenantB.GetUsageAsync(); // activates it
+        Assert.Equal(1, before.Reservations);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        var usage = await EventuallyAsync(tenantB, u => u.Reservations == 0);
+        Assert.Equal((0, 49L), (usage.Reservations, usage.Balance)); // settled once, at its price
+    }
+
+    [Fact]
     public async Task AJobPastItsPlansMaxWaitExpiresInsteadOfStartingAndIsRefunded()
     {
         var services = await ServicesAsync();
