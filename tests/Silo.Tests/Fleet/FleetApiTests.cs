@@ -39,6 +39,7 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
     [InlineData("""{"provider": "aws"}""", HttpStatusCode.UnprocessableEntity, "unknown_provider")]
     [InlineData("""{"provider": "host"}""", HttpStatusCode.UnprocessableEntity, "unknown_provider")]
     [InlineData("""{"gpuType": "tpu-v9"}""", HttpStatusCode.UnprocessableEntity, "unknown_gpu")]
+    [InlineData("""{"minHot": 1, "minHots": 2}""", HttpStatusCode.UnprocessableEntity, "unknown_fields")]
     public async Task BadSettingsAreRefusedAndChangeNothing(string body, HttpStatusCode status, string type)
     {
         var before = (await SendAsync(HttpMethod.Get, "/admin/fleet")).Body.GetProperty("pool").GetProperty("settings").GetRawText();
