@@ -161,7 +161,8 @@ internal static class JobParameterContract
     private static long[] Shape(long[] dims) =>
         dims.Length is >= 1 and <= 4 && dims.All(d => d is > 0 and <= 1_000_000) ? dims : throw Wrong();
 
-    private static SubmissionException Bad(string field, string detail)
+    /// <summary>A 422 <c>bad_parameter</c> naming the field.</summary>
+    internal static SubmissionException Bad(string field, string detail)
     {
         var e = new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", detail);
         e.Extensions["field"] = field;

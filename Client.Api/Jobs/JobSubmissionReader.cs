@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Actors.Grains.Jobs;
 using Microsoft.AspNetCore.Http;
@@ -12,8 +11,6 @@ namespace Actors.Client.Api.Jobs;
 /// carrying the HTTP status to answer.</summary>
 internal static class JobSubmissionReader
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static async Task<JobSubmission> ReadAsync(HttpRequest request, long maxInputBytes, CancellationToken ct)
     {
         // base64 is 4/3 of the bytes; allow that plus room for the other fields.
@@ -107,9 +104,7 @@ internal static class JobSubmissionReader
 
         if (value.ValueKind != JsonValueKind.String)
         {
-            var e = new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", $"'{name}' must be a string; got {value.ValueKind.ToString().ToLowerInvariant()}");
-            e.Extensions["field"] = name;
-            throw e;
+            throw JobParameterContract.Bad(name, $"'{name}' must be a string; got {value.ValueKind.ToString().ToLowerInvariant()}");
         }
 
         return value.GetString();

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Actors.Client.Api.Auth;
 using Actors.Client.Api.Jobs;
 using Actors.Inference;
