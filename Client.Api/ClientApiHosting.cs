@@ -16,7 +16,7 @@ public static class ClientApiHosting
     public static IServiceCollection AddClientApi(this IServiceCollection services)
     {
         services.AddOptions<ClientApiOptions>().BindConfiguration("Api")
-            .Validate(o => o.MaxUploadBytes > 0 && o.MaxWaitSeconds >= 0 && o.AuthCacheSeconds >= 0 && o.MaxImagePixels > 0, "Api options out of range")
+            .Validate(o => o.MaxUploadBytes > 0 && o.MaxVolumeBytes > 0 && o.MaxVolumeVoxelBytes > 0 && o.MaxWaitSeconds >= 0 && o.AuthCacheSeconds >= 0 && o.MaxImagePixels > 0, "Api options out of range")
             .ValidateOnStart();
         services.AddSingleton<ApiKeyCallers>();
         services.AddSingleton<ModelCatalog>();

@@ -64,7 +64,7 @@ public sealed class InferenceEngine : IAsyncDisposable
         var model = Get(modelName);
         return model.Manifest.Task switch
         {
-            "segmentation" => await SegmentationPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),
+            "segmentation" => await SegmentationPipeline.RunAsync(model, request, _options.MaxImagePixels, _options.MaxVolumeVoxelBytes, cancellationToken),
             "classification" => await ClassificationPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),
             "diffusion" => await DiffusionPipeline.RunAsync(model, request, cancellationToken),
             "tensor" => await TensorPipeline.RunAsync(model, request, _options.MaxImagePixels, cancellationToken),

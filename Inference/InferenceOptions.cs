@@ -20,6 +20,9 @@ public sealed class InferenceOptions
     /// <summary>Largest accepted image, in pixels (width x height).</summary>
     public long MaxImagePixels { get; set; } = 4096L * 4096;
 
+    /// <summary>Largest accepted volume, in bytes of voxel data once decompressed.</summary>
+    public long MaxVolumeVoxelBytes { get; set; } = 256L << 20;
+
     /// <summary>Batches in flight per model on a GPU (on a CPU always 1: libtorch already uses
     /// every core). More lets batches be assembled while others run.</summary>
     public int GpuConcurrentBatches { get; set; } = 2;

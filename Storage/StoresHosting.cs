@@ -26,6 +26,8 @@ public static class StoresHosting
         services.AddSingleton<IStripeOutbox, StripeOutbox>();
         services.AddSingleton<IDashboardSamples, DashboardSamples>();
         services.AddSingleton<GrainStateRows>();
+        services.AddSingleton<ErasureLog>();
+        services.AddSingleton<IErasureLog>(sp => sp.GetRequiredService<ErasureLog>());
         return services;
     }
 }

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http;
 namespace Actors.Client.Api.Jobs;
 
 /// <summary><c>text/event-stream</c> of one job: <c>queued</c> (position, ETA; again when the
-/// position changes), <c>running</c> (instance, attempt), then the final event
+/// position changes), <c>running</c> (instance, attempt; again as a volume's slices finish, with
+/// <c>progress</c>: done, total, unit), then the final event
 /// (<c>succeeded</c>, <c>failed</c>, <c>canceled</c>, <c>expired</c>) and the stream ends.</summary>
 internal static class JobEventStream
 {
@@ -26,7 +27,7 @@ internal static class JobEventStream
                 object data = job.Status switch
                 {
                     JobStatus.Queued => new { id = job.JobId, status = "queued", position = view.QueuePosition ?? 0, etaSeconds = eta.EstimateSeconds(job.Model, view.QueuePosition ?? 0), attempts = job.Attempts },
-                    JobStatus.Running => new { id = job.JobId, status = "running", instance = job.InstanceId, attempt = job.Attempts },
+                    JobStatus.Running => new { id = job.JobId, status = "running", instance = job.InstanceId, attempt = job.Attempts, progress = job.Progress },
                     _ => view,
                 };
                 var text = JsonSerializer.Serialize(data, Json);

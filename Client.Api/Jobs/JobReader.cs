@@ -27,9 +27,13 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
     internal async Task<JobView> ViewAsync(JobSnapshot job)
     {
         JsonElement? output = null;
-        if (job.Status == JobStatus.Succeeded && job.Result is { } result && await blobs.GetAsync(result.OutputRef) is { } blob)
+        if (job is { Status: JobStatus.Succeeded, DataErasedAt: null, Result: { } result }
+            && await blobs.OpenAsync(job.TenantId, BlobClass.Output, result.OutputRef) is { } blob)
         {
-            output = JsonSerializer.Deserialize<JsonElement>(blob.Content);
+            await using (blob)
+            {
+                output = await JsonSerializer.DeserializeAsync<JsonElement>(blob.Content);
+            }
         }
 
         var position = job.Status == JobStatus.Queued ? await queue.PositionAsync(job.JobId) : null;
@@ -51,7 +55,7 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
         {
             var next = events.NextChangeAsync(seen.JobId);
             var now = await grain.GetAsync();
-            if (now.Status != seen.Status || now.Attempts != seen.Attempts)
+            if (now.Status != seen.Status || now.Attempts != seen.Attempts || now.Progress != seen.Progress)
             {
                 return now;
             }

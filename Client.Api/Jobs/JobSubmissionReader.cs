@@ -11,18 +11,20 @@ namespace Actors.Client.Api.Jobs;
 /// carrying the HTTP status to answer.</summary>
 internal static class JobSubmissionReader
 {
-    public static async Task<JobSubmission> ReadAsync(HttpRequest request, long maxInputBytes, CancellationToken ct)
+    public static async Task<JobSubmission> ReadAsync(HttpRequest request, long maxInputBytes, long maxVolumeBytes, CancellationToken ct)
     {
-        // base64 is 4/3 of the bytes; allow that plus room for the other fields.
-        var maxBody = maxInputBytes * 4 / 3 + 64 * 1024;
+        // base64 is 4/3 of the bytes; allow that plus room for the other fields. A volume may be
+        // larger than an image: the body may hold the larger, each input is held to its own.
+        var largest = Math.Max(maxInputBytes, maxVolumeBytes);
+        var maxBody = largest * 4 / 3 + 64 * 1024;
         if (request.ContentLength > maxBody)
         {
             throw new SubmissionException(StatusCodes.Status413PayloadTooLarge, "upload_too_large",
-                $"the request is {request.ContentLength} bytes; inputs may be at most {maxInputBytes} bytes");
+                $"the request is {request.ContentLength} bytes; images may be at most {maxInputBytes} bytes and NIfTI volumes {maxVolumeBytes}");
         }
 
         var mediaType = MediaTypeHeaderValue.TryParse(request.ContentType, out var parsed) ? parsed.MediaType.Value?.ToLowerInvariant() : null;
-        var body = await ReadBodyAsync(request.Body, maxBody, maxInputBytes, ct);
+        var body = await ReadBodyAsync(request.Body, maxBody, largest, ct);
         var submission = mediaType switch
         {
             "application/json" => FromJson(body),
@@ -30,13 +32,33 @@ internal static class JobSubmissionReader
             _ => throw new SubmissionException(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type",
                 $"send application/json (input as base64) or multipart/form-data (input as a file part); got '{request.ContentType}'"),
         };
-        if (submission.Input.Length > maxInputBytes)
+        submission = submission with { ContentType = NormalizedType(submission) };
+        var volume = submission.ContentType == Inference.Volumes.Nifti.ContentType;
+        var limit = volume ? maxVolumeBytes : maxInputBytes;
+        if (submission.Input.Length > limit)
         {
-            throw new SubmissionException(StatusCodes.Status413PayloadTooLarge, "upload_too_large",
-                $"the input is {submission.Input.Length} bytes; the limit is {maxInputBytes}");
+            throw new SubmissionException(StatusCodes.Status413PayloadTooLarge, volume ? "volume_too_large" : "upload_too_large",
+                $"the {(volume ? "NIfTI volume" : "input")} is {submission.Input.Length} bytes; the limit is {limit}");
         }
 
         return submission;
+    }
+
+    /// <summary>A NIfTI volume is named application/x-nifti whatever it came as: declared so, as
+    /// gzip, as a .nii/.nii.gz file, or as octet-stream without a shape that carries NIfTI's magic
+    /// (raw float32 with a shape stays raw float32).</summary>
+    private static string NormalizedType(JobSubmission s)
+    {
+        var type = s.ContentType.Split(';')[0].Trim().ToLowerInvariant();
+        var named = s.FileName is { } f && (f.EndsWith(".nii", StringComparison.OrdinalIgnoreCase) || f.EndsWith(".nii.gz", StringComparison.OrdinalIgnoreCase));
+        var looks = Inference.Volumes.Nifti.LooksLikeNifti(s.Input.Span);
+        return type switch
+        {
+            Inference.Volumes.Nifti.ContentType or "application/gzip" or "application/x-gzip" => Inference.Volumes.Nifti.ContentType,
+            _ when named => Inference.Volumes.Nifti.ContentType,
+            "application/octet-stream" when s.Parameters.Shape is null && looks => Inference.Volumes.Nifti.ContentType,
+            _ => s.ContentType,
+        };
     }
 
     private static async Task<byte[]> ReadBodyAsync(Stream body, long maxBody, long maxInput, CancellationToken ct)
@@ -134,6 +156,7 @@ internal static class JobSubmissionReader
         var fields = new Dictionary<string, string>(StringComparer.Ordinal);
         byte[] input = [];
         string contentType = "";
+        string? fileName = null;
         var sawInput = false;
         try
         {
@@ -157,6 +180,7 @@ internal static class JobSubmissionReader
                     sawInput = true;
                     input = data.ToArray();
                     contentType = section.ContentType ?? "image/png";
+                    fileName = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                 }
                 else if (!fields.TryAdd(name, System.Text.Encoding.UTF8.GetString(data.ToArray())))
                 {
@@ -194,7 +218,10 @@ internal static class JobSubmissionReader
             contentType = declared;
         }
 
-        return new JobSubmission(RequireModel(fields.GetValueOrDefault("model")), input, contentType, parameters, WebhookOrNull(fields.GetValueOrDefault("webhookUrl")));
+        return new JobSubmission(RequireModel(fields.GetValueOrDefault("model")), input, contentType, parameters, WebhookOrNull(fields.GetValueOrDefault("webhookUrl")))
+        {
+            FileName = fileName,
+        };
     }
 
     private static string RequireModel(string? model) =>

@@ -34,13 +34,13 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
         var inference = parameters.ToInferenceRequest(submission.Input, submission.ContentType);
         try
         {
-            RequestValidation.Check(manifest, inference, options.Value.MaxImagePixels);
+            RequestValidation.Check(manifest, inference, options.Value.MaxImagePixels, options.Value.MaxVolumeVoxelBytes);
         }
         catch (InferenceException e)
         {
             throw e switch
             {
-                ImageTooLargeException => new SubmissionException(StatusCodes.Status413PayloadTooLarge, e.Code, e.Message),
+                ImageTooLargeException or VolumeTooLargeException => new SubmissionException(StatusCodes.Status413PayloadTooLarge, e.Code, e.Message),
                 ImageFormatException when e.Message.StartsWith("unsupported content type", StringComparison.Ordinal) =>
                     new SubmissionException(StatusCodes.Status415UnsupportedMediaType, e.Code, e.Message),
                 ImageFormatException => new SubmissionException(StatusCodes.Status400BadRequest, e.Code, e.Message),
@@ -115,10 +115,13 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
         request = request with
         {
             Tier = admission.Priority, Billed = true, Watermark = admission.Watermark, MaxWaitSeconds = admission.MaxWaitSeconds,
+            Retention = admission.Retention,
         };
         if (inputHash is not null)
         {
-            await blobs.PutAsync(submission.Input, request.InputContentType);
+            // Kept for the plan's input retention from now, referenced by this job.
+            using var content = new MemoryStream(submission.Input.ToArray(), writable: false);
+            await blobs.PutAsync(caller.TenantId, BlobClass.Input, content, request.InputContentType, "job:" + jobId, time.GetUtcNow() + admission.Retention.Input);
         }
 
         JobSnapshot job;

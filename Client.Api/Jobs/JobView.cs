@@ -39,10 +39,24 @@ public sealed record JobView
 
     public string? ImageUrl { get; init; }
 
+    /// <summary>A volume job's label volume (NIfTI, gzipped).</summary>
+    public string? VolumeUrl { get; init; }
+
     /// <summary>Whether the image at <see cref="ImageUrl"/> carries the Free plan's watermark.</summary>
     public bool? Watermarked { get; init; }
 
-    public static JobView From(JobSnapshot job, JsonElement? output = null, int? position = null, bool watermarked = false) => new()
+    /// <summary>While running: slices done of a volume, as its host last reported.</summary>
+    public JobProgress? Progress { get; init; }
+
+    /// <summary>When the tenant erased this job's input and output (they read as 404 since).</summary>
+    public DateTimeOffset? DataErasedAt { get; init; }
+
+    public static JobView From(JobSnapshot job, JsonElement? output = null, int? position = null, bool watermarked = false)
+    {
+        var kept = job.Status == JobStatus.Succeeded && job.DataErasedAt is null;
+        var file = kept ? job.Result?.ImageRef : null;
+        var volume = job.Request?.InputContentType == Inference.Volumes.Nifti.ContentType;
+        return new()
     {
         Id = job.JobId,
         Status = job.Status.ToString().ToLowerInvariant(),
@@ -58,8 +72,12 @@ public sealed record JobView
         FinishedAt = job.FinishedAt,
         QueuePosition = position,
         Output = output,
-        OutputUrl = job.Status == JobStatus.Succeeded ? $"/v1/jobs/{job.JobId}/output" : null,
-        ImageUrl = job.Result?.ImageRef is not null ? $"/v1/jobs/{job.JobId}/output?format=png" : null,
-        Watermarked = job.Result?.ImageRef is not null ? watermarked : null,
+        OutputUrl = kept ? $"/v1/jobs/{job.JobId}/output" : null,
+        ImageUrl = file is not null && !volume ? $"/v1/jobs/{job.JobId}/output?format=png" : null,
+        VolumeUrl = file is not null && volume ? $"/v1/jobs/{job.JobId}/output?format=nifti" : null,
+        Watermarked = file is not null && !volume ? watermarked : null,
+        Progress = job.Progress,
+        DataErasedAt = job.DataErasedAt,
     };
+    }
 }

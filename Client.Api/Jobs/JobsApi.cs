@@ -40,6 +40,8 @@ internal static class JobsApi
         group.MapGet("/{id}/output", OutputAsync).WithSummary("The job's JSON answer, or its image with ?format=png").ProducesProblem(404).ProducesProblem(409);
         group.MapGet("/{id}/events", EventsAsync).WithSummary("Server-sent events: queued (position, ETA), running, finished");
         group.MapDelete("/{id}", CancelAsync).WithSummary("Cancel a job that has not finished").Produces<JobView>().ProducesProblem(404).ProducesProblem(409);
+        group.MapDelete("/{id}/data", EraseAsync).WithSummary("Erase a finished job's input and output (they read as 404 after); logged for audit")
+            .Produces<ErasureView>().ProducesProblem(404).ProducesProblem(409);
         return group;
     }
 
@@ -62,7 +64,7 @@ internal static class JobsApi
         bool replayed;
         try
         {
-            var submission = await JobSubmissionReader.ReadAsync(context.Request, options.Value.MaxUploadBytes, context.RequestAborted);
+            var submission = await JobSubmissionReader.ReadAsync(context.Request, options.Value.MaxUploadBytes, options.Value.MaxVolumeBytes, context.RequestAborted);
             if (submission.WebhookUrl is { } webhook && destinations.Refusal(new Uri(webhook)) is { } refused)
             {
                 return Problems.Unprocessable("bad_webhook_url", $"'webhookUrl' cannot receive webhooks: {refused}");
@@ -141,25 +143,79 @@ internal static class JobsApi
             return Problems.Conflict("job_not_succeeded", $"job {id} is {job.Status.ToString().ToLowerInvariant()}; its output exists once it has succeeded");
         }
 
-        var wantsPng = format == "png" || context.Request.GetTypedHeaders().Accept.Any(a => a.MediaType == "image/png");
-        if (format is not (null or "png" or "json"))
+        if (job.DataErasedAt is { } erased)
         {
-            return Problems.BadRequest("bad_parameter", $"format must be json or png; got '{format}'");
+            return DataErased(id, erased);
         }
 
-        var reference = wantsPng ? result.ImageRef : result.OutputRef;
+        if (format is not (null or "png" or "json" or "nifti"))
+        {
+            return Problems.BadRequest("bad_parameter", $"format must be json, png or nifti; got '{format}'");
+        }
+
+        var accept = context.Request.GetTypedHeaders().Accept;
+        var wanted = format ?? (accept.Any(a => a.MediaType == "image/png") ? "png"
+            : accept.Any(a => a.MediaType == "application/gzip" || a.MediaType == NiftiMediaType) ? "nifti" : "json");
+        var reference = wanted == "json" ? result.OutputRef : result.ImageRef;
         if (reference is null)
         {
-            return Problems.Of(StatusCodes.Status406NotAcceptable, "no_image", $"model '{job.Model}' returns no image");
+            return Problems.Of(StatusCodes.Status406NotAcceptable, "no_file_output", $"model '{job.Model}' returns no image or volume; its output is JSON");
         }
 
-        if (await blobs.GetAsync(reference) is not { } blob)
+        var blob = await blobs.OpenAsync(job.TenantId, BlobClass.Output, reference);
+        if (blob is null)
         {
-            return Problems.Of(StatusCodes.Status410Gone, "output_gone", $"the output of job {id} is no longer kept");
+            return Problems.Of(StatusCodes.Status410Gone, "output_gone", $"the output of job {id} is no longer kept (past its plan's retention)");
         }
 
-        return TypedResults.File(wantsPng && reader.Watermarked(job) ? Inference.Imaging.Watermark.Stamp(blob.Content) : blob.Content, blob.ContentType);
+        var isPng = blob.ContentType == "image/png";
+        if (wanted != "json" && (wanted == "png") != isPng)
+        {
+            await blob.DisposeAsync();
+            return Problems.Of(StatusCodes.Status406NotAcceptable, "no_file_output",
+                $"job {id}'s file output is {(isPng ? "a PNG image (format=png)" : "a NIfTI label volume (format=nifti)")}");
+        }
+
+        if (isPng && reader.Watermarked(job))
+        {
+            await using (blob)
+            {
+                return TypedResults.File(Inference.Imaging.Watermark.Stamp(await blob.ReadAllAsync(context.RequestAborted)), blob.ContentType);
+            }
+        }
+
+        // Streamed from the store; the result disposes the stream once written.
+        return TypedResults.Stream(blob.Content, blob.ContentType, isPng || wanted == "json" ? null : $"{id}-labels.nii.gz");
     }
+
+    internal const string NiftiMediaType = "application/x-nifti";
+
+    internal static async Task<IResult> EraseAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IGrainFactory grains)
+    {
+        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
+        if (caller is null)
+        {
+            return problem!;
+        }
+
+        if (await reader.FindAsync(caller, id) is not { } job)
+        {
+            return JobNotFound(id);
+        }
+
+        try
+        {
+            var erased = await grains.GetGrain<IJobGrain>(id).EraseDataAsync($"tenant:{caller.TenantId}", audit: true);
+            return TypedResults.Ok(ErasureView.Of(erased));
+        }
+        catch (InvalidTransitionException)
+        {
+            return Problems.Conflict("job_not_finished", $"job {id} is {job.Status.ToString().ToLowerInvariant()}; cancel it (DELETE /v1/jobs/{id}) before erasing its data");
+        }
+    }
+
+    internal static IResult DataErased(string id, DateTimeOffset at) =>
+        Problems.NotFound("data_erased", $"the input and output of job {id} were erased at {at:O}");
 
     internal static async Task EventsAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, QueueEta eta)
     {

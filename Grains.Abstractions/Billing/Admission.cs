@@ -33,6 +33,9 @@ public sealed record Admission
     /// <summary>The plan's queue-wait limit for this job, if it has one.</summary>
     public int? MaxWaitSeconds { get; init; }
 
+    /// <summary>The plan's retention for this job's data.</summary>
+    public Jobs.DataRetention Retention { get; init; } = new();
+
     /// <summary>True when this job was already admitted (a retried submission): nothing new reserved.</summary>
     public bool Repeated { get; init; }
 }

@@ -57,6 +57,9 @@ public sealed record Plan
 
     public bool ApiAccess { get; init; } = true;
 
+    /// <summary>How long this plan's inputs, outputs and cached results are kept.</summary>
+    public Jobs.DataRetention Retention { get; init; } = new();
+
     public bool DedicatedCapacity { get; init; }
 
     public bool AllowsModel(string model) => Models is not { Count: > 0 } || Models.Contains(model, StringComparer.Ordinal);

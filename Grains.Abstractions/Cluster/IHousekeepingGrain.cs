@@ -2,7 +2,7 @@ namespace Actors.Grains.Cluster;
 
 /// <summary>The cluster's periodic chores (key "cluster"), driven by a durable reminder so exactly
 /// one control silo runs each pass: expire jobs that waited too long, purge finished jobs and
-/// their outputs after the retention period.</summary>
+/// their data by class after their plan's retention, erase a tenant's data on request.</summary>
 public interface IHousekeepingGrain : IGrainWithStringKey, IRemindable
 {
     /// <summary>Registers the periodic reminder (idempotent).</summary>
@@ -10,4 +10,8 @@ public interface IHousekeepingGrain : IGrainWithStringKey, IRemindable
 
     /// <summary>One pass now; returns what it did.</summary>
     Task<HousekeepingReport> SweepAsync();
+
+    /// <summary>Erases everything a tenant stored: cancels its unfinished jobs, marks every job's
+    /// data erased, drops its cache entries and deletes every blob in its space; one audit row.</summary>
+    Task<TenantErasure> EraseTenantAsync(string tenantId, string actor);
 }

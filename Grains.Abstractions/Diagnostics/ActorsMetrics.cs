@@ -36,7 +36,11 @@ public static class ActorsMetrics
 
     public static readonly Histogram<double> ReminderLag = Meter.CreateHistogram<double>("actors.reminder.lag", "s", "How late reminders fire");
 
+    public static readonly Counter<long> BlobsDeleted = Meter.CreateCounter<long>("actors.blobs.deleted", "{object}", "Blob objects deleted from the store, by reason (retention, erasure)");
+
     private static readonly FleetGaugeValues Values = new();
+    private static volatile Measurement<long>[] _blobBytes = [];
+    private static volatile Measurement<long>[] _blobObjects = [];
     private static double _serviceSeconds = double.NaN;
 
     static ActorsMetrics()
@@ -47,7 +51,17 @@ public static class ActorsMetrics
         Meter.CreateObservableGauge("actors.fleet.dollars.per.hour", () => Values.UsdPerHour, "{USD}/h", "What the fleet costs per hour now, dollars");
         Meter.CreateObservableGauge("actors.instance.health", () => Values.Health, "1", "1 for the instance's current health (ok, degraded, down), 0 for the others");
         Meter.CreateObservableGauge("actors.pool.service.seconds", ServiceSeconds, "s", "The autoscaler's measured service time: seconds SERVING per job run (absent until measured)");
+        Meter.CreateObservableGauge("actors.blobs.stored.bytes", () => _blobBytes, "By", "Bytes of blobs kept in the object store, by class (input, output), as of the last housekeeping pass");
+        Meter.CreateObservableGauge("actors.blobs.stored.objects", () => _blobObjects, "{object}", "Blob objects kept in the object store, by class, as of the last housekeeping pass");
         Meter.CreateObservableGauge("actors.host.memory.available", () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes, "By", "Memory this process may use (the machine's or the container's limit)");
+    }
+
+    /// <summary>What the object store keeps per class, reported by the housekeeping pass.</summary>
+    public static void RecordBlobTotals(IEnumerable<(string Class, long Objects, long Bytes)> totals)
+    {
+        var list = totals.ToList();
+        _blobBytes = [.. list.Select(t => new Measurement<long>(t.Bytes, new KeyValuePair<string, object?>("class", t.Class)))];
+        _blobObjects = [.. list.Select(t => new Measurement<long>(t.Objects, new KeyValuePair<string, object?>("class", t.Class)))];
     }
 
     /// <summary>The pool's measured service time, reported by the silo that ran its tick.</summary>

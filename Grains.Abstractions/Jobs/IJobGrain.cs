@@ -17,6 +17,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Back to the queue (its lease lapsed); the attempt stays counted.</summary>
     Task<JobSnapshot> RequeueAsync(string reason, int attempt);
 
+    /// <summary>The running attempt's progress (kept in memory, shown on reads and the event
+    /// stream); ignored unless <paramref name="attempt"/> is the one running.</summary>
+    Task ReportProgressAsync(int attempt, JobProgress progress);
+
     /// <summary>Accepted only from the running attempt <paramref name="attempt"/>.</summary>
     Task<JobSnapshot> SucceedAsync(int attempt, JobResult result);
 
@@ -35,6 +39,12 @@ public interface IJobGrain : IGrainWithStringKey
     /// lost): it becomes Expired without a request, so no later submission can run it — it was
     /// never paid for. A job that did arrive is returned as it is.</summary>
     Task<JobSnapshot> AbandonAsync(string reason);
+
+    /// <summary>Erases a finished job's input and output at its tenant's request (or an admin's):
+    /// marks the job, drops its blob references and the cache entries it produced (blobs nothing
+    /// else of the tenant references are deleted) and records who did it. Repeating it is harmless.
+    /// Throws <see cref="InvalidTransitionException"/> for a job that has not finished.</summary>
+    Task<JobErasure> EraseDataAsync(string actor, bool audit);
 
     /// <summary>Forgets a finished job (retention); false if it is not finished.</summary>
     Task<bool> PurgeAsync();

@@ -39,6 +39,9 @@ public sealed record JobRequest
     /// <summary>The plan's queue-wait limit (Free: 5 min); past it a job is expired, not run.</summary>
     public int? MaxWaitSeconds { get; init; }
 
+    /// <summary>How long the plan keeps this job's input, output and cached result.</summary>
+    public DataRetention Retention { get; init; } = new();
+
     /// <summary>Model + version + parameters + input hash: equal requests have equal keys.</summary>
     public string CacheKey
     {

@@ -30,6 +30,13 @@ public sealed record JobSnapshot
 
     public DateTimeOffset? FinishedAt { get; init; }
 
+    /// <summary>How far the running attempt is (a volume's slices), as its host last reported;
+    /// held by the grain in memory, not stored.</summary>
+    public JobProgress? Progress { get; init; }
+
+    /// <summary>When its input and output were erased at the tenant's request (they read as 404 since).</summary>
+    public DateTimeOffset? DataErasedAt { get; init; }
+
     public bool IsTerminal => Status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Canceled or JobStatus.Expired;
 
     /// <summary>Admitted but never arrived, and closed for it (<see cref="IJobGrain.AbandonAsync"/>): no request will ever run.</summary>

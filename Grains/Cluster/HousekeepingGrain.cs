@@ -8,7 +8,7 @@ namespace Actors.Grains.Cluster;
 
 [Hosting.ControlPlacement]
 public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCache cache, BlobStore blobs, IdempotencyKeys idempotency,
-    RetentionPolicy policy, TimeProvider time) : Grain, IHousekeepingGrain
+    ErasureLog erasures, RetentionPolicy policy, TimeProvider time) : Grain, IHousekeepingGrain
 {
     public const string Key = "cluster";
     private const string ReminderName = "sweep";
@@ -59,9 +59,51 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
             }
         }
 
-        var dropped = await cache.SweepAsync(now - policy.Retention);
-        var deleted = await blobs.SweepAsync(now - policy.Retention);
+        // Data by class: cache entries past their plan's cache days since last use, then blob
+        // references past their class's days, then the objects nothing references any more.
+        var dropped = await cache.SweepAsync(now, BatchSize);
+        var deleted = await blobs.SweepAsync(now, BatchSize);
         var keys = await idempotency.SweepAsync(now - policy.Retention);
-        return new HousekeepingReport(expired, purged, dropped, deleted, keys, requeued);
+        Diagnostics.ActorsMetrics.BlobsDeleted.Add(deleted.Deleted, new KeyValuePair<string, object?>("reason", "retention"));
+        Diagnostics.ActorsMetrics.RecordBlobTotals(await blobs.TotalsAsync());
+        return new HousekeepingReport(expired, purged, dropped, deleted.Deleted, keys, requeued);
+    }
+
+    public async Task<TenantErasure> EraseTenantAsync(string tenantId, string actor)
+    {
+        // Unfinished jobs are canceled (refunded) first, so nothing runs on data being erased.
+        var jobs = 0;
+        foreach (var jobId in await index.JobIdsOfTenantAsync(tenantId))
+        {
+            var grain = GrainFactory.GetGrain<IJobGrain>(jobId);
+            var job = await grain.GetAsync();
+            if (!job.IsTerminal)
+            {
+                try
+                {
+                    await grain.CancelAsync();
+                }
+                catch (InvalidTransitionException)
+                {
+                    // finished meanwhile
+                }
+            }
+
+            try
+            {
+                await grain.EraseDataAsync(actor, audit: false);
+                jobs++;
+            }
+            catch (InvalidTransitionException)
+            {
+                // not finished after all (a new submission racing the erasure): its own erasure later
+            }
+        }
+
+        var cached = await cache.DropTenantAsync(tenantId);
+        var counted = await blobs.EraseTenantAsync(tenantId);
+        await erasures.RecordAsync(actor, tenantId, null, jobs, counted, cached);
+        Diagnostics.ActorsMetrics.BlobsDeleted.Add(counted.Deleted, new KeyValuePair<string, object?>("reason", "erasure"));
+        return new TenantErasure(tenantId, jobs, counted, cached);
     }
 }

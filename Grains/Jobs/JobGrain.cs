@@ -19,11 +19,9 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
             return repeat;
         }
 
-        var cacheKey = request.CacheKey;
-        if (await services.Cache.GetAsync(cacheKey) is { } cached)
+        if (await services.Cache.ServeAsync(request.CacheKey, request.TenantId, GrainKey, time.GetUtcNow() + request.Retention.Output) is { } cached)
         {
-            await services.Cache.RecordHitAsync(cacheKey, cached);
-            return await ApplyAsync(new JobCommand.SubmitFromCache(request, cached.ServedTo(GrainKey)));
+            return await ApplyAsync(new JobCommand.SubmitFromCache(request, cached));
         }
 
         var queued = await ApplyAsync(new JobCommand.Submit(request));
@@ -60,6 +58,17 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
 
     public Task<JobSnapshot> SucceedAsync(int attempt, JobResult result) => ApplyAsync(new JobCommand.Succeed(attempt, result));
 
+    public Task ReportProgressAsync(int attempt, JobProgress progress)
+    {
+        if (state.State is { Status: JobStatus.Running } running && running.Attempts == attempt)
+        {
+            _progress = (attempt, progress);
+            services.Events.Publish(GrainKey);
+        }
+
+        return Task.CompletedTask;
+    }
+
     public Task<JobSnapshot> FailAsync(string reason, int? attempt) => ApplyAsync(new JobCommand.Fail(reason, attempt));
 
     public async Task<JobSnapshot> CancelAsync()
@@ -89,6 +98,31 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         return Current;
     }
 
+    public async Task<JobErasure> EraseDataAsync(string actor, bool audit)
+    {
+        if (!Current.IsTerminal)
+        {
+            throw new InvalidTransitionException($"job {GrainKey}", Current.Status.ToString(), "DataErased");
+        }
+
+        if (Current.DataErasedAt is null)
+        {
+            // Marked first: from now on nothing of it is served, even if what follows is retried.
+            state.State = Current with { DataErasedAt = time.GetUtcNow() };
+            await state.WriteStateAsync();
+            services.Events.Publish(GrainKey);
+        }
+
+        var blobs = await services.Blobs.ReleaseAsync("job:" + GrainKey);
+        var cached = await services.Cache.DropProducedByAsync(GrainKey);
+        if (audit)
+        {
+            await services.Erasures.RecordAsync(actor, Current.TenantId, GrainKey, 1, blobs, cached);
+        }
+
+        return new JobErasure(Current, blobs, cached);
+    }
+
     public async Task<bool> PurgeAsync()
     {
         if (!Current.IsTerminal)
@@ -96,6 +130,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
             return false;
         }
 
+        await services.Blobs.ReleaseAsync("job:" + GrainKey); // normally expired already; a purge never leaves references behind
         await state.ClearStateAsync();
         await services.Index.RemoveAsync(GrainKey);
         return true;
@@ -103,7 +138,13 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
 
     public Task<JobSnapshot> GetAsync() => Task.FromResult(Current);
 
-    private JobSnapshot Current => state.State with { JobId = GrainKey };
+    private (int Attempt, JobProgress Progress)? _progress;
+
+    private JobSnapshot Current => state.State with
+    {
+        JobId = GrainKey,
+        Progress = state.State.Status == JobStatus.Running && _progress is { } p && p.Attempt == state.State.Attempts ? p.Progress : null,
+    };
 
     private async Task<JobSnapshot> ApplyAsync(JobCommand command)
     {

@@ -9,4 +9,4 @@ namespace Actors.Grains.Jobs;
 /// job index, the webhook outbox and this silo's signals. Every effect is keyed by the job id,
 /// so a turn retried after a crash repeats none of them.</summary>
 public sealed record JobServices(IJobQueue Queue, ResultCache Cache, JobIndex Index, WebhookOutbox Webhooks, JobEvents Events, QueueSignal Signal,
-    Billing.JobSettlement Settlement);
+    Billing.JobSettlement Settlement, Storage.Blobs.BlobStore Blobs, ErasureLog Erasures);

@@ -62,7 +62,7 @@ public static class TenantBilling
             return new(state, new Admission
             {
                 Admitted = true, Repeated = true, Priority = (int)plan.Tier, Watermark = plan.Watermark, MaxWaitSeconds = plan.MaxWaitSeconds,
-                ReservedCredits = held?.Price ?? 0, ReservedOverage = held?.Overage ?? 0,
+                Retention = plan.Retention, ReservedCredits = held?.Price ?? 0, ReservedOverage = held?.Overage ?? 0,
             }, TenantEffects.None);
         }
 
@@ -142,6 +142,7 @@ public static class TenantBilling
             Throttled = throttled,
             Watermark = plan.Watermark,
             MaxWaitSeconds = plan.MaxWaitSeconds,
+            Retention = plan.Retention,
             ReservedCredits = price,
             ReservedOverage = reserved.Entry.Overage,
             RateLimit = RateStatus(buckets, rules),

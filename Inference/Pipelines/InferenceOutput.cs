@@ -5,6 +5,7 @@ namespace Actors.Inference.Pipelines;
 /// <summary>What a pipeline returns: a JSON-able summary and, for some tasks, a PNG.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "task")]
 [JsonDerivedType(typeof(SegmentationOutput), "segmentation")]
+[JsonDerivedType(typeof(VolumeSegmentationOutput), "segmentation_volume")]
 [JsonDerivedType(typeof(ClassificationOutput), "classification")]
 [JsonDerivedType(typeof(DiffusionOutput), "diffusion")]
 [JsonDerivedType(typeof(TensorOutput), "tensor")]

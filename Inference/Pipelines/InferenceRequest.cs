@@ -7,7 +7,7 @@ public sealed record InferenceRequest
     /// Diffusion takes none.</summary>
     public ReadOnlyMemory<byte> Input { get; init; }
 
-    /// <summary>image/png or application/octet-stream (raw float32).</summary>
+    /// <summary>An image type, application/octet-stream (raw float32) or application/x-nifti (a NIfTI-1 volume, plain or gzipped).</summary>
     public string ContentType { get; init; } = "image/png";
 
     /// <summary>For raw input: [C, H, W] or [1, C, H, W].</summary>
@@ -26,4 +26,7 @@ public sealed record InferenceRequest
 
     /// <summary>Diffusion: noise seed; the same seed gives the same image.</summary>
     public long Seed { get; init; }
+
+    /// <summary>Volumes: told (slices done, slices in all) as slices finish.</summary>
+    public IProgress<(int Done, int Total)>? Progress { get; init; }
 }

@@ -8,7 +8,7 @@ namespace Actors.Inference.Pipelines;
 /// Throws the same typed errors the pipelines would.</summary>
 public static class RequestValidation
 {
-    public static void Check(ModelManifest manifest, InferenceRequest request, long maxPixels)
+    public static void Check(ModelManifest manifest, InferenceRequest request, long maxPixels, long maxVoxelBytes = 256L << 20)
     {
         switch (manifest.Task)
         {
@@ -20,6 +20,9 @@ public static class RequestValidation
                     throw new InvalidInputException($"steps must be between 1 and {Math.Min(schedule.MaxSteps, schedule.Timesteps)}; got {steps}");
                 }
 
+                return;
+            case "segmentation" when SegmentationPipeline.IsVolume(request):
+                Volumes.Nifti.Inspect(request.Input.Span, maxVoxelBytes); // header, dtype, dimensions, truncation
                 return;
             case "segmentation":
                 SegmentationPipeline.CheckSpacing(request);

@@ -6,7 +6,21 @@ namespace Actors.Inference.Pipelines;
 /// <summary>Image → logits → per-pixel argmax → label map PNG + anatomical passport.</summary>
 internal static class SegmentationPipeline
 {
-    public static async Task<SegmentationOutput> RunAsync(LoadedModel model, InferenceRequest request, long maxPixels, CancellationToken ct)
+    public static async Task<InferenceOutput> RunAsync(LoadedModel model, InferenceRequest request, long maxPixels, long maxVoxelBytes, CancellationToken ct)
+    {
+        if (IsVolume(request))
+        {
+            return await VolumeSegmentation.RunAsync(model, request, maxVoxelBytes, ct);
+        }
+
+        return await RunSliceAsync(model, request, maxPixels, ct);
+    }
+
+    /// <summary>A NIfTI volume: sent as application/x-nifti (or application/gzip).</summary>
+    public static bool IsVolume(InferenceRequest request) =>
+        (request.ContentType ?? "").Split(';')[0].Trim().ToLowerInvariant() is Volumes.Nifti.ContentType or "application/gzip";
+
+    private static async Task<SegmentationOutput> RunSliceAsync(LoadedModel model, InferenceRequest request, long maxPixels, CancellationToken ct)
     {
         CheckSpacing(request);
         var manifest = model.Manifest;
@@ -59,7 +73,7 @@ internal static class SegmentationPipeline
         return labels;
     }
 
-    private static byte[] NearestResize(byte[] labels, int w, int h, int outW, int outH)
+    internal static byte[] NearestResize(byte[] labels, int w, int h, int outW, int outH)
     {
         var result = new byte[outW * outH];
         for (var y = 0; y < outH; y++)

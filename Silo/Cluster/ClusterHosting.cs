@@ -48,12 +48,18 @@ internal static class ClusterHosting
         services.AddSingleton<ClusterMembers>();
         services.AddSingleton<Actors.Client.Api.Admin.ISiloDirectory>(sp => sp.GetRequiredService<ClusterMembers>());
         services.AddSingleton(sp => sp.GetRequiredService<ClusterStore>().Sql);
-        services.AddSingleton(sp =>
+        services.AddOptions<BlobOptions>().BindConfiguration(BlobOptions.Section)
+            .Validate(o => o.Problem() is null, "Blobs: Store must be file or s3 (with Blobs:S3:Bucket; a ServiceUrl must be an absolute URL)")
+            .ValidateOnStart();
+        services.AddSingleton<IObjectStore>(sp =>
         {
-            var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            var root = o.BlobPath is { Length: > 0 } blobs ? blobs : Path.Combine(o.DataPath, "blobs");
-            return new BlobStore(root, sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>());
+            var o = sp.GetRequiredService<IOptions<BlobOptions>>().Value;
+            var cluster = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
+            return o.IsS3
+                ? new S3ObjectStore(o.S3, sp.GetRequiredService<ILoggerFactory>().CreateLogger<S3ObjectStore>())
+                : new FileObjectStore(o.Path is { Length: > 0 } path ? Path.GetFullPath(path, cluster.DataPath) : Path.Combine(cluster.DataPath, "blobs"));
         });
+        services.AddSingleton(sp => new BlobStore(sp.GetRequiredService<IObjectStore>(), sp.GetRequiredService<SqlStore>(), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<BlobStore>());
         services.AddSingleton<ResultCache>();
         services.AddActorsStores();
@@ -67,6 +73,7 @@ internal static class ClusterHosting
                 "Billing:Plans must keep free, premium, pro and enterprise (and the DowngradePlan)")
             .Validate(o => o.Plans.Values.All(p => p.IncludedCredits >= 0 && p.CacheHitPriceFactor >= 0 && (p.RateLimit is null || (p.RateLimit.Jobs > 0 && p.RateLimit.PerSeconds > 0))),
                 "Billing:Plans: credits, cache factor and rate limits must be positive")
+            .Validate(o => o.Plans.Values.All(p => p.Retention.Problem() is null), "Billing:Plans:*:Retention: days must be positive (at most 3650)")
             .Validate(o => o.ModelPrices.Values.All(p => p >= 0) && o.DefaultModelPrice >= 0 && o.ReservationCheckSeconds > 0, "Billing prices and timings out of range")
             .ValidateOnStart();
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<BillingOptions>>().Value);
@@ -87,7 +94,9 @@ internal static class ClusterHosting
         services.AddSingleton(sp =>
         {
             var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
-            return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours));
+            // A job's record outlives its outputs: kept the longest output retention any plan gives.
+            var outputs = sp.GetRequiredService<BillingOptions>().Plans.Values.Select(p => p.Retention.Output).DefaultIfEmpty(TimeSpan.Zero).Max();
+            return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours) > outputs ? TimeSpan.FromHours(o.RetentionHours) : outputs);
         });
 
         // Order matters: the store is migrated before Orleans starts (its providers read their

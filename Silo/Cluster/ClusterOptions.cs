@@ -38,9 +38,6 @@ public sealed class ClusterOptions
     /// <summary>SQLite file, blobs and generated keys live here.</summary>
     public string DataPath { get; set; } = "data";
 
-    /// <summary>Where blobs are kept; in a cluster every silo must see the same folder. Default: {DataPath}/blobs.</summary>
-    public string? BlobPath { get; set; }
-
     /// <summary>Comma-separated: api, control, gpu.</summary>
     public string Roles { get; set; } = "api,control,gpu";
 
@@ -77,6 +74,8 @@ public sealed class ClusterOptions
 
     public double MaxQueueMinutes { get; set; } = 60;
 
+    /// <summary>Idempotency keys are kept this long; finished jobs' records at least this long and
+    /// never shorter than the longest output retention any plan gives (their outputs stay readable).</summary>
     public double RetentionHours { get; set; } = 24;
 
     public double HousekeepingSeconds { get; set; } = 30;

@@ -19,7 +19,7 @@ internal static class SiloRoles
         var api = builder.Configuration.GetSection("Api").Get<ClientApiOptions>() ?? new ClientApiOptions();
         // The endpoints enforce the limit themselves (413 as ProblemDetails); Kestrel's sits above
         // it (base64 JSON is 4/3 of the bytes) as a backstop.
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = api.MaxUploadBytes * 4 / 3 + 128 * 1024);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = api.MaxBodyBytes);
         return cluster;
     }
 }

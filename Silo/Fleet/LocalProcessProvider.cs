@@ -36,7 +36,7 @@ public sealed class LocalProviderOptions
 internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions> options, IOptions<ClusterOptions> cluster, IConfiguration configuration,
     IHostEnvironment environment, HostControlClient hosts, TimeProvider time, ILogger<LocalProcessProvider> logger) : IInstanceProvider, IAsyncDisposable
 {
-    private static readonly string[] ForwardedSections = ["Cluster", "Inference", "Api", "Billing", "Logging"];
+    private static readonly string[] ForwardedSections = ["Cluster", "Blobs", "Inference", "Api", "Billing", "Logging"];
     private static readonly HashSet<string> Overridden = new(StringComparer.OrdinalIgnoreCase)
     {
         "Cluster:Roles", "Cluster:InstanceId", "Cluster:SiloId", "Cluster:StartWarm", "Cluster:GpuType", "Cluster:CreateDemoTenant",

@@ -15,6 +15,7 @@ using Actors.Silo.Cluster;
 using Actors.Silo.Inference;
 using Microsoft.Extensions.Options;
 using Actors.Grains.Diagnostics;
+using Actors.Grains.Stores;
 
 namespace Actors.Silo.Gpu;
 
@@ -25,7 +26,7 @@ namespace Actors.Silo.Gpu;
 /// completes the jobs. Identical jobs it holds run once. Leases are renewed while jobs run. On
 /// shutdown it drains: stops claiming, finishes what it holds, then the instance goes to WARM.</summary>
 internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IGrainFactory grains, BlobStore blobs, ResultCache cache,
-    QueueSignal signal, SiloIdentity silo, IOptions<ClusterOptions> options, ILogger<GpuHost> logger) : IHostedService, IDisposable
+    QueueSignal signal, SiloIdentity silo, IOptions<ClusterOptions> options, TimeProvider time, ILogger<GpuHost> logger) : IHostedService, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, JobLease> _held = new(StringComparer.Ordinal);
@@ -326,7 +327,7 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
             try
             {
                 var shared = leader is null ? null : await leader;
-                result = shared is not null ? shared.ServedTo(lease.JobId) : await ComputeAsync(engine, job.Request!, lease.JobId);
+                result = shared is not null ? shared.ServedTo(lease.JobId) : await ComputeAsync(engine, job.Request!, lease.JobId, lease.Attempt);
             }
             catch (InferenceException e) when (e is not BatchQueueFullException)
             {
@@ -380,12 +381,31 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         await queue.CompleteAsync(lease.JobId, silo.SiloId);
     }
 
-    private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request, string jobId)
+    /// <summary>Tells the job grain how many slices are done: at most every 250 ms, and the last one.</summary>
+    private sealed class SliceProgress(IJobGrain grain, int attempt, TimeProvider time) : IProgress<(int Done, int Total)>
     {
-        if (await cache.GetAsync(request.CacheKey) is { } cached)
+        private long _lastMs = long.MinValue;
+
+        public void Report((int Done, int Total) value)
         {
-            await cache.RecordHitAsync(request.CacheKey, cached);
-            var served = cached.ServedTo(jobId); // its own earlier run (re-run after a crash) is not a hit
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            var last = Interlocked.Read(ref _lastMs);
+            if (value.Done < value.Total && now - last < 250 || Interlocked.CompareExchange(ref _lastMs, now, last) != last && value.Done < value.Total)
+            {
+                return;
+            }
+
+            _ = grain.ReportProgressAsync(attempt, new JobProgress(value.Done, value.Total, "slices")).ContinueWith(_ => { }, TaskScheduler.Default); // best effort
+        }
+    }
+
+    private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request, string jobId, int attempt)
+    {
+        var owner = "job:" + jobId;
+        var outputsUntil = time.GetUtcNow() + request.Retention.Output;
+        if (await cache.ServeAsync(request.CacheKey, request.TenantId, jobId, outputsUntil) is { } served)
+        {
+            // its own earlier run (re-run after a crash) is not a hit
             ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", served.CacheHit ? "hit" : "miss"));
             return served;
         }
@@ -393,17 +413,27 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         ReadOnlyMemory<byte> input = default;
         if (request.InputRef is { } inputRef)
         {
-            input = (await blobs.GetAsync(inputRef) ?? throw new InvalidInputException($"the input blob {inputRef} is gone (past retention?)")).Content;
+            await using var blob = await blobs.OpenAsync(request.TenantId, BlobClass.Input, inputRef)
+                ?? throw new InvalidInputException($"the input blob {inputRef} is gone (erased, or past its retention)");
+            input = await blob.ReadAllAsync();
         }
 
         var clock = Stopwatch.StartNew();
-        var output = await engine.RunAsync(request.Model, request.Parameters.ToInferenceRequest(input, request.InputContentType));
+        var inference = request.Parameters.ToInferenceRequest(input, request.InputContentType) with { Progress = new SliceProgress(grains.GetGrain<IJobGrain>(jobId), attempt, time) };
+        var output = await engine.RunAsync(request.Model, inference);
         var runMs = clock.Elapsed.TotalMilliseconds;
         ActorsMetrics.InferenceDuration.Record(runMs / 1000, new KeyValuePair<string, object?>("model", request.Model));
-        var outputRef = await blobs.PutAsync(JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json), "application/json");
-        var imageRef = output.Png is { } png ? await blobs.PutAsync(png, "image/png") : null;
+        var outputRef = (await blobs.PutAsync(request.TenantId, BlobClass.Output, JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json),
+            "application/json", owner, outputsUntil)).Hash;
+        var (file, fileType) = output switch
+        {
+            VolumeSegmentationOutput { LabelVolume: { } labels } => (labels, Actors.Inference.Volumes.Nifti.ContentType),
+            { Png: { } png } => (png, "image/png"),
+            _ => ((byte[]?)null, ""),
+        };
+        var imageRef = file is not null ? (await blobs.PutAsync(request.TenantId, BlobClass.Output, file, fileType, owner, outputsUntil)).Hash : null;
         var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3), jobId);
-        await cache.PutAsync(request.CacheKey, request.Model, result);
+        await cache.PutAsync(request.CacheKey, request.Model, request.TenantId, result, request.Retention.Cache);
         return result;
     }
 

@@ -58,6 +58,11 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
     }
 
     /// <summary>Finished jobs last changed before <paramref name="cutoff"/> (to purge).</summary>
+    /// <summary>Every job of a tenant the index holds (for erasing the tenant's data).</summary>
+    public Task<IReadOnlyList<string>> JobIdsOfTenantAsync(string tenantId, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
+            "SELECT job_id FROM jobs WHERE tenant_id = @Tenant ORDER BY created_ms", new { Tenant = tenantId })).ToList(), cancellationToken);
+
     public Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
             "SELECT job_id FROM jobs WHERE status IN ('Succeeded', 'Failed', 'Canceled', 'Expired') AND updated_ms < @Cut ORDER BY updated_ms LIMIT @Max",

@@ -151,7 +151,7 @@ static async Task<IHost> SiloAsync(ClusterStore store, string? postgres)
         .AddSingleton(billing).AddSingleton<CreditLedger>().AddSingleton<JobSettlement>()
         .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
         .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
-        .AddSingleton(sp => new BlobStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs"), store.Sql, TimeProvider.System));
+        .AddSingleton(sp => new BlobStore(new FileObjectStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs")), store.Sql, TimeProvider.System));
     builder.UseOrleans(silo =>
     {
         silo.UseLocalhostClustering();

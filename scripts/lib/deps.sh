@@ -47,3 +47,14 @@ deps::bridge() {
     "$root/scripts/build-bridge"
   fi
 }
+
+# npm's s3rver (an S3-compatible server, pinned), for the object-store tests; under build/s3rver.
+deps::s3rver() {
+  local root="$1" dir="$1/build/s3rver"
+  [[ -x "$dir/node_modules/.bin/s3rver" ]] && return 0
+  command -v npm >/dev/null || deps::need_apt npm || return 1
+  echo "deps: installing s3rver 3.7.1 (npm) under build/s3rver ..."
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error s3rver@3.7.1 >/dev/null || return 1
+  echo "deps: installed s3rver"
+}

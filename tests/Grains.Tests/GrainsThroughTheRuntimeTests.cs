@@ -39,7 +39,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
                 ? new LostSettlement(sp.GetRequiredService<IGrainFactory>())
                 : new Actors.Grains.Billing.JobSettlement(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Actors.Grains.Billing.JobSettlement>>()))
             .AddSingleton(TestBilling.Options())
-            .AddSingleton(sp => new BlobStore(Path.Combine(_dir, "blobs"), store.Sql, _time))
+            .AddSingleton(sp => new BlobStore(new FileObjectStore(Path.Combine(_dir, "blobs")), store.Sql, _time))
             .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
         _silos.Add(host);
         return host.Services;
@@ -101,8 +101,10 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
         Assert.Equal(Request().CacheKey, leases[0].CacheKey);
 
         await grains.GetGrain<IJobGrain>("job-a").StartAsync("gpu-1", 1);
-        var result = new JobResult(new string('b', 64), null, false, 12.5);
-        await services.GetRequiredService<ResultCache>().PutAsync(Request().CacheKey, "segmentation", result);
+        var output = await services.GetRequiredService<BlobStore>().PutAsync("tenant-a", Actors.Grains.Stores.BlobClass.Output, "{\"ok\":true}"u8.ToArray(),
+            "application/json", "job:job-a", _time.GetUtcNow().AddDays(1));
+        var result = new JobResult(output.Hash, null, false, 12.5, "job-a");
+        await services.GetRequiredService<ResultCache>().PutAsync(Request().CacheKey, "segmentation", "tenant-a", result, TimeSpan.FromDays(1));
         await grains.GetGrain<IJobGrain>("job-a").SucceedAsync(1, result);
 
         var hit = await grains.GetGrain<IJobGrain>("job-b").SubmitAsync(Request());

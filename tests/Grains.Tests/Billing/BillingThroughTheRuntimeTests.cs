@@ -140,8 +140,11 @@ public sealed partial class GrainsThroughTheRuntimeTests
         var request = Request("t-cache", 9) with { Model = "diffusion", Billed = true };
         await first.SubmitAsync(request);
         await first.StartAsync("gpu-1", 1);
-        await first.SucceedAsync(1, new JobResult("out", null, false, 5));
-        await services.GetRequiredService<Actors.Storage.Cache.ResultCache>().PutAsync(request.CacheKey, "diffusion", new JobResult("out", null, false, 5));
+        var output = await services.GetRequiredService<Actors.Storage.Blobs.BlobStore>().PutAsync("t-cache", Actors.Grains.Stores.BlobClass.Output,
+            "{\"image\":1}"u8.ToArray(), "application/json", "job:first", services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(1));
+        var result = new JobResult(output.Hash, null, false, 5, "first");
+        await first.SucceedAsync(1, result);
+        await services.GetRequiredService<Actors.Storage.Cache.ResultCache>().PutAsync(request.CacheKey, "diffusion", "t-cache", result, TimeSpan.FromDays(1));
 
         Assert.True((await tenant.AdmitAsync("second", "diffusion", false)).Admitted);
         var second = await silo.GetGrain<IJobGrain>("second").SubmitAsync(request);

@@ -1,9 +1,25 @@
+using Microsoft.Extensions.DependencyInjection;
+
 namespace Actors.Silo.Tests.Billing;
 
 /// <summary>A silo with the real plans (no relaxed Free plan) on a PostgreSQL database, talking to
 /// <see cref="FakeStripe"/>; prices, packs and short billing timings for tests.</summary>
-public sealed class BillingSiloFactory(string connectionString, string blobPath, FakeStripe stripe, string roles) : SiloFactory
+public sealed class BillingSiloFactory(string connectionString, string bucket, FakeStripe stripe, string roles) : SiloFactory
 {
+    /// <summary>The silo's object store (the shared bucket) with uploads that can be made to fail.</summary>
+    public FaultyObjectStore Objects => (FaultyObjectStore)Services.GetRequiredService<Actors.Storage.Blobs.IObjectStore>();
+
+    protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services =>
+        {
+            var real = services.Last(d => d.ServiceType == typeof(Actors.Storage.Blobs.IObjectStore));
+            services.Remove(real);
+            services.AddSingleton<Actors.Storage.Blobs.IObjectStore>(sp => new FaultyObjectStore((Actors.Storage.Blobs.IObjectStore)real.ImplementationFactory!(sp)));
+        });
+    }
+
     /// <summary>The real plans, with two settings these tests were written for: a dearer model
     /// (diffusion 4 credits, a per-model price) and a Free plan of 50 credits.</summary>
     protected override IEnumerable<(string Key, string Value)> PlanSettings() =>
@@ -15,7 +31,7 @@ public sealed class BillingSiloFactory(string connectionString, string blobPath,
         ("Cluster:Store", "postgres"),
         ("Cluster:ConnectionString", connectionString),
         ("Cluster:Roles", roles),
-        ("Cluster:BlobPath", blobPath),
+        .. TestBuckets.Settings(bucket),
         ("Billing:Stripe:SecretKey", FakeStripe.SecretKey),
         ("Billing:Stripe:BaseUrl", stripe.Url),
         ("Billing:Stripe:WebhookSecrets:0", FakeStripe.WebhookSecret),
@@ -38,23 +54,21 @@ public sealed class BillingSiloFactory(string connectionString, string blobPath,
 }
 
 /// <summary>Two silos on one PostgreSQL database (A: every role; B: api only) and one fake Stripe.
-/// Like any cluster they share one blob store: an input stored by B is run by A's GPU host.</summary>
+/// Like any cluster they share one blob store, a bucket: an input stored by B is run by A's GPU host.</summary>
 public sealed class BillingCluster : IDisposable
 {
     public BillingCluster()
     {
         Stripe = new FakeStripe();
         var database = TestDatabases.Create("billing");
-        BlobPath = Directory.CreateTempSubdirectory("actors-billing-blobs-").FullName;
-        A = new BillingSiloFactory(database, BlobPath, Stripe, "api,control,gpu");
-        B = new BillingSiloFactory(database, BlobPath, Stripe, "api");
+        var bucket = TestBuckets.NewBucket();
+        A = new BillingSiloFactory(database, bucket, Stripe, "api,control,gpu");
+        B = new BillingSiloFactory(database, bucket, Stripe, "api");
         ApiA = new ApiClient(A.CreateClient());
         ApiB = new ApiClient(B.CreateClient());
     }
 
     public FakeStripe Stripe { get; }
-
-    public string BlobPath { get; }
 
     public BillingSiloFactory A { get; }
 
@@ -69,12 +83,5 @@ public sealed class BillingCluster : IDisposable
         A.Dispose();
         B.Dispose();
         Stripe.Dispose();
-        try
-        {
-            Directory.Delete(BlobPath, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
 }

@@ -488,16 +488,16 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         };
 
         // The first request is admitted (credits held, key claimed), then its input cannot be
-        // stored (a directory sits where the blob goes): the job never reaches its grain.
-        var blobs = cluster.A.Services.GetRequiredService<Actors.Storage.Blobs.BlobStore>();
+        // stored (the object store refuses the upload): the job never reaches its grain.
         var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(input));
-        var blocker = Directory.CreateDirectory(Path.Combine(blobs.Root, hash[..2], hash[2..])).FullName;
+        var blobKey = Actors.Storage.Blobs.BlobStore.KeyOf(tenant, Actors.Grains.Stores.BlobClass.Input, hash);
+        cluster.A.Objects.FailingKeys[blobKey] = true;
         using (var lost = await Api.SubmitAsync(key, body, idempotencyKey: "lost-" + tenant))
         {
             Assert.True((int)lost.StatusCode >= 500, $"{(int)lost.StatusCode}: {await lost.Content.ReadAsStringAsync()}");
         }
 
-        Directory.Delete(blocker);
+        cluster.A.Objects.FailingKeys.TryRemove(blobKey, out _);
 
         // Past the grace the tenant closes the job and gives the credits back, once.
         var after = await SettledAsync(key);

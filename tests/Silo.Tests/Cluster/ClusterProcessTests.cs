@@ -35,7 +35,7 @@ public sealed class ClusterProcessTests
     public async Task KillingAGpuHostMidJobLosesNoJobAndReportsNoneTwice()
     {
         var database = TestDatabases.Create("kill");
-        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        var blobs = TestBuckets.NewBucket(); // the silos share a bucket, not a folder
         using var receiver = new WebhookReceiver();
         using var control = await SiloProcess.StartAsync(Settings(database, "api,control", blobs));
         using var gpu1 = await SiloProcess.StartAsync(Gpu(Settings(database, "gpu", blobs), "gpu-1"));
@@ -125,7 +125,7 @@ public sealed class ClusterProcessTests
     public async Task KillingTheSiloOfABusyTenantDuringABurstLosesNoMoneyAndEveryAcceptedSubmissionIsAJob()
     {
         var database = TestDatabases.Create("tenantkill");
-        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        var blobs = TestBuckets.NewBucket(); // the silos share a bucket, not a folder
         Dictionary<string, string> Billing(Dictionary<string, string> settings)
         {
             settings["Billing:ReservationCheckSeconds"] = "1"; // a submission that died with its silo is released soon
@@ -246,7 +246,7 @@ public sealed class ClusterProcessTests
     public async Task ARedisRestartDuringLoadLosesNoAcceptedJobAndTheClusterRecoversByItself()
     {
         var database = TestDatabases.Create("redis");
-        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        var blobs = TestBuckets.NewBucket(); // the silos share a bucket, not a folder
         var port = Actors.Silo.Cluster.SiloIdentity.FreePort();
         var redisData = Directory.CreateTempSubdirectory("actors-redis-").FullName;
         var redis = StartRedis(port, redisData);
@@ -398,12 +398,7 @@ public sealed class ClusterProcessTests
             settings[key] = value;
         }
 
-        if (blobs is not null)
-        {
-            settings["Cluster:BlobPath"] = blobs;
-        }
-
-        return settings;
+        return blobs is null ? settings : settings.On(blobs);
     }
 
     private static Dictionary<string, string> Gpu(Dictionary<string, string> settings, string instance)

@@ -14,7 +14,7 @@ public sealed class LocalPoolTests
     [Fact]
     public async Task BurstScalesOutToTwoHotHostsQuietScalesInAndAKilledInstanceIsReplaced()
     {
-        var settings = ControlSilo(TestDatabases.Create("pool"), Directory.CreateTempSubdirectory("actors-blobs-").FullName);
+        var settings = ControlSilo(TestDatabases.Create("pool"), TestBuckets.NewBucket());
         settings["Cluster:LeaseSeconds"] = "30";
         settings["Cluster:MaxInFlightPerModel"] = "2";
         settings["Cluster:DrainSeconds"] = "10";
@@ -79,7 +79,7 @@ public sealed class LocalPoolTests
     public async Task AnInstanceWhoseControlSiloCrashedIsAdoptedByTheNextNotLostAndItCanBeReleased()
     {
         var database = TestDatabases.Create("adopt");
-        var blobs = Directory.CreateTempSubdirectory("actors-blobs-").FullName;
+        var blobs = TestBuckets.NewBucket();
         Dictionary<string, string> Settings() => ControlSilo(database, blobs);
 
         int pid;
@@ -158,13 +158,12 @@ public sealed class LocalPoolTests
 
     /// <summary>A control silo (api, control) autoscaling real GPU-host processes on <paramref name="database"/>:
     /// seed policy, one to two instances, short heartbeats and ticks.</summary>
-    private static Dictionary<string, string> ControlSilo(string database, string blobs) => new(TestDatabases.ClusterOn(database).Select(s => KeyValuePair.Create(s.Key, s.Value)))
+    private static Dictionary<string, string> ControlSilo(string database, string bucket) => new Dictionary<string, string>(TestDatabases.ClusterOn(database).Select(s => KeyValuePair.Create(s.Key, s.Value)))
     {
         ["Cluster:Store"] = "postgres",
         ["Cluster:ConnectionString"] = database,
         ["Cluster:Roles"] = "api,control",
         ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
-        ["Cluster:BlobPath"] = blobs,
         ["Cluster:ProbeSeconds"] = "0.5",
         ["Cluster:MissedProbes"] = "3",
         ["Cluster:PollMilliseconds"] = "50",
@@ -175,7 +174,7 @@ public sealed class LocalPoolTests
         ["Fleet:MinHot"] = "1",
         ["Fleet:MaxInstances"] = "2",
         ["Fleet:TickSeconds"] = "0.5",
-    };
+    }.On(bucket);
 
     private static async Task<List<string>> SubmitAsync(ApiClient api, string key, int count, int seed)
     {

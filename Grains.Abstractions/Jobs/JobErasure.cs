@@ -1,0 +1,8 @@
+using Actors.Grains.Stores;
+
+namespace Actors.Grains.Jobs;
+
+/// <summary>What erasing a job's data did: the job (now marked), the blobs deleted or kept (another
+/// live job of the tenant still references them), and the cache entries it had produced.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
+public sealed record JobErasure(JobSnapshot Job, ErasureCount Blobs, int CacheEntries);
