@@ -28,6 +28,7 @@ internal static class AdminApi
         group.MapPost("/tenants/{id}/keys", IssueKeyAsync);
         group.MapDelete("/tenants/{id}/keys/{keyId}", RevokeKeyAsync);
         group.MapAdminBilling();
+        group.MapAdminData();
         group.MapGet("/instances", ListInstancesAsync);
         group.MapCapacity();
         group.MapFleet();

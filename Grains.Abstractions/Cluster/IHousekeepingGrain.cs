@@ -5,6 +5,9 @@ namespace Actors.Grains.Cluster;
 /// their data by class after their plan's retention, erase a tenant's data on request.</summary>
 public interface IHousekeepingGrain : IGrainWithStringKey, IRemindable
 {
+    /// <summary>The one key it lives under.</summary>
+    const string ClusterKey = "cluster";
+
     /// <summary>Registers the periodic reminder (idempotent).</summary>
     Task StartAsync(TimeSpan period);
 

@@ -1,4 +1,5 @@
 using Actors.Grains.Jobs;
+using Actors.Grains.Stores;
 using Actors.Storage.Blobs;
 using Actors.Storage.Cache;
 using Actors.Storage.Queue;
@@ -10,7 +11,7 @@ namespace Actors.Grains.Cluster;
 public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCache cache, BlobStore blobs, IdempotencyKeys idempotency,
     ErasureLog erasures, RetentionPolicy policy, TimeProvider time) : Grain, IHousekeepingGrain
 {
-    public const string Key = "cluster";
+    public const string Key = IHousekeepingGrain.ClusterKey;
     private const string ReminderName = "sweep";
     private const int BatchSize = 500;
 
@@ -73,6 +74,8 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
     {
         // Unfinished jobs are canceled (refunded) first, so nothing runs on data being erased.
         var jobs = 0;
+        var counted = ErasureCount.None;
+        var cached = 0;
         foreach (var jobId in await index.JobIdsOfTenantAsync(tenantId))
         {
             var grain = GrainFactory.GetGrain<IJobGrain>(jobId);
@@ -91,7 +94,9 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
 
             try
             {
-                await grain.EraseDataAsync(actor, audit: false);
+                var erased = await grain.EraseDataAsync(actor, audit: false);
+                counted = counted.Plus(erased.Blobs with { Kept = 0 });
+                cached += erased.CacheEntries;
                 jobs++;
             }
             catch (InvalidTransitionException)
@@ -100,8 +105,8 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
             }
         }
 
-        var cached = await cache.DropTenantAsync(tenantId);
-        var counted = await blobs.EraseTenantAsync(tenantId);
+        cached += await cache.DropTenantAsync(tenantId);
+        counted = counted.Plus(await blobs.EraseTenantAsync(tenantId));
         await erasures.RecordAsync(actor, tenantId, null, jobs, counted, cached);
         Diagnostics.ActorsMetrics.BlobsDeleted.Add(counted.Deleted, new KeyValuePair<string, object?>("reason", "erasure"));
         return new TenantErasure(tenantId, jobs, counted, cached);

@@ -113,8 +113,10 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
             services.Events.Publish(GrainKey);
         }
 
-        var blobs = await services.Blobs.ReleaseAsync("job:" + GrainKey);
+        // Its cache entries first (they hold the same blobs), then its own references: what no
+        // other job of the tenant holds is deleted, and counted here.
         var cached = await services.Cache.DropProducedByAsync(GrainKey);
+        var blobs = await services.Blobs.ReleaseAsync("job:" + GrainKey);
         if (audit)
         {
             await services.Erasures.RecordAsync(actor, Current.TenantId, GrainKey, 1, blobs, cached);

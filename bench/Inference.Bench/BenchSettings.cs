@@ -31,6 +31,18 @@ internal sealed record BenchSettings
     /// <summary>Measure preprocessing of the images in this folder instead of the model.</summary>
     public string? PreprocessDir { get; init; }
 
+    /// <summary>Volume mode: write the phantom CT volume here and exit (--write-volume), or time
+    /// it through the engine and through the API at <see cref="ApiUrl"/> with <see cref="ApiKey"/>.</summary>
+    public string? VolumeFile { get; init; }
+
+    public string? WriteVolume { get; init; }
+
+    public string? ApiUrl { get; init; }
+
+    public string? ApiKey { get; init; }
+
+    public int VolumeRounds { get; init; } = 2;
+
     public static BenchSettings Parse(string[] args)
     {
         var s = new BenchSettings();
@@ -52,6 +64,11 @@ internal sealed record BenchSettings
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },
                 "--preprocess" => s with { PreprocessDir = Value() },
+                "--volume" => s with { VolumeFile = Value() },
+                "--write-volume" => s with { WriteVolume = Value() },
+                "--api" => s with { ApiUrl = Value() },
+                "--key" => s with { ApiKey = Value() },
+                "--rounds" => s with { VolumeRounds = Int() },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }

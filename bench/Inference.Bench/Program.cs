@@ -19,6 +19,11 @@ catch (Exception e) when (e is ArgumentException or FormatException)
     return 2;
 }
 
+if (settings.WriteVolume is { } volumePath)
+{
+    return VolumeBench.Write(volumePath);
+}
+
 var options = new InferenceOptions
 {
     Device = settings.Device,
@@ -32,6 +37,11 @@ var model = engine.Get(settings.Model);
 if (settings.PreprocessDir is { } preprocessDir)
 {
     return Preprocessing.Run(model.Manifest, preprocessDir, settings.Seconds / 4);
+}
+
+if (settings.VolumeFile is { } volumeFile)
+{
+    return await VolumeBench.RunAsync(engine, volumeFile, settings);
 }
 
 var maxBatch = model.Manifest.Batch.MaxBatchSize;

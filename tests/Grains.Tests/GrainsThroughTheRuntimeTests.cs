@@ -112,6 +112,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
 
         Assert.Equal((JobStatus.Succeeded, true, result.OutputRef), (hit.Status, hit.Result!.CacheHit, hit.Result.OutputRef));
         Assert.Equal(JobStatus.Queued, miss.Status);
+        await Assert.ThrowsAsync<InvalidTransitionException>(() => grains.GetGrain<IJobGrain>("job-c").EraseDataAsync("tenant:tenant-a", audit: true)); // unfinished: cancel first
         Assert.Equal("job-c", Assert.Single(await queue.ClaimAsync("segmentation", "host", 10, TimeSpan.FromMinutes(1))).JobId);
     }
 
