@@ -43,6 +43,8 @@ internal sealed record BenchSettings
 
     public int VolumeRounds { get; init; } = 2;
 
+    public bool SmallVolume { get; init; }
+
     public static BenchSettings Parse(string[] args)
     {
         var s = new BenchSettings();
@@ -69,6 +71,7 @@ internal sealed record BenchSettings
                 "--api" => s with { ApiUrl = Value() },
                 "--key" => s with { ApiKey = Value() },
                 "--rounds" => s with { VolumeRounds = Int() },
+                "--small" => s with { SmallVolume = true },
                 var other => throw new ArgumentException($"unknown option {other}"),
             };
         }

@@ -21,7 +21,7 @@ catch (Exception e) when (e is ArgumentException or FormatException)
 
 if (settings.WriteVolume is { } volumePath)
 {
-    return VolumeBench.Write(volumePath);
+    return VolumeBench.Write(volumePath, settings.SmallVolume);
 }
 
 var options = new InferenceOptions

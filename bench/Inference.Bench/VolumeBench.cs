@@ -16,12 +16,23 @@ internal static class VolumeBench
 {
     public const int Nx = 256, Ny = 256, Nz = 128;
 
-    public static int Write(string path)
+    /// <summary>The bench's 256×256×128 phantom; <paramref name="small"/>: the README's sample
+    /// (models/segmentation/sample.nii.gz), 128×128×32 at 1.5 × 1.5 × 3 mm.</summary>
+    public static int Write(string path, bool small)
     {
-        var organs = PhantomVolumes.Organs.Select(o => o with { Ci = o.Ci * 2, Cj = o.Cj * 2, Ck = o.Ck * 2.5, Ri = o.Ri * 2, Rj = o.Rj * 2, Rk = o.Rk * 2.5 }).ToArray();
-        var file = PhantomVolumes.Nifti(PhantomVolumes.Draw(Nx, Ny, Nz, organs, seed: 5), Nx, Ny, Nz, 0.75, 0.75, 1.0, gzip: true);
+        var (nx, ny, nz) = small ? (128, 128, 32) : (Nx, Ny, Nz);
+        var organs = small
+            ? PhantomVolumes.Organs.Select(o => o with { Ck = o.Ck * 32 / 48, Rk = o.Rk * 32 / 48 }).ToArray()
+            : PhantomVolumes.Organs.Select(o => o with { Ci = o.Ci * 2, Cj = o.Cj * 2, Ck = o.Ck * 2.5, Ri = o.Ri * 2, Rj = o.Rj * 2, Rk = o.Rk * 2.5 }).ToArray();
+        var (dx, dz) = small ? (1.5, 3.0) : (0.75, 1.0);
+        var file = PhantomVolumes.Nifti(PhantomVolumes.Draw(nx, ny, nz, organs, seed: 5), nx, ny, nz, dx, dx, dz, gzip: true);
         File.WriteAllBytes(path, file);
-        Console.WriteLine($"wrote {path}: {Nx}×{Ny}×{Nz} int16, {file.Length / 1e6:F1} MB gzipped");
+        Console.WriteLine($"wrote {path}: {nx}×{ny}×{nz} int16, {file.Length / 1e6:F2} MB gzipped");
+        foreach (var o in organs)
+        {
+            Console.WriteLine($"  label {o.Label}: {o.VolumeMl(dx, dx, dz):F1} ml (analytic)");
+        }
+
         return 0;
     }
 
