@@ -127,15 +127,10 @@ internal static class JobsApi
 
     internal static async Task<IResult> OutputAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IBlobStore blobs, string? format)
     {
-        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
-        if (caller is null)
+        var (caller, job, problem) = await OwnJobAsync(id, context, callers, reader);
+        if (caller is null || job is null)
         {
             return problem!;
-        }
-
-        if (await reader.FindAsync(caller, id) is not { } job)
-        {
-            return JobNotFound(id);
         }
 
         if (job.Status != JobStatus.Succeeded || job.Result is not { } result)
@@ -155,7 +150,7 @@ internal static class JobsApi
 
         var accept = context.Request.GetTypedHeaders().Accept;
         var wanted = format ?? (accept.Any(a => a.MediaType == "image/png") ? "png"
-            : accept.Any(a => a.MediaType == "application/gzip" || a.MediaType == NiftiMediaType) ? "nifti" : "json");
+            : accept.Any(a => a.MediaType == "application/gzip" || a.MediaType == Inference.Volumes.Nifti.ContentType) ? "nifti" : "json");
         var reference = wanted == "json" ? result.OutputRef : result.ImageRef;
         if (reference is null)
         {
@@ -188,19 +183,25 @@ internal static class JobsApi
         return TypedResults.Stream(blob.Content, blob.ContentType, isPng || wanted == "json" ? null : $"{id}-labels.nii.gz");
     }
 
-    internal const string NiftiMediaType = "application/x-nifti";
-
-    internal static async Task<IResult> EraseAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IGrainFactory grains)
+    /// <summary>The caller and its job <paramref name="id"/>, or the problem to answer (401/403,
+    /// or 404 for a job that is not the caller's).</summary>
+    private static async Task<(TenantCaller? Caller, JobSnapshot? Job, IResult? Problem)> OwnJobAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader)
     {
         var (caller, problem) = await callers.AuthenticateAsync(context.Request);
         if (caller is null)
         {
-            return problem!;
+            return (null, null, problem);
         }
 
-        if (await reader.FindAsync(caller, id) is not { } job)
+        return await reader.FindAsync(caller, id) is { } job ? (caller, job, null) : (caller, null, JobNotFound(id));
+    }
+
+    internal static async Task<IResult> EraseAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IGrainFactory grains)
+    {
+        var (caller, job, problem) = await OwnJobAsync(id, context, callers, reader);
+        if (caller is null || job is null)
         {
-            return JobNotFound(id);
+            return problem!;
         }
 
         try
@@ -237,15 +238,10 @@ internal static class JobsApi
 
     internal static async Task<IResult> CancelAsync(string id, HttpContext context, ApiKeyCallers callers, JobReader reader, IGrainFactory grains)
     {
-        var (caller, problem) = await callers.AuthenticateAsync(context.Request);
-        if (caller is null)
+        var (caller, job, problem) = await OwnJobAsync(id, context, callers, reader);
+        if (caller is null || job is null)
         {
             return problem!;
-        }
-
-        if (await reader.FindAsync(caller, id) is not { } job)
-        {
-            return JobNotFound(id);
         }
 
         try
