@@ -120,7 +120,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
         if (inputHash is not null)
         {
             // Kept for the plan's input retention from now, referenced by this job.
-            using var content = new MemoryStream(submission.Input.ToArray(), writable: false);
+            using var content = MemoryStreams.Of(submission.Input);
             await blobs.PutAsync(caller.TenantId, BlobClass.Input, content, request.InputContentType, "job:" + jobId, time.GetUtcNow() + admission.Retention.Input);
         }
 

@@ -32,6 +32,15 @@ public sealed class BlobContent(Stream content, string contentType, long size) :
     public void Dispose() => Content.Dispose();
 }
 
+/// <summary>Bytes already in memory as a read-only stream, without copying them when they sit in an array.</summary>
+public static class MemoryStreams
+{
+    public static MemoryStream Of(ReadOnlyMemory<byte> bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
+}
+
 /// <summary>Content-addressed blobs in each tenant's own space (one tenant never reads, keeps or
 /// deletes another's), kept while something references them: a job (owner <c>job:{id}</c>) or a
 /// result-cache entry (<c>cache:{key}</c>), each reference until its class's retention ends.</summary>

@@ -22,7 +22,7 @@ public static class RequestValidation
 
                 return;
             case "segmentation" when SegmentationPipeline.IsVolume(request):
-                Volumes.Nifti.Inspect(request.Input.Span, maxVoxelBytes); // header, dtype, dimensions, truncation
+                Volumes.Nifti.Inspect(request.Input, maxVoxelBytes); // header, dtype, dimensions, truncation
                 return;
             case "segmentation":
                 SegmentationPipeline.CheckSpacing(request);

@@ -12,7 +12,7 @@ internal static class VolumeSegmentation
 {
     public static async Task<VolumeSegmentationOutput> RunAsync(LoadedModel model, InferenceRequest request, long maxVoxelBytes, CancellationToken ct)
     {
-        var volume = Nifti.Read(request.Input.Span, maxVoxelBytes);
+        var volume = Nifti.Read(request.Input, maxVoxelBytes);
         var manifest = model.Manifest;
         var p = manifest.Preprocess;
         if (p.Channels != 1)

@@ -22,14 +22,14 @@ public static class Nifti
 
     /// <summary>Checks header and data without keeping the voxels (the API's check before a job
     /// exists); returns the geometry.</summary>
-    public static VolumeGeometry Inspect(ReadOnlySpan<byte> upload, long maxVoxelBytes) => Decode(upload, maxVoxelBytes, keepVoxels: false).Geometry;
+    public static VolumeGeometry Inspect(ReadOnlyMemory<byte> upload, long maxVoxelBytes) => Decode(upload, maxVoxelBytes, keepVoxels: false).Geometry;
 
-    public static NiftiVolume Read(ReadOnlySpan<byte> upload, long maxVoxelBytes) => Decode(upload, maxVoxelBytes, keepVoxels: true);
+    public static NiftiVolume Read(ReadOnlyMemory<byte> upload, long maxVoxelBytes) => Decode(upload, maxVoxelBytes, keepVoxels: true);
 
-    private static NiftiVolume Decode(ReadOnlySpan<byte> upload, long maxVoxelBytes, bool keepVoxels)
+    private static NiftiVolume Decode(ReadOnlyMemory<byte> upload, long maxVoxelBytes, bool keepVoxels)
     {
-        var gz = upload.Length >= 2 && upload[0] == 0x1f && upload[1] == 0x8b;
-        using var input = gz ? Gunzip(upload, maxVoxelBytes) : (Stream)new MemoryStream(upload.ToArray(), writable: false);
+        var gz = upload.Length >= 2 && upload.Span[0] == 0x1f && upload.Span[1] == 0x8b;
+        using var input = gz ? Gunzip(upload, maxVoxelBytes) : (Stream)Over(upload);
         var header = new byte[HeaderSize];
         if (ReadFully(input, header) < HeaderSize)
         {
@@ -154,10 +154,10 @@ public static class Nifti
             for (var b = 0; b < got; b += bytesPer)
             {
                 var span = buffer.AsSpan(b, bytesPer);
-                double raw = name switch
+                double raw = bytesPer switch
                 {
-                    "uint8" => span[0],
-                    "int16" => little ? BinaryPrimitives.ReadInt16LittleEndian(span) : BinaryPrimitives.ReadInt16BigEndian(span),
+                    1 => span[0],
+                    2 => little ? BinaryPrimitives.ReadInt16LittleEndian(span) : BinaryPrimitives.ReadInt16BigEndian(span),
                     _ => little ? BinaryPrimitives.ReadSingleLittleEndian(span) : BinaryPrimitives.ReadSingleBigEndian(span),
                 };
                 var v = raw * slope + inter;
@@ -218,7 +218,7 @@ public static class Nifti
     }
 
     /// <summary>Reads a label volume back (tests, clients): geometry and one byte per voxel.</summary>
-    public static (VolumeGeometry Geometry, byte[] Labels) ReadLabels(ReadOnlySpan<byte> file)
+    public static (VolumeGeometry Geometry, byte[] Labels) ReadLabels(ReadOnlyMemory<byte> file)
     {
         var volume = Read(file, long.MaxValue);
         return (volume.Geometry, [.. volume.Voxels.Select(v => (byte)v)]);
@@ -264,11 +264,17 @@ public static class Nifti
 
     private static bool IsSpacing(double v) => double.IsFinite(v) && v > 0 && v <= 1000;
 
-    private static BoundedStream Gunzip(ReadOnlySpan<byte> upload, long maxVoxelBytes)
+    private static BoundedStream Gunzip(ReadOnlyMemory<byte> upload, long maxVoxelBytes)
     {
-        var gzip = new GZipStream(new MemoryStream(upload.ToArray(), writable: false), CompressionMode.Decompress);
+        var gzip = new GZipStream(Over(upload), CompressionMode.Decompress);
         return new BoundedStream(gzip, maxVoxelBytes > long.MaxValue / 2 ? long.MaxValue : maxVoxelBytes + (1 << 20) + HeaderSize);
     }
+
+    /// <summary>The upload as a stream over the caller's array (a 50 MB scan is not copied).</summary>
+    private static MemoryStream Over(ReadOnlyMemory<byte> bytes) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(bytes, out var segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(bytes.ToArray(), writable: false);
 
     private static int ReadFully(Stream stream, Span<byte> buffer)
     {

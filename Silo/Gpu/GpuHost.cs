@@ -390,7 +390,8 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         {
             var now = time.GetUtcNow().ToUnixTimeMilliseconds();
             var last = Interlocked.Read(ref _lastMs);
-            if (value.Done < value.Total && now - last < 250 || Interlocked.CompareExchange(ref _lastMs, now, last) != last && value.Done < value.Total)
+            var due = value.Done == value.Total || (now - last >= 250 && Interlocked.CompareExchange(ref _lastMs, now, last) == last);
+            if (!due)
             {
                 return;
             }

@@ -75,7 +75,7 @@ public sealed class BlobStore(IObjectStore objects, SqlStore store, TimeProvider
     /// <summary>Convenience for bytes already in memory.</summary>
     public Task<StoredBlob> PutAsync(string tenantId, BlobClass blobClass, ReadOnlyMemory<byte> content, string contentType, string owner, DateTimeOffset keepUntil,
         CancellationToken cancellationToken = default) =>
-        PutAsync(tenantId, blobClass, new MemoryStream(content.ToArray(), writable: false), contentType, owner, keepUntil, cancellationToken);
+        PutAsync(tenantId, blobClass, MemoryStreams.Of(content), contentType, owner, keepUntil, cancellationToken);
 
     public async Task<BlobContent?> OpenAsync(string tenantId, BlobClass blobClass, string hash, CancellationToken cancellationToken = default)
     {
@@ -124,12 +124,16 @@ public sealed class BlobStore(IObjectStore objects, SqlStore store, TimeProvider
         }
 
         // The source is gone: take the reference back (and the row, if it was the only one).
-        await ReleaseAsync(owner, [(toTenant, ClassName(blobClass), hash)], cancellationToken);
+        await ReleaseAsync(owner, toTenant, blobClass, hash, cancellationToken);
         return false;
     }
 
     public Task<ErasureCount> ReleaseAsync(string owner, CancellationToken cancellationToken = default) =>
         ReleaseAsync(owner, null, cancellationToken);
+
+    /// <summary>Drops one reference of <paramref name="owner"/> (its other references stay).</summary>
+    public Task<ErasureCount> ReleaseAsync(string owner, string tenantId, BlobClass blobClass, string hash, CancellationToken cancellationToken = default) =>
+        ReleaseAsync(owner, [(tenantId, ClassName(blobClass), hash)], cancellationToken);
 
     /// <summary>Erases a tenant's blobs: every reference it holds, then every object in its space.</summary>
     public async Task<ErasureCount> EraseTenantAsync(string tenantId, CancellationToken cancellationToken = default)

@@ -16,11 +16,7 @@ public sealed class FileObjectStore(string root) : IObjectStore
 
     public Task PutFileAsync(string key, string path, string contentType, CancellationToken cancellationToken)
     {
-        var target = PathOf(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        var temp = $"{target}.{Guid.NewGuid():N}.tmp";
-        File.Copy(path, temp, overwrite: true);
-        File.Move(temp, target, overwrite: true);
+        Put(key, path);
         return Task.CompletedTask;
     }
 
@@ -48,8 +44,7 @@ public sealed class FileObjectStore(string root) : IObjectStore
 
         try
         {
-            // Same bytes whoever wins; a source deleted meanwhile is "gone".
-            _ = PutFileAsync(toKey, source, "", cancellationToken);
+            Put(toKey, source); // same bytes whoever wins; a source deleted meanwhile is "gone"
             return Task.FromResult(true);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
@@ -63,6 +58,15 @@ public sealed class FileObjectStore(string root) : IObjectStore
         var path = PathOf(key);
         File.Delete(path);
         return Task.CompletedTask;
+    }
+
+    private void Put(string key, string path)
+    {
+        var target = PathOf(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        var temp = $"{target}.{Guid.NewGuid():N}.tmp";
+        File.Copy(path, temp, overwrite: true);
+        File.Move(temp, target, overwrite: true);
     }
 
     private string PathOf(string key)

@@ -46,10 +46,6 @@ public sealed partial class S3ObjectStore : IObjectStore, IDisposable
 
     public string Kind => "s3";
 
-    public string Bucket => _options.Bucket;
-
-    public IAmazonS3 Client => _client;
-
     /// <summary>Creates the bucket if asked to and it is missing; then, if asked, sets lifecycle
     /// rules (expire each class's prefix after <paramref name="expireDays"/>) as a safety net
     /// behind the sweeper. A store without lifecycle support is logged, not fatal.</summary>

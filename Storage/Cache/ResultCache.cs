@@ -31,11 +31,16 @@ public sealed class ResultCache(SqlStore store, BlobStore blobs, TimeProvider ti
         }
 
         var owner = "job:" + jobId;
-        var kept = await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, result.OutputRef, owner, outputsUntil, cancellationToken)
-            && (result.ImageRef is not { } image || await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, image, owner, outputsUntil, cancellationToken));
+        var kept = await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, result.OutputRef, owner, outputsUntil, cancellationToken);
+        if (kept && result.ImageRef is { } image && !await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, image, owner, outputsUntil, cancellationToken))
+        {
+            // Only the reference this hit added goes: the job keeps its own (its input).
+            await blobs.ReleaseAsync(owner, tenantId, BlobClass.Output, result.OutputRef, cancellationToken);
+            kept = false;
+        }
+
         if (!kept)
         {
-            await blobs.ReleaseAsync(owner, cancellationToken);
             await DropAsync([cacheKey], cancellationToken);
             return null;
         }
@@ -101,10 +106,6 @@ public sealed class ResultCache(SqlStore store, BlobStore blobs, TimeProvider ti
             "SELECT cache_key FROM result_cache WHERE expires_ms < @Now LIMIT @Max", new { Now = now.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
         return await DropAsync(keys, cancellationToken);
     }
-
-    /// <summary>Entries and hits, for the metrics.</summary>
-    public Task<long> CountAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync(c => c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM result_cache"), cancellationToken);
 
     private async Task<int> DropAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
