@@ -6,16 +6,20 @@ using Actors.Inference.Tensors;
 namespace Actors.Inference;
 
 /// <summary>A model on its device with its batcher. Inputs are checked against the manifest
-/// before they reach libtorch.</summary>
+/// before they reach libtorch. For a ddim model the batcher's unit is a whole sampling run
+/// (<see cref="SampleDirect"/>): concurrent requests share every step's forward, on the device.</summary>
 public sealed class LoadedModel : IAsyncDisposable
 {
     private readonly TorchModule _module;
+    private readonly double[]? _alphaBar;
 
-    private LoadedModel(ModelDefinition definition, TorchModule module, DynamicBatcher batcher)
+    private LoadedModel(ModelDefinition definition, TorchModule module, DynamicBatcher batcher, double[]? alphaBar, double? referenceError)
     {
         Definition = definition;
         _module = module;
         Batcher = batcher;
+        _alphaBar = alphaBar;
+        ReferenceError = referenceError;
     }
 
     public ModelDefinition Definition { get; }
@@ -28,40 +32,120 @@ public sealed class LoadedModel : IAsyncDisposable
 
     public DynamicBatcher Batcher { get; }
 
+    public Precision Precision => _module.Precision;
+
+    public bool ChannelsLast => _module.ChannelsLast;
+
+    /// <summary>Max |output − reference| over the reference's scale, measured at load when the
+    /// model runs at another precision or memory order than the export's float32.</summary>
+    public double? ReferenceError { get; }
+
+    /// <summary>True when <see cref="ForwardAsync"/> takes sampling runs (<see cref="SampleDirect"/>).</summary>
+    public bool Samples => _alphaBar is not null;
+
     public static LoadedModel Load(ModelDefinition definition, string device, int maxQueued, TimeProvider? time = null, int gpuConcurrentBatches = 2)
     {
-        var module = TorchModule.Load(definition.ModelFile, device);
+        var manifest = definition.Manifest;
+        var runtime = manifest.RuntimeFor(device);
+        if (!Precisions.TryParse(runtime.Precision, out var precision))
+        {
+            throw new ModelLoadException($"model '{definition.Name}': unknown precision '{runtime.Precision}'");
+        }
+
+        var module = TorchModule.Load(definition.ModelFile, device, precision, runtime.ChannelsLast);
+        double? error;
+        try
+        {
+            error = precision == Precision.Fp32 && !runtime.ChannelsLast ? null : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
+        }
+        catch
+        {
+            module.Dispose();
+            throw;
+        }
+
         var options = new BatcherOptions
         {
-            MaxBatchSize = definition.Manifest.Batch.MaxBatchSize,
-            MaxQueueDelay = TimeSpan.FromMilliseconds(definition.Manifest.Batch.MaxQueueDelayMs),
+            MaxBatchSize = runtime.MaxBatchSize ?? manifest.Batch.MaxBatchSize,
+            MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
             MaxConcurrentBatches = module.Device.StartsWith("cuda", StringComparison.Ordinal) ? Math.Max(1, gpuConcurrentBatches) : 1,
         };
+        var alphaBar = manifest.Postprocess.Kind == "ddim" ? new DdimSchedule(manifest.Postprocess).AlphaBar : null;
         LoadedModel? model = null;
-        var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.ForwardSplit(inputs, rows), options, time);
-        model = new LoadedModel(definition, module, batcher);
+        var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.RunSplit(inputs, rows), options, time);
+        model = new LoadedModel(definition, module, batcher, alphaBar, error);
         return model;
     }
 
     /// <summary>One forward now, on the caller's thread, without batching.</summary>
     public Tensor[] ForwardDirect(IReadOnlyList<Tensor> inputs)
     {
-        CheckInputs(inputs, allowAnyRows: true);
+        CheckInputs(inputs, sampling: false);
         return _module.Forward(inputs);
     }
 
-    private Tensor[][] ForwardSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int> rows)
+    /// <summary>A ddim model: whole DDIM runs now, on the caller's thread, on the device.
+    /// <paramref name="inputs"/> are the model's, with input 1 the int64 [rows, steps]
+    /// schedule (<see cref="DdimSchedule.Row"/>); the output is the image in [-1, 1].</summary>
+    public Tensor[] SampleDirect(IReadOnlyList<Tensor> inputs)
     {
-        CheckInputs(inputs, allowAnyRows: true);
-        return _module.ForwardSplit(inputs, rows);
+        CheckInputs(inputs, sampling: true);
+        return _module.SampleSplit(inputs, null, _alphaBar!)[0];
     }
 
-    /// <summary>Through the batcher: merged with concurrent callers.</summary>
+    private Tensor[][] RunSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int> rows)
+    {
+        CheckInputs(inputs, Samples);
+        return Samples ? _module.SampleSplit(inputs, rows, _alphaBar!) : _module.ForwardSplit(inputs, rows);
+    }
+
+    /// <summary>Through the batcher, merged with concurrent callers: a forward, or for a ddim
+    /// model a sampling run (the inputs of <see cref="SampleDirect"/>).</summary>
     public Task<Tensor[]> ForwardAsync(IReadOnlyList<Tensor> inputs, CancellationToken cancellationToken = default)
     {
-        CheckInputs(inputs, allowAnyRows: true);
+        CheckInputs(inputs, Samples);
         return Batcher.RunAsync(inputs, cancellationToken);
+    }
+
+    /// <summary>Runs the manifest's reference inputs at the module's precision and compares the
+    /// outputs with the float32 ones the export saved. A precision that fails the model (an op
+    /// without a kernel for the type) or moves it too far refuses the load, naming both.</summary>
+    private static double? CheckAgainstReference(ModelDefinition definition, TorchModule module, double tolerance)
+    {
+        if (definition.Manifest.Reference is not { } reference)
+        {
+            return null;
+        }
+
+        var setting = $"{module.Precision.Name()}{(module.ChannelsLast ? " channels-last" : "")} on {module.Device}";
+        Tensor[] actual;
+        try
+        {
+            actual = module.Forward(reference.Inputs.Select(definition.ReadReference).ToArray());
+        }
+        catch (TorchRuntimeException e)
+        {
+            throw new ModelLoadException($"model '{definition.Name}' fails at {setting}: {e.Message}", e);
+        }
+
+        var worst = 0.0;
+        for (var i = 0; i < reference.Outputs.Count && i < actual.Length; i++)
+        {
+            var expected = definition.ReadReference(reference.Outputs[i]).Floats;
+            var got = actual[i].Floats;
+            var scale = Math.Max(1e-6, expected.Max(Math.Abs));
+            var diff = expected.Zip(got, (x, y) => (double)Math.Abs(x - y)).DefaultIfEmpty(0).Max();
+            worst = Math.Max(worst, diff / scale);
+        }
+
+        if (!(worst <= tolerance))
+        {
+            throw new ModelLoadException(
+                $"model '{definition.Name}' at {setting} differs from its float32 reference by {worst:P2} of the output's scale; the tolerance is {tolerance:P2}");
+        }
+
+        return worst;
     }
 
     public async ValueTask DisposeAsync()
@@ -70,7 +154,7 @@ public sealed class LoadedModel : IAsyncDisposable
         _module.Dispose();
     }
 
-    private void CheckInputs(IReadOnlyList<Tensor> inputs, bool allowAnyRows)
+    private void CheckInputs(IReadOnlyList<Tensor> inputs, bool sampling)
     {
         var specs = Manifest.Inputs;
         if (inputs.Count != specs.Count)
@@ -88,16 +172,19 @@ public sealed class LoadedModel : IAsyncDisposable
                 throw new InvalidInputException($"input '{spec.Name}' of model '{Name}' must be {spec.Dtype}; got {dtype}");
             }
 
-            var ok = t.Shape.Count == spec.Shape.Count;
-            for (var d = 0; ok && d < spec.Shape.Count; d++)
+            // Sampling: input 1 is the schedule, [rows, steps], in place of the timestep.
+            IReadOnlyList<long> shape = sampling && i == 1 ? [-1, -1] : spec.Shape;
+            var ok = t.Shape.Count == shape.Count;
+            for (var d = 0; ok && d < shape.Count; d++)
             {
-                ok = spec.Shape[d] == -1 ? allowAnyRows || t.Shape[d] == 1 : t.Shape[d] == spec.Shape[d];
+                ok = shape[d] == -1 ? t.Shape[d] >= 1 : t.Shape[d] == shape[d];
             }
 
+            ok = ok && (i == 0 || t.Shape[0] == inputs[0].Shape[0]);
             if (!ok)
             {
                 throw new InvalidInputException(
-                    $"input '{spec.Name}' of model '{Name}' must have shape {Tensor.FormatShape(spec.Shape)}; got {t.ShapeText()}");
+                    $"input '{spec.Name}' of model '{Name}' must have shape {Tensor.FormatShape(shape)} (rows as input 0); got {t.ShapeText()}");
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Actors.Inference.Errors;
+using Actors.Inference.Models;
 using Actors.Inference.Native;
 using Actors.Inference.Tensors;
 
@@ -11,22 +12,28 @@ public sealed class TorchModule : IDisposable
 {
     private readonly TorchModuleHandle _handle;
 
-    private TorchModule(TorchModuleHandle handle, string path, string device)
+    private TorchModule(TorchModuleHandle handle, string path, string device, Precision precision, bool channelsLast)
     {
         _handle = handle;
         Path = path;
         Device = device;
+        Precision = precision;
+        ChannelsLast = channelsLast;
     }
 
     public string Path { get; }
 
     public string Device { get; }
 
-    public static TorchModule Load(string path, string device)
+    public Precision Precision { get; }
+
+    public bool ChannelsLast { get; }
+
+    public static TorchModule Load(string path, string device, Precision precision = Precision.Fp32, bool channelsLast = false)
     {
         TorchRuntime.EnsureLoaded();
         var full = System.IO.Path.GetFullPath(path);
-        var status = TorchBridge.ModuleLoad(full, device, out var raw);
+        var status = TorchBridge.ModuleLoad(full, device, (int)precision, channelsLast ? 1 : 0, out var raw);
         if (status == BridgeStatus.Device)
         {
             throw new DeviceUnavailableException(FirstLine(TorchBridge.LastErrorMessage()));
@@ -39,7 +46,7 @@ public sealed class TorchModule : IDisposable
         }
 
         var handle = new TorchModuleHandle(raw);
-        return new TorchModule(handle, full, TorchBridge.ReadString(TorchBridge.ModuleDevice(handle)));
+        return new TorchModule(handle, full, TorchBridge.ReadString(TorchBridge.ModuleDevice(handle)), precision, channelsLast);
     }
 
     public Tensor[] Forward(params Tensor[] inputs) => Forward((IReadOnlyList<Tensor>)inputs);
@@ -50,7 +57,27 @@ public sealed class TorchModule : IDisposable
     /// split by <paramref name="rowsPerPart"/> (null: one part), each part copied straight
     /// from the device into its own array. An output without the batch dimension is given
     /// whole to every part.</summary>
-    public unsafe Tensor[][] ForwardSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int>? rowsPerPart)
+    public unsafe Tensor[][] ForwardSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int>? rowsPerPart) =>
+        Call(inputs, rowsPerPart, static (TorchModuleHandle handle, NativeTensor* natives, int count, out nint outputs) =>
+            TorchBridge.ModuleForward(handle, natives, count, out outputs));
+
+    /// <summary>DDIM on the device (tb_ddim_sample): <paramref name="inputs"/> are the model's
+    /// with input 0 the noise x_T and input 1 an int64 [rows, steps] schedule (-1 padded); the
+    /// one output, the last x0 estimate, comes back split like <see cref="ForwardSplit"/>.</summary>
+    public unsafe Tensor[][] SampleSplit(IReadOnlyList<Tensor> inputs, IReadOnlyList<int>? rowsPerPart, double[] alphaBar)
+    {
+        fixed (double* abar = alphaBar)
+        {
+            var pointer = (nint)abar;
+            var timesteps = alphaBar.Length;
+            return Call(inputs, rowsPerPart, (TorchModuleHandle handle, NativeTensor* natives, int count, out nint outputs) =>
+                TorchBridge.DdimSample(handle, natives, count, (double*)pointer, timesteps, out outputs));
+        }
+    }
+
+    private unsafe delegate BridgeStatus NativeCall(TorchModuleHandle handle, NativeTensor* inputs, int count, out nint outputs);
+
+    private unsafe Tensor[][] Call(IReadOnlyList<Tensor> inputs, IReadOnlyList<int>? rowsPerPart, NativeCall call)
     {
         ObjectDisposedException.ThrowIf(_handle.IsClosed, this);
         var count = inputs.Count;
@@ -73,7 +100,7 @@ public sealed class TorchModule : IDisposable
                 };
             }
 
-            var status = TorchBridge.ModuleForward(_handle, natives, count, out var outputs);
+            var status = call(_handle, natives, count, out var outputs);
             if (status != BridgeStatus.Ok)
             {
                 var message = TorchBridge.LastErrorMessage();

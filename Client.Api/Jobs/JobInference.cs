@@ -17,5 +17,7 @@ public static class JobInference
         SliceThicknessMm = p.SliceThicknessMm,
         Steps = p.Steps,
         Seed = p.Seed,
+        Prompt = p.Prompt,
+        Guidance = p.Guidance,
     };
 }

@@ -19,6 +19,8 @@ internal static class JobParameterContract
 
     public const double MaxMillimetres = 1000;
     public const int MaxSteps = 1000;
+    public const int MaxPromptLength = 200;
+    public const double MaxGuidance = 100;
 
     private static readonly Field[] Fields =
     [
@@ -33,6 +35,10 @@ internal static class JobParameterContract
         new("steps", $"an integer from 1 to {MaxSteps} (the model may allow fewer)", e => Steps(e.TryGetInt64(out var n) ? n : throw Wrong()),
             t => Steps(Integer(t)), (p, v) => p with { Steps = (int)v }),
         new("seed", "an integer (64-bit)", e => e.TryGetInt64(out var n) ? n : throw Wrong(), t => Integer(t), (p, v) => p with { Seed = (long)v }),
+        new("prompt", $"a text of 1 to {MaxPromptLength} characters: one of the model's labels, e.g. \"red circle\"",
+            e => Prompt(e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Wrong()), t => Prompt(t), (p, v) => p with { Prompt = (string)v }),
+        new("guidance", $"a number from 0 to {MaxGuidance} (the model may allow less)", e => Guidance(e.GetDouble()), t => Guidance(Double(t)),
+            (p, v) => p with { Guidance = (double)v }),
     ];
 
     /// <summary>Names an older client may send, and the parameter each meant.</summary>
@@ -142,6 +148,11 @@ internal static class JobParameterContract
     private static FormatException Wrong() => new("wrong type or range");
 
     private static double Millimetres(double value) => double.IsFinite(value) && value > 0 && value <= MaxMillimetres ? value : throw Wrong();
+
+    private static string Prompt(string text) =>
+        text.Trim() is { Length: > 0 and <= MaxPromptLength } trimmed && !trimmed.Any(char.IsControl) ? trimmed : throw Wrong();
+
+    private static double Guidance(double value) => double.IsFinite(value) && value is >= 0 and <= MaxGuidance ? value : throw Wrong();
 
     private static int Steps(long value) => value is >= 1 and <= MaxSteps ? (int)value : throw Wrong();
 

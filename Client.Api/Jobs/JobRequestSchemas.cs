@@ -46,6 +46,12 @@ internal static class JobRequestSchemas
 
         [Description("Diffusion: noise seed, a 64-bit integer")]
         public long? Seed { get; init; }
+
+        [Description("Diffusion: what to draw, one of the model's labels (GET /v1/models), e.g. \"red circle\"; none: anything")]
+        public string? Prompt { get; init; }
+
+        [Description("Diffusion: classifier-free guidance scale, 0 to the model's maximum (default: the model's)")]
+        public double? Guidance { get; init; }
     }
 
     [Description("A job as multipart/form-data: the input as a file part; parameters as fields of the same names as in JSON (or one 'parameters' field of JSON, not both). Unknown fields are a 422 unknown_fields.")]

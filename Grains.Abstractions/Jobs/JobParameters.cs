@@ -21,12 +21,32 @@ public sealed record JobParameters
 
     public long Seed { get; init; }
 
+    /// <summary>Diffusion: the label asked for (as the client wrote it; the model names it).</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Diffusion: classifier-free guidance scale.</summary>
+    public double? Guidance { get; init; }
+
     public string Canonical()
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"shape={(Shape is null ? "" : string.Join(',', Shape))};");
         text.Append(CultureInfo.InvariantCulture, $"sx={SpacingXMm:R};sy={SpacingYMm:R};st={SliceThicknessMm?.ToString("R", CultureInfo.InvariantCulture)};");
         text.Append(CultureInfo.InvariantCulture, $"steps={Steps};seed={Seed}");
+        // Only when given, so the keys of jobs without them stay what they were. The prompt is
+        // matched to a label case- and space-insensitively: its key is that normal form, quoted
+        // so no prompt can look like another field.
+        if (Prompt is not null)
+        {
+            var normal = string.Join(' ', Prompt.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToLowerInvariant();
+            text.Append(CultureInfo.InvariantCulture, $";prompt={System.Text.Json.JsonSerializer.Serialize(normal)}");
+        }
+
+        if (Guidance is not null)
+        {
+            text.Append(CultureInfo.InvariantCulture, $";guidance={Guidance:R}");
+        }
+
         return text.ToString();
     }
 

@@ -27,5 +27,12 @@ public sealed record ModelManifest
 
     public BatchLimits Batch { get; init; } = new();
 
+    /// <summary>Per kind of device ("cpu", "cuda"): precision, channels-last, max batch.</summary>
+    public IReadOnlyDictionary<string, DeviceRuntime> Runtime { get; init; } = new Dictionary<string, DeviceRuntime>();
+
+    /// <summary>The settings for <paramref name="device"/> (defaults where the manifest has none).</summary>
+    public DeviceRuntime RuntimeFor(string device) =>
+        Runtime.TryGetValue(DeviceRuntime.KindOf(device), out var runtime) ? runtime : new DeviceRuntime();
+
     public ReferenceSet? Reference { get; init; }
 }

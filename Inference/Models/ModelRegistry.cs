@@ -78,6 +78,37 @@ public static class ModelRegistry
         return new ModelDefinition(manifest, Path.GetFullPath(modelDirectory));
     }
 
+    /// <summary>A ddim model takes x (float32, the image's shape) and t (int64 [-1]), then
+    /// optionally a class (int64 [-1], one of the labels) and a guidance scale (float32 [-1]).</summary>
+    private static IEnumerable<string> DdimProblems(ModelManifest m)
+    {
+        var inputs = m.Inputs;
+        if (inputs.Count < 2 || inputs[0].Dtype != "float32" || inputs[1].Dtype != "int64" || inputs[1].Shape.Count != 1)
+        {
+            yield return "a ddim model's first inputs must be x (float32) and t (int64 [-1])";
+        }
+
+        foreach (var extra in inputs.Skip(2))
+        {
+            var fits = extra.Name switch
+            {
+                "class" => extra.Dtype == "int64" && extra.Shape.Count == 1 && m.Labels.Count > 0,
+                "guidance" => extra.Dtype == "float32" && extra.Shape.Count == 1,
+                _ => false,
+            };
+            if (!fits)
+            {
+                yield return $"ddim input '{extra.Name}' must be 'class' (int64 [-1], with labels) or 'guidance' (float32 [-1])";
+            }
+        }
+
+        var p = m.Postprocess;
+        if (p.Timesteps < 1 || p.MaxSteps < 1 || !(p.Guidance >= 0) || !(p.MaxGuidance >= p.Guidance))
+        {
+            yield return "postprocess: timesteps and maxSteps must be >= 1 and 0 <= guidance <= maxGuidance";
+        }
+    }
+
     private static void Validate(ModelManifest m, string path)
     {
         var problems = new List<string>();
@@ -119,6 +150,33 @@ public static class ModelRegistry
         if (m.Batch.MaxBatchSize < 1 || m.Batch.MaxQueueDelayMs < 0)
         {
             problems.Add("batch.maxBatchSize must be >= 1 and batch.maxQueueDelayMs >= 0");
+        }
+
+        foreach (var (kind, runtime) in m.Runtime)
+        {
+            if (kind is not ("cpu" or "cuda"))
+            {
+                problems.Add($"runtime '{kind}' is not a kind of device; use cpu or cuda");
+            }
+
+            if (!Precisions.TryParse(runtime.Precision, out var precision))
+            {
+                problems.Add($"runtime.{kind}.precision '{runtime.Precision}' is not one of {string.Join(", ", Precisions.Names)}");
+            }
+            else if (kind == "cpu" && precision is Precision.Fp16 or Precision.Fp16Autocast)
+            {
+                problems.Add($"runtime.cpu.precision '{runtime.Precision}' needs CUDA; use bf16-autocast or bf16 on CPU");
+            }
+
+            if (runtime.MaxBatchSize is < 1 || runtime.Tolerance is { } tolerance && !(tolerance > 0))
+            {
+                problems.Add($"runtime.{kind}: maxBatchSize must be >= 1 and tolerance > 0");
+            }
+        }
+
+        if (m.Postprocess.Kind == "ddim")
+        {
+            problems.AddRange(DdimProblems(m));
         }
 
         if (problems.Count > 0)

@@ -23,4 +23,10 @@ public sealed record Postprocess
     public int DefaultSteps { get; init; } = 25;
 
     public int MaxSteps { get; init; } = 200;
+
+    /// <summary>ddim with a <c>class</c> input: the classifier-free guidance scale when the
+    /// request gives none (0: the unconditional prediction, 1: the conditional one).</summary>
+    public double Guidance { get; init; } = 3.0;
+
+    public double MaxGuidance { get; init; } = 10.0;
 }

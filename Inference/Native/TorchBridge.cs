@@ -34,7 +34,7 @@ internal static unsafe partial class TorchBridge
     public static partial BridgeStatus TuneAllocator(long mmapThreshold, long trimThreshold, long topPad);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_module_load", StringMarshalling = StringMarshalling.Utf8)]
-    public static partial BridgeStatus ModuleLoad(string path, string device, out nint module);
+    public static partial BridgeStatus ModuleLoad(string path, string device, int precision, int channelsLast, out nint module);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_module_free")]
     public static partial void ModuleFree(nint module);
@@ -44,6 +44,9 @@ internal static unsafe partial class TorchBridge
 
     [LibraryImport(LibraryName, EntryPoint = "tb_module_forward")]
     public static partial BridgeStatus ModuleForward(TorchModuleHandle module, NativeTensor* inputs, int inputCount, out nint outputs);
+
+    [LibraryImport(LibraryName, EntryPoint = "tb_ddim_sample")]
+    public static partial BridgeStatus DdimSample(TorchModuleHandle module, NativeTensor* inputs, int inputCount, double* alphaBar, int timesteps, out nint outputs);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_outputs_count")]
     public static partial int OutputsCount(nint outputs);

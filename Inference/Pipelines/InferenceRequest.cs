@@ -27,6 +27,13 @@ public sealed record InferenceRequest
     /// <summary>Diffusion: noise seed; the same seed gives the same image.</summary>
     public long Seed { get; init; }
 
+    /// <summary>Diffusion with a class input: one of the model's labels (case and spacing
+    /// ignored); null: unconditional.</summary>
+    public string? Prompt { get; init; }
+
+    /// <summary>Diffusion: classifier-free guidance scale (manifest default when null).</summary>
+    public double? Guidance { get; init; }
+
     /// <summary>Volumes: told (slices done, slices in all) as slices finish.</summary>
     public IProgress<(int Done, int Total)>? Progress { get; init; }
 }

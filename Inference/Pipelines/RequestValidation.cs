@@ -13,13 +13,7 @@ public static class RequestValidation
         switch (manifest.Task)
         {
             case "diffusion":
-                var schedule = manifest.Postprocess;
-                var steps = request.Steps ?? schedule.DefaultSteps;
-                if (steps < 1 || steps > schedule.MaxSteps || steps > schedule.Timesteps)
-                {
-                    throw new InvalidInputException($"steps must be between 1 and {Math.Min(schedule.MaxSteps, schedule.Timesteps)}; got {steps}");
-                }
-
+                DiffusionPipeline.Resolve(manifest, request);
                 return;
             case "segmentation" when SegmentationPipeline.IsVolume(request):
                 Volumes.Nifti.Inspect(request.Input, maxVoxelBytes); // header, dtype, dimensions, truncation

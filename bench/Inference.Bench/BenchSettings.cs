@@ -22,6 +22,9 @@ internal sealed record BenchSettings
 
     public int ConcurrentBatches { get; init; } = 2;
 
+    /// <summary>DDIM steps of a sampling run (ddim models).</summary>
+    public int Steps { get; init; } = 25;
+
     public string? ModelsPath { get; init; }
 
     public string? RawBench { get; init; }
@@ -62,6 +65,7 @@ internal sealed record BenchSettings
                 "--seconds" => s with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--threads" => s with { Threads = Int() },
                 "--concurrent-batches" => s with { ConcurrentBatches = Int() },
+                "--steps" => s with { Steps = Int() },
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },

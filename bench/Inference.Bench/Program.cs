@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Actors.Inference;
 using Actors.Inference.Bench;
+using Actors.Inference.Models;
 using Actors.Inference.Tensors;
 
 // Inference benchmark: the same model, batch and device measured four ways in one run —
@@ -75,7 +76,7 @@ var bestStatic = sweep.MaxBy(s => s.ItemsPerSecond)!;
 Console.WriteLine($"batcher at saturation: {settings.Concurrency} concurrent callers for {settings.Seconds:F0} s ...");
 var saturated = await MeasureBatcher(settings.Concurrency, TimeSpan.FromSeconds(settings.Seconds));
 Console.WriteLine("batcher at low load: one caller, one item at a time ...");
-var single = MeasureDirect(1, Math.Max(20, settings.Iterations));
+var single = model.Samples ? MeasureSampleDirect() : MeasureDirect(1, Math.Max(20, settings.Iterations));
 var lowLoad = await MeasureBatcher(1, TimeSpan.FromSeconds(Math.Max(2, settings.Seconds / 3)));
 
 var rows = new[] { bestRaw, bestDirect, bestStatic with { Name = "C# direct, best static batch" }, saturated, single, lowLoad };
@@ -118,9 +119,21 @@ Tensor[] Inputs(int rows)
         shape[0] = rows;
         var count = (int)Tensor.ElementCountOf(shape);
         return spec.Dtype == "int64"
-            ? Tensor.FromInt64(Enumerable.Range(0, count).Select(_ => (long)rng.Next(0, 1000)).ToArray(), shape)
+            ? Tensor.FromInt64(Enumerable.Range(0, count).Select(_ => (long)rng.Next(0, IntBound(spec.Name))).ToArray(), shape)
             : Tensor.FromFloat32(Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble()).ToArray(), shape);
     }).ToArray();
+}
+
+// An int64 input is a timestep below 1000, or a class (the labels, plus "none").
+int IntBound(string input) => input == "class" ? model.Manifest.Labels.Count + 1 : 1000;
+
+// A ddim model's batcher takes whole sampling runs: the inputs with a [rows, steps] schedule.
+Tensor[] SampleInputs(int rows)
+{
+    var inputs = Inputs(rows);
+    var row = new DdimSchedule(model.Manifest.Postprocess).Row(settings.Steps);
+    inputs[1] = Tensor.FromInt64(Enumerable.Range(0, rows).SelectMany(_ => row).ToArray(), rows, settings.Steps);
+    return inputs;
 }
 
 LatencyStats MeasureDirect(int rows, int iterations)
@@ -145,9 +158,32 @@ LatencyStats MeasureDirect(int rows, int iterations)
     return LatencyStats.From("C# engine direct", rows, (long)rows * iterations, total.Elapsed, latencies);
 }
 
+// Items are forwards of one row: a sampling run of a ddim model counts its steps.
+// One sampling run of one image at a time, on the caller's thread; items are its steps.
+LatencyStats MeasureSampleDirect()
+{
+    var inputs = SampleInputs(1);
+    for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);)
+    {
+        Recycle(model.SampleDirect(inputs));
+    }
+
+    var latencies = new List<double>();
+    var total = Stopwatch.StartNew();
+    for (var i = 0; i < Math.Max(5, settings.Iterations / settings.Steps); i++)
+    {
+        var start = Stopwatch.GetTimestamp();
+        Recycle(model.SampleDirect(inputs));
+        latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+    }
+
+    return LatencyStats.From($"C# sampling run direct, {settings.Steps} steps", 1, (long)latencies.Count * settings.Steps, total.Elapsed, latencies);
+}
+
 async Task<LatencyStats> MeasureBatcher(int callers, TimeSpan duration)
 {
-    var inputs = Inputs(1);
+    var inputs = model.Samples ? SampleInputs(1) : Inputs(1);
+    var perCall = model.Samples ? settings.Steps : 1;
     for (var warm = Stopwatch.StartNew(); warm.Elapsed < TimeSpan.FromSeconds(1);)
     {
         Recycle(await model.ForwardAsync(inputs));
@@ -169,11 +205,12 @@ async Task<LatencyStats> MeasureBatcher(int callers, TimeSpan duration)
         lock (latencies)
         {
             latencies.AddRange(mine);
-            items += mine.Count;
+            items += mine.Count * perCall;
         }
     })).ToArray();
     await Task.WhenAll(workers);
-    var name = callers == 1 ? "batcher, 1 caller (low load)" : $"batcher, {callers} callers (saturated)";
+    var name = (callers == 1 ? "batcher, 1 caller (low load)" : $"batcher, {callers} callers (saturated)") +
+               (model.Samples ? $", {settings.Steps}-step runs" : "");
     return LatencyStats.From(name, maxBatch, items, total.Elapsed, latencies);
 }
 
@@ -181,7 +218,7 @@ LatencyStats RunRaw(int rows)
 {
     var path = settings.RawBench ?? Path.Combine(Path.GetDirectoryName(TorchRuntime.BridgePath)!, "torchbridge_rawbench");
     var specs = model.Manifest.Inputs.Select(s => s.Dtype == "int64"
-        ? string.Join('x', s.Shape.Skip(1)) + ":i64:1000"
+        ? string.Join('x', s.Shape.Skip(1)) + ":i64:" + IntBound(s.Name).ToString(CultureInfo.InvariantCulture)
         : string.Join('x', s.Shape.Skip(1)) + ":f32");
     var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
     foreach (var a in new[] { model.Definition.ModelFile, engine.Device, rows.ToString(CultureInfo.InvariantCulture),

@@ -26,6 +26,20 @@ typedef enum tb_dtype {
     TB_INT64 = 1,
 } tb_dtype;
 
+// How a module computes (tb_module_load). Autocast runs eligible ops (convolutions, matrix
+// products) in the lower precision and the rest in float32; the weight casts convert the
+// module's floating parameters and buffers and its floating inputs. TF32 and the fp16 forms
+// need CUDA; on CPU, TF32 is plain float32. The C# side checks the result against the
+// float32 reference outputs before serving (docs/inference.md).
+typedef enum tb_precision {
+    TB_PRECISION_FP32 = 0,           // float32; on CUDA with TF32 off in cuBLAS and cuDNN
+    TB_PRECISION_TF32 = 1,           // float32 tensors, TF32 tensor-core matmuls and convolutions
+    TB_PRECISION_BF16_AUTOCAST = 2,
+    TB_PRECISION_FP16_AUTOCAST = 3,
+    TB_PRECISION_BF16 = 4,           // weights and inputs cast to bfloat16
+    TB_PRECISION_FP16 = 5,           // weights and inputs cast to float16 (a "half export")
+} tb_precision;
+
 typedef struct tb_module tb_module;   // a loaded TorchScript module on one device
 typedef struct tb_outputs tb_outputs; // the tensors one forward returned, still on the device
 
@@ -51,7 +65,10 @@ TB_EXPORT int32_t tb_get_num_threads(void);
 TB_EXPORT tb_status tb_tune_allocator(int64_t mmap_threshold, int64_t trim_threshold, int64_t top_pad);
 
 // Modules.
-TB_EXPORT tb_status tb_module_load(const char* path, const char* device, tb_module** out);
+// precision: tb_precision. channels_last != 0: 4-D weights and 4-D floating inputs in
+// channels-last memory order (NHWC), which cuDNN and oneDNN convolutions prefer.
+TB_EXPORT tb_status tb_module_load(const char* path, const char* device, int32_t precision, int32_t channels_last,
+                                   tb_module** out);
 TB_EXPORT void tb_module_free(tb_module* module);
 TB_EXPORT const char* tb_module_device(const tb_module* module);
 
@@ -70,6 +87,17 @@ TB_EXPORT tb_status tb_outputs_get(const tb_outputs* outputs, int32_t index, int
 TB_EXPORT tb_status tb_outputs_copy(const tb_outputs* outputs, int32_t index, int64_t row_start, int64_t row_count,
                                     void* dst, int64_t dst_bytes);
 TB_EXPORT void tb_outputs_free(tb_outputs* outputs);
+
+// DDIM (eta 0) run entirely on the module's device: no host round trip between steps.
+// inputs are the model's inputs with input 0 the starting noise x_T and input 1 (the
+// model's timestep) replaced by the schedule: int64 [rows, steps], each row its timesteps
+// from noisy to clean, padded at the end with -1 where a row takes fewer steps. Inputs 2...
+// (a class, a guidance scale) are passed to every step unchanged. alpha_bar holds the
+// cumulative products of (1 - beta) for the training timesteps 0 ... timesteps-1.
+// Each step: x0 = (x - sqrt(1-a) eps) / sqrt(a) clipped to [-1, 1], eps re-derived from
+// the clipped x0, x = sqrt(a_prev) x0 + sqrt(1-a_prev) eps. The one output is the last x0.
+TB_EXPORT tb_status tb_ddim_sample(tb_module* module, const tb_tensor* inputs, int32_t input_count,
+                                   const double* alpha_bar, int32_t timesteps, tb_outputs** out);
 
 // Waits for queued device work (no-op on CPU); used by benchmarks.
 TB_EXPORT tb_status tb_synchronize(const char* device);

@@ -1,6 +1,8 @@
 using Actors.Inference.Errors;
 using Actors.Inference.Imaging;
+using Actors.Inference.Models;
 using Actors.Inference.Pipelines;
+using Actors.Inference.Tensors;
 
 namespace Actors.Inference.Tests.Pipelines;
 
@@ -47,7 +49,7 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
-    public async Task ConcurrentSamplersShareForwards()
+    public async Task ConcurrentRequestsShareOneRunOnTheDeviceAndGetTheirOwnAnswers()
     {
         var model = fixture.Engine.Get("diffusion");
         var before = (model.Batcher.BatchesRun, model.Batcher.RowsRun);
@@ -55,15 +57,81 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
             fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 100 + i, Steps = 8 })));
         var alone = (DiffusionOutput)await fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 103, Steps = 8 });
 
-        var batches = model.Batcher.BatchesRun - before.BatchesRun - 8;
-        var rows = model.Batcher.RowsRun - before.RowsRun - 8;
-        Assert.Equal(48, rows);
-        Assert.True(batches < 48, $"{batches} forwards for 48 rows: nothing was batched");
+        // A row of the batcher is now a whole sampling run (8 steps on the device).
+        var batches = model.Batcher.BatchesRun - before.BatchesRun - 1;
+        var rows = model.Batcher.RowsRun - before.RowsRun - 1;
+        Assert.Equal(6, rows);
+        Assert.True(batches < 6, $"{batches} runs for 6 requests: nothing was batched");
         // Sharing a batch must not change an answer (beyond float rounding of the PNG's 8 bits).
         var shared = ImageCodec.Decode(outputs[3].Png!, 1 << 20).Pixels;
         var single = ImageCodec.Decode(alone.Png!, 1 << 20).Pixels;
         Assert.True(shared.Zip(single, (x, y) => Math.Abs(x - y)).Max() <= 2 / 255f);
     }
+
+    [Fact]
+    public void TheLoopOnTheDeviceIsDdimStepByStep()
+    {
+        // The same DDIM written out here, one forward per step through ForwardDirect, in doubles.
+        var model = fixture.Engine.Get("diffusion");
+        var schedule = new DdimSchedule(model.Manifest.Postprocess);
+        var x = new GaussianNoise(11).Next(3 * 64 * 64);
+        var inputs = Conditioning(model, 1);
+        var row = schedule.Row(6);
+        var sampled = model.SampleDirect([Tensor.FromFloat32((float[])x.Clone(), 1, 3, 64, 64), Tensor.FromInt64(row, 1, 6), .. inputs])[0].Floats;
+
+        var x0 = new float[x.Length];
+        for (var i = 0; i < row.Length; i++)
+        {
+            var t = row[i];
+            var eps = model.ForwardDirect([Tensor.FromFloat32((float[])x.Clone(), 1, 3, 64, 64), Tensor.FromInt64([t], 1), .. inputs])[0].Floats;
+            double a = schedule.AlphaBar[t], prev = i + 1 < row.Length ? schedule.AlphaBar[row[i + 1]] : 1.0;
+            for (var k = 0; k < x.Length; k++)
+            {
+                var estimate = Math.Clamp((x[k] - Math.Sqrt(1 - a) * eps[k]) / Math.Sqrt(a), -1, 1);
+                var noise = (x[k] - Math.Sqrt(a) * estimate) / Math.Sqrt(1 - a);
+                x0[k] = (float)estimate;
+                x[k] = (float)(Math.Sqrt(prev) * estimate + Math.Sqrt(1 - prev) * noise);
+            }
+        }
+
+        var worst = x0.Zip(sampled, (p, q) => Math.Abs(p - q)).Max();
+        Assert.True(worst < (TestEnvironment.OnCuda ? 3e-2 : 1e-3), $"device loop vs step by step: max |diff| {worst:g3}");
+    }
+
+    [Fact]
+    public void RowsWithFewerStepsRideAlongPaddedAndGetTheirOwnAnswer()
+    {
+        var model = fixture.Engine.Get("diffusion");
+        var schedule = new DdimSchedule(model.Manifest.Postprocess);
+        var a = new GaussianNoise(21).Next(3 * 64 * 64);
+        var b = new GaussianNoise(22).Next(3 * 64 * 64);
+        var shortRow = schedule.Row(4);
+        var padded = shortRow.Concat(Enumerable.Repeat(-1L, 4)).Concat(schedule.Row(8)).ToArray();
+
+        var both = model.SampleDirect([Tensor.FromFloat32([.. a, .. b], 2, 3, 64, 64), Tensor.FromInt64(padded, 2, 8), .. Conditioning(model, 2)])[0].Floats;
+        var alone = model.SampleDirect([Tensor.FromFloat32(a, 1, 3, 64, 64), Tensor.FromInt64(shortRow, 1, 4), .. Conditioning(model, 1)])[0].Floats;
+
+        Assert.True(alone.Zip(both.AsSpan(0, alone.Length).ToArray(), (p, q) => Math.Abs(p - q)).Max() < 1e-4);
+    }
+
+    [Theory]
+    [InlineData(new long[] { 5000, 0 }, "outside 0..999")]
+    [InlineData(new long[] { -1, 500 }, "after its -1 padding")]
+    [InlineData(new long[] { -1, -1 }, "has no steps")]
+    public void BadSchedulesAreTypedErrorsFromTheBridge(long[] row, string expected)
+    {
+        var model = fixture.Engine.Get("diffusion");
+        var e = Assert.Throws<TorchRuntimeException>(() => model.SampleDirect(
+            [Tensor.FromFloat32(new float[3 * 64 * 64], 1, 3, 64, 64), Tensor.FromInt64(row, 1, 2), .. Conditioning(model, 1)]));
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Inputs 2... for <paramref name="rows"/> rows: no class, guidance 1.</summary>
+    private static Tensor[] Conditioning(LoadedModel model, int rows) => model.Manifest.Inputs.Skip(2)
+        .Select(i => i.Name == "class"
+            ? Tensor.FromInt64(Enumerable.Repeat((long)model.Manifest.Labels.Count, rows).ToArray(), rows)
+            : Tensor.FromFloat32(Enumerable.Repeat(1f, rows).ToArray(), rows))
+        .ToArray();
 
     private static double Roughness(float[] planar)
     {

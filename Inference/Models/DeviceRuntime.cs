@@ -1,0 +1,22 @@
+namespace Actors.Inference.Models;
+
+/// <summary>How a model runs on one kind of device (the manifest's <c>runtime.cpu</c> or
+/// <c>runtime.cuda</c>): its precision, memory order and largest batch there.</summary>
+public sealed record DeviceRuntime
+{
+    /// <summary>fp32, tf32, bf16-autocast, fp16-autocast, bf16 or fp16 (<see cref="Precisions"/>).</summary>
+    public string Precision { get; init; } = "fp32";
+
+    /// <summary>4-D weights and inputs in channels-last order (NHWC).</summary>
+    public bool ChannelsLast { get; init; }
+
+    /// <summary>Overrides <see cref="BatchLimits.MaxBatchSize"/> on this kind of device.</summary>
+    public int? MaxBatchSize { get; init; }
+
+    /// <summary>Largest max |output − float32 reference| over the reference's scale accepted at
+    /// load; <see cref="Precisions.DefaultTolerance"/> when not given.</summary>
+    public double? Tolerance { get; init; }
+
+    /// <summary>"cuda" for cuda and cuda:N, else "cpu".</summary>
+    public static string KindOf(string device) => device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu";
+}
