@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# The CUDA check, run on a GPU machine that has PyTorch but no .NET (see docs/benchmarks.md):
+# The GPU check, one prepared run on a machine that has PyTorch (CUDA) but no .NET
+# (docs/benchmarks.md): at most ~10 minutes, everything to $OUT (or /tmp/gpu-out).
 #   1. build the bridge and the raw baseline against that PyTorch's libtorch (CUDA);
 #   2. run the engine's test suite on cuda (a self-contained publish in .device/app.tar.xz);
-#   3. run the inference benchmark for each demo model on cuda.
-# Results go to $OUT (or /tmp/gpu-out).
+#   3. the side-by-side table at fp32: PyTorch eager, torch.compile, ours direct and batcher;
+#   4. retrain the diffusion demo on the GPU (weights to $OUT/diffusion.npz, judge.npz);
+#   5. the same table at bf16 autocast, channels-last, if time is left.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-/tmp/gpu-out}"; mkdir -p "$out"
 cd "$root"
+started=$SECONDS
+left() { echo $(( ${GPU_RUN_SECONDS:-570} - (SECONDS - started) )); }
 tar -xJf .device/app.tar.xz -C /tmp
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 torch_dir="$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')"
@@ -23,18 +27,28 @@ if ! TORCH_DIR="$torch_dir" TORCHBRIDGE_BUILD_DIR="$tb" scripts/build-bridge >"$
   g++ "${flags[@]}" native/torchbridge/rawbench.cpp "${libs[@]}" -o "$tb/torchbridge_rawbench" >>"$out/build.log" 2>&1
 fi
 ls -la "$tb"/libtorchbridge.so "$tb"/torchbridge_rawbench || { tail -40 "$out/build.log"; exit 1; }
+echo "built in $((SECONDS - started)) s"
 
 export TORCHBRIDGE_PATH="$tb" ACTORS_MODELS_PATH="$root/models" INFERENCE_DEVICE="${INFERENCE_DEVICE:-cuda}"
 echo "== engine tests on $INFERENCE_DEVICE"
-/tmp/app/Actors.Inference.Tests >"$out/tests-$INFERENCE_DEVICE.log" 2>&1; echo "tests exit code $?"
+timeout 150 /tmp/app/Actors.Inference.Tests >"$out/tests-$INFERENCE_DEVICE.log" 2>&1; echo "tests exit code $?"
 grep -E "FAIL|Total|Failed|Passed" "$out/tests-$INFERENCE_DEVICE.log" | tail -20
 
-# MODEL:BATCH:BATCHES-IN-FLIGHT
-for spec in ${BENCH_MODELS:-segmentation:8:2 classification:16:2 classification:16:4 diffusion:16:2}; do
-  IFS=: read -r m b c <<<"$spec"
-  name="$m-$INFERENCE_DEVICE-c$c"
-  echo "== bench $m batch $b on $INFERENCE_DEVICE, $c batches in flight"
-  /tmp/app/Actors.Inference.Bench --model "$m" --batch "$b" --device "$INFERENCE_DEVICE" --iterations "${BENCH_ITERATIONS:-300}" \
-    --seconds 8 --concurrency 64 --concurrent-batches "$c" --json "$out/bench-$name.json" >"$out/bench-$name.log" 2>&1
-  sed -n '/^phase/,/low-load/p' "$out/bench-$name.log"
-done
+echo "== side by side at fp32 ($(left) s left)"
+OUT="$out" PYTHON=python3 BENCH=/tmp/app/Actors.Inference.Bench timeout 200 bench/compare-bench.sh --device "$INFERENCE_DEVICE" \
+  --seconds 2 --batches 1,8,64 --diffusion-batches 1,32 --precision fp32 >"$out/compare-fp32.log" 2>&1
+tail -12 "$out/compare-fp32.log"
+
+echo "== diffusion training on the GPU ($(left) s left)"
+python3 models/export.py --only diffusion --device cuda --seconds "${TRAIN_SECONDS:-200}" --batch 256 --pool 24000 \
+  --no-export --save-weights "$out" >"$out/train.log" 2>&1
+tail -4 "$out/train.log"
+
+if (( $(left) > 100 )); then
+  echo "== side by side at bf16 autocast, channels-last ($(left) s left)"
+  OUT="$out" PYTHON=python3 BENCH=/tmp/app/Actors.Inference.Bench timeout $(( $(left) - 10 )) bench/compare-bench.sh \
+    --device "$INFERENCE_DEVICE" --seconds 2 --batches 8,64 --diffusion-batches 32 --precision bf16-autocast --channels-last \
+    >"$out/compare-bf16.log" 2>&1
+  tail -8 "$out/compare-bf16.log"
+fi
+echo "done in $((SECONDS - started)) s"

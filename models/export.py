@@ -40,11 +40,12 @@ DIFF_T = 1000
 DIFF_BETA = (1e-4, 0.02)
 REUSE = False
 DEVICE = "cpu"
-BATCH = 24
-POOL = 3000
+BATCH = 32
+POOL = 12000
 LR = None
 SAVE_WEIGHTS = None
 LOAD_WEIGHTS = {}
+INIT_WEIGHTS = {}
 NO_EXPORT = False
 
 
@@ -129,16 +130,39 @@ def random_findings(rng):
     return [bool(rng.random() < 0.5) for _ in CLS_LABELS]
 
 
-def shapes_image(rng):
-    """A 3x64x64 RGB image in [-1, 1]: a two-colour gradient and one to three discs."""
+# Diffusion: one shape of one colour on a dim background; the class is (colour, shape).
+DIFF_COLOURS = {"red": (0.90, 0.12, 0.10), "green": (0.12, 0.72, 0.20), "blue": (0.15, 0.30, 0.92),
+                "yellow": (0.95, 0.85, 0.10)}
+DIFF_SHAPES = ["circle", "square", "triangle"]
+DIFF_LABELS = [f"{c} {s}" for c in DIFF_COLOURS for s in DIFF_SHAPES]
+DIFF_GUIDANCE = 5.0
+
+
+def shape_image(rng, cls):
+    """A 3x64x64 RGB image in [-1, 1] of class `cls` (DIFF_LABELS): a tinted grey gradient
+    and one anti-aliased disc, square or upright triangle, a little turned, of that colour."""
     n = DIFF_SIZE
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) / n
-    c0, c1 = rng.uniform(0, 1, 3), rng.uniform(0, 1, 3)
-    img = c0[:, None, None] * (1 - yy) + c1[:, None, None] * yy
-    for _ in range(rng.integers(1, 4)):
-        m = ellipse_mask(n, n, rng.uniform(8, 56), rng.uniform(8, 56), rng.uniform(5, 16), rng.uniform(5, 16))
-        img[:, m] = rng.uniform(0, 1, 3)[:, None]
-    return (img * 2 - 1).astype(np.float32)
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32) + 0.5
+    colour = np.array(list(DIFF_COLOURS.values())[cls // len(DIFF_SHAPES)], np.float32)
+    shape = cls % len(DIFF_SHAPES)
+    bg = np.clip(rng.uniform(0.08, 0.4) + rng.uniform(-0.12, 0.12) * (yy / n - 0.5), 0, 1)
+    img = np.stack([bg + rng.uniform(-0.04, 0.04) for _ in range(3)])
+    cy, cx = rng.uniform(22, 42, 2)
+    size, turn = rng.uniform(11, 18), rng.uniform(-0.35, 0.35)
+    y, x = yy - cy, xx - cx
+    if shape == 0:
+        inside = size - np.sqrt(x * x + y * y)
+    else:  # a convex polygon: the distance to its nearest edge, positive inside
+        sides = 4 if shape == 1 else 3
+        apothem = size * (0.85 if shape == 1 else 0.6)
+        inside = np.full_like(x, np.inf)
+        for i in range(sides):
+            th = turn + 2 * math.pi * i / sides - (math.pi / 2 if shape == 2 else 0)
+            inside = np.minimum(inside, apothem - (x * math.cos(th) - y * math.sin(th)))
+    alpha = np.clip(inside + 0.5, 0, 1)
+    paint = np.clip(colour + rng.uniform(-0.07, 0.07, 3), 0, 1).astype(np.float32)
+    img = img * (1 - alpha) + paint[:, None, None] * alpha
+    return (np.clip(img, 0, 1) * 2 - 1).astype(np.float32)
 
 
 # ---------------------------------------------------------------- networks
@@ -194,31 +218,78 @@ class WithSigmoid(nn.Module):
         return torch.sigmoid(self.net(x))
 
 
-class Denoiser(nn.Module):
-    """eps(x_t, t): a small UNet with a sinusoidal time embedding added per level."""
+class ResBlock(nn.Module):
+    """GroupNorm, SiLU, conv, plus the step/class embedding; twice; residual."""
 
-    def __init__(self, c=24):
+    def __init__(self, cin, cout, emb):
         super().__init__()
-        self.c = c
+        self.n1, self.c1 = nn.GroupNorm(8, cin), nn.Conv2d(cin, cout, 3, padding=1)
+        self.e = nn.Linear(emb, cout)
+        self.n2, self.c2 = nn.GroupNorm(8, cout), nn.Conv2d(cout, cout, 3, padding=1)
+        self.skip = nn.Conv2d(cin, cout, 1) if cin != cout else nn.Identity()
+
+    def forward(self, x, e):
+        h = self.c1(F.silu(self.n1(x))) + self.e(e)[:, :, None, None]
+        return self.c2(F.silu(self.n2(h))) + self.skip(x)
+
+
+class Denoiser(nn.Module):
+    """eps(x_t, t, class): a small UNet run at 32x32 on pixel-unshuffled 64x64 RGB (4x cheaper
+    than full resolution, and the images are smooth). Class len(DIFF_LABELS) means none."""
+
+    def __init__(self, c=48, emb=128, classes=len(DIFF_LABELS)):
+        super().__init__()
         # A buffer, not torch.arange in forward: tracing would bake arange's device (cpu)
         # into the graph, and the model would fail on CUDA. Buffers move with the module.
-        half = 32
-        self.register_buffer("freqs", torch.exp(torch.arange(half, dtype=torch.float32) * (-math.log(10000.0) / half)))
-        self.t1, self.t2, self.t3 = nn.Linear(64, c), nn.Linear(64, 2 * c), nn.Linear(64, 4 * c)
-        self.e1, self.e2, self.e3 = block(3, c), block(c, 2 * c), block(2 * c, 4 * c)
-        self.u2, self.d2 = nn.ConvTranspose2d(4 * c, 2 * c, 2, stride=2), block(4 * c, 2 * c)
-        self.u1, self.d1 = nn.ConvTranspose2d(2 * c, c, 2, stride=2), block(2 * c, c)
-        self.head = nn.Conv2d(c, 3, 1)
+        self.register_buffer("freqs", torch.exp(torch.arange(32, dtype=torch.float32) * (-math.log(10000.0) / 32)))
+        self.temb = nn.Sequential(nn.Linear(64, emb), nn.SiLU(), nn.Linear(emb, emb))
+        self.cemb = nn.Embedding(classes + 1, emb)
+        self.inp = nn.Conv2d(12, c, 3, padding=1)
+        self.e1, self.e2 = ResBlock(c, c, emb), ResBlock(c, 2 * c, emb)
+        self.m1, self.m2 = ResBlock(2 * c, 2 * c, emb), ResBlock(2 * c, 2 * c, emb)
+        self.d2, self.d1 = ResBlock(4 * c, 2 * c, emb), ResBlock(3 * c, c, emb)
+        self.norm, self.out = nn.GroupNorm(8, c), nn.Conv2d(c, 12, 3, padding=1)
 
-    def forward(self, x, t):
+    def forward(self, x, t, y):
         args = t.to(torch.float32)[:, None] * self.freqs[None, :]
-        emb = torch.cat([torch.sin(args), torch.cos(args)], 1)
-        e1 = self.e1(x) + self.t1(emb)[:, :, None, None]
-        e2 = self.e2(F.max_pool2d(e1, 2)) + self.t2(emb)[:, :, None, None]
-        e3 = self.e3(F.max_pool2d(e2, 2)) + self.t3(emb)[:, :, None, None]
-        d2 = self.d2(torch.cat([self.u2(e3), e2], 1))
-        d1 = self.d1(torch.cat([self.u1(d2), e1], 1))
-        return self.head(d1)
+        e = F.silu(self.temb(torch.cat([torch.sin(args), torch.cos(args)], 1)) + self.cemb(y))
+        h1 = self.e1(self.inp(F.pixel_unshuffle(x, 2)), e)
+        h2 = self.e2(F.avg_pool2d(h1, 2), e)
+        m = self.m2(self.m1(F.avg_pool2d(h2, 2), e), e)
+        u2 = self.d2(torch.cat([F.interpolate(m, scale_factor=2.0, mode="nearest"), h2], 1), e)
+        u1 = self.d1(torch.cat([F.interpolate(u2, scale_factor=2.0, mode="nearest"), h1], 1), e)
+        return F.pixel_shuffle(self.out(F.silu(self.norm(u1))), 2)
+
+
+class Guided(nn.Module):
+    """The exported model: classifier-free guidance in one forward. Runs the denoiser on the
+    batch twice over (with its classes, and with none) and returns
+    eps_none + w (eps_class - eps_none), w per row."""
+
+    def __init__(self, net, null_class):
+        super().__init__()
+        self.net, self.null_class = net, null_class
+
+    def forward(self, x, t, y, w):
+        eps = self.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([y, torch.full_like(y, self.null_class)]))
+        cond, none = eps.chunk(2)
+        return none + w[:, None, None, None] * (cond - none)
+
+
+class ShapeJudge(nn.Module):
+    """Names the class of a 3x64x64 image in [-1, 1]: the diffusion demo's test judge."""
+
+    def __init__(self, classes=len(DIFF_LABELS)):
+        super().__init__()
+        chans = [3, 16, 32, 48, 64]
+        layers = []
+        for a, b in zip(chans, chans[1:]):
+            layers += [nn.Conv2d(a, b, 3, padding=1), nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+        self.features = nn.Sequential(*layers)
+        self.head = nn.Linear(64 * 4 * 4, classes)
+
+    def forward(self, x):
+        return self.head(self.features(x).flatten(1))
 
 
 # ---------------------------------------------------------------- training
@@ -228,7 +299,10 @@ def to_device(value):
     return value.to(DEVICE)
 
 
-def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
+def train(net, make_batch, loss_fn, seconds, lr, label, name=None, ema=None, file=None):
+    """Adam for `seconds` of wall time. With `ema` (a decay such as 0.999) the learning rate
+    follows a cosine to 5 % over the time and the exported weights are the exponential
+    moving average of the steps, which samples far cleaner for a diffusion model."""
     if name and LOAD_WEIGHTS and name in LOAD_WEIGHTS:
         # --load-weights: weights trained elsewhere (e.g. on a GPU with a newer torch, whose
         # TorchScript files this torch cannot read), exported here.
@@ -239,27 +313,45 @@ def train(net, make_batch, loss_fn, seconds, lr, label, name=None):
         return 0
     if name and REUSE:
         # --reuse: keep the committed weights, re-export only (e.g. after an export fix).
-        old = torch.jit.load(os.path.join(HERE, name, "model.pt"))
+        old = torch.jit.load(os.path.join(HERE, name, file or "model.pt"))
         state = {k[4:] if k.startswith("net.") else k: v for k, v in old.state_dict().items()}
         missing, unexpected = net.load_state_dict(state, strict=False)
         assert not unexpected and all(m == "freqs" for m in missing), (missing, unexpected)
         net.eval()
         print(f"  {label}: reused the weights of {name}/model.pt", flush=True)
         return 0
+    if name and name in INIT_WEIGHTS:
+        # --init-weights: continue training from weights saved by an earlier run.
+        data = np.load(INIT_WEIGHTS[name])
+        net.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files})
+        print(f"  {label}: starting from {INIT_WEIGHTS[name]}", flush=True)
     net.to(DEVICE)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
+    average = [p.detach().clone() for p in net.parameters()] if ema else None
     start, step, avg = time.time(), 0, None
     net.train()
     while time.time() - start < seconds:
+        if ema:
+            done = min(1.0, (time.time() - start) / seconds)
+            for group in opt.param_groups:
+                group["lr"] = lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * done)))
         x, y = to_device(make_batch())
         loss = loss_fn(net, x, y)
         opt.zero_grad()
         loss.backward()
         opt.step()
+        if ema:
+            with torch.no_grad():
+                for a, p in zip(average, net.parameters()):
+                    a.mul_(ema).add_(p.detach(), alpha=1 - ema)
         step += 1
         avg = loss.item() if avg is None else 0.95 * avg + 0.05 * loss.item()
         if step % 20 == 0:
             print(f"  {label}: step {step:5d}  {time.time() - start:5.0f}s  loss {avg:.4f}", flush=True)
+    if ema:
+        with torch.no_grad():
+            for a, p in zip(average, net.parameters()):
+                p.copy_(a)
     net.eval()
     net.to("cpu")
     print(f"  {label}: {step} steps, final loss {avg:.4f}", flush=True)
@@ -396,39 +488,116 @@ def diffusion_schedule():
     return torch.cumprod(1 - betas, 0).to(torch.float32)
 
 
+def ddim_sample(model, classes, guidance, steps, seed):
+    """DDIM (eta 0) as the bridge runs it (tb_ddim_sample): x0 clipped to [-1, 1] and eps
+    re-derived from it at every step. For the training report only; serving runs the bridge."""
+    abar = diffusion_schedule().to(torch.float64)
+    stride = DIFF_T // steps
+    ts = [(steps - 1 - i) * stride for i in range(steps)]
+    g = torch.Generator().manual_seed(seed)
+    y = torch.tensor(classes, dtype=torch.int64)
+    w = torch.full((len(classes),), guidance)
+    x = torch.randn(len(classes), 3, DIFF_SIZE, DIFF_SIZE, generator=g)
+    x0 = x
+    with torch.no_grad():
+        for i, t in enumerate(ts):
+            a, prev = abar[t].item(), (abar[ts[i + 1]].item() if i + 1 < steps else 1.0)
+            eps = model(x, torch.full((len(classes),), t, dtype=torch.int64), y, w)
+            x0 = ((x - math.sqrt(1 - a) * eps) / math.sqrt(a)).clamp(-1, 1)
+            eps = (x - math.sqrt(a) * x0) / math.sqrt(1 - a)
+            x = math.sqrt(prev) * x0 + math.sqrt(1 - prev) * eps
+    return x0
+
+
 def export_diffusion(seconds):
-    print("diffusion: training a noise predictor on synthetic shapes", flush=True)
+    print("diffusion: training a class-conditional noise predictor on synthetic shapes", flush=True)
     rng = np.random.default_rng(3)
     torch.manual_seed(3)
-    net = Denoiser()
+    null = len(DIFF_LABELS)
     abar = diffusion_schedule()
-    # A pool of images drawn once, flipped at random: drawing them is slower than a GPU step.
-    pool = torch.from_numpy(np.stack([shapes_image(rng) for _ in range(POOL if not LOAD_WEIGHTS else 1)]))
+    # A pool of images drawn once, flipped left-right at random: drawing them is slower than a GPU step.
+    size = len(DIFF_LABELS) if {"diffusion", "judge"} <= LOAD_WEIGHTS.keys() else POOL
+    labels = torch.arange(size) % len(DIFF_LABELS)
+    pool = torch.from_numpy(np.stack([shape_image(rng, int(c)) for c in labels]))
+
+    def draw(count):
+        i = torch.randint(0, pool.shape[0], (count,))
+        x0 = pool[i]
+        return torch.where(torch.rand(count, 1, 1, 1) < 0.5, x0.flip(3), x0), labels[i]
+
+    # The judge: a classifier of clean images (a little noise added so that a sample's grain
+    # does not decide), trained first; it scores the samples below and in the C# tests.
+    judge = ShapeJudge()
+
+    def judge_batch():
+        x, y = draw(64)
+        return x + torch.randn_like(x) * torch.rand(64, 1, 1, 1) * 0.1, y
+
+    train(judge, judge_batch, lambda n, x, y: F.cross_entropy(n(x), y), min(seconds, 60), 2e-3, "judge", "judge",
+          file="judge.pt")
+    held = np.random.default_rng(300)
+    held_y = [i % len(DIFF_LABELS) for i in range(240)]
+    with torch.no_grad():
+        held_x = torch.from_numpy(np.stack([shape_image(held, c) for c in held_y]))
+        judged = judge(held_x).argmax(1)
+    print(f"  judge: {(judged == torch.tensor(held_y)).sum().item()}/240 held-out images named right", flush=True)
+
+    net = Denoiser()
 
     def batch():
-        x0 = pool[torch.randint(0, pool.shape[0], (BATCH,))]
-        x0 = torch.where(torch.rand(BATCH, 1, 1, 1) < 0.5, x0.flip(3), x0)
-        t = torch.randint(0, DIFF_T, (x0.shape[0],))
+        x0, y = draw(BATCH)
+        y = torch.where(torch.rand(BATCH) < 0.1, torch.full_like(y, null), y)  # learn "no class" too
+        t = torch.randint(0, DIFF_T, (BATCH,))
         eps = torch.randn_like(x0)
         a = abar[t][:, None, None, None]
-        return (a.sqrt() * x0 + (1 - a).sqrt() * eps, t), eps
+        return (a.sqrt() * x0 + (1 - a).sqrt() * eps, t, y), eps
 
-    train(net, batch, lambda n, x, y: F.mse_loss(n(*x), y), seconds, LR or 2e-3, "diffusion", "diffusion")
+    snr = abar / (1 - abar)
+
+    def loss(n, x, eps):
+        # Min-SNR-5 weighting (Hang et al. 2023): the nearly clean steps, which an eps loss
+        # over-weights, count less; it converges several times faster on shapes like these.
+        weight = (snr[x[1]].clamp(max=5.0) / snr[x[1]]).to(eps.device)
+        return (weight[:, None, None, None] * (n(*x) - eps) ** 2).mean()
+
+    train(net, batch, loss, seconds, LR or 2e-3, "diffusion", "diffusion", ema=0.999)
+    model = Guided(net, null).eval()
+
+    # The report: 4 samples per class at the default steps and guidance, named by the judge.
+    classes = [c for c in range(len(DIFF_LABELS)) for _ in range(4)]
+    samples = ddim_sample(model, classes, DIFF_GUIDANCE, 25, seed=7)
+    with torch.no_grad():
+        named = judge(samples).argmax(1)
+    right = (named == torch.tensor(classes)).sum().item()
+    print(f"  diffusion: the judge named {right}/{len(classes)} samples as their class (25 steps, guidance {DIFF_GUIDANCE})",
+          flush=True)
+    if NO_EXPORT:
+        return
+    grid = samples.reshape(len(DIFF_LABELS), 4, 3, DIFF_SIZE, DIFF_SIZE).permute(1, 3, 0, 4, 2)
+    grid = grid.reshape(4 * DIFF_SIZE, len(DIFF_LABELS) * DIFF_SIZE, 3)
+    write_png(os.path.join(HERE, "diffusion", "samples.png"), ((grid + 1) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy())
+    with torch.no_grad():
+        torch.jit.trace(judge, (held_x[:1],)).save(os.path.join(HERE, "diffusion", "judge.pt"))
+
     g = torch.Generator().manual_seed(102)
-    example = (torch.randn(1, 3, DIFF_SIZE, DIFF_SIZE, generator=g), torch.tensor([500], dtype=torch.int64))
+    example = (torch.randn(1, 3, DIFF_SIZE, DIFF_SIZE, generator=g), torch.tensor([500], dtype=torch.int64),
+               torch.tensor([4], dtype=torch.int64), torch.tensor([DIFF_GUIDANCE], dtype=torch.float32))
     manifest = {
-        "name": "diffusion", "version": "1.0.0", "task": "diffusion",
-        "description": "Small noise predictor eps(x_t, t) sampled by DDIM in C#: 64x64 RGB (demo).",
+        "name": "diffusion", "version": "2.0.0", "task": "diffusion",
+        "description": "Class-conditional noise predictor with classifier-free guidance, sampled by DDIM on the "
+                       "model's device: 64x64 RGB shapes, 'red circle' to 'yellow triangle' (demo).",
         "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 3, DIFF_SIZE, DIFF_SIZE]},
-                   {"name": "t", "dtype": "int64", "shape": [-1]}],
+                   {"name": "t", "dtype": "int64", "shape": [-1]},
+                   {"name": "class", "dtype": "int64", "shape": [-1]},
+                   {"name": "guidance", "dtype": "float32", "shape": [-1]}],
         "outputs": [{"name": "eps", "dtype": "float32", "shape": [-1, 3, DIFF_SIZE, DIFF_SIZE]}],
-        "labels": [],
+        "labels": DIFF_LABELS,
         "preprocess": {"channels": 3, "height": DIFF_SIZE, "width": DIFF_SIZE, "mean": [0.0], "std": [1.0]},
         "postprocess": {"kind": "ddim", "timesteps": DIFF_T, "betaStart": DIFF_BETA[0], "betaEnd": DIFF_BETA[1],
-                        "defaultSteps": 25, "maxSteps": 200},
+                        "defaultSteps": 25, "maxSteps": 200, "guidance": DIFF_GUIDANCE, "maxGuidance": 10.0},
         "batch": {"maxBatchSize": 16, "maxQueueDelayMs": 2},
     }
-    export("diffusion", net, example, manifest)
+    export("diffusion", model, example, manifest)
 
 
 class Identity(torch.nn.Module):
@@ -458,18 +627,21 @@ def main():
     p.add_argument("--threads", type=int, default=os.cpu_count())
     p.add_argument("--reuse", action="store_true", help="re-export the committed weights without training")
     p.add_argument("--device", default="cpu", help="train on this device (cuda on a GPU machine)")
-    p.add_argument("--batch", type=int, default=24, help="diffusion training batch")
-    p.add_argument("--pool", type=int, default=3000, help="diffusion training images drawn up front")
+    p.add_argument("--batch", type=int, default=32, help="diffusion training batch")
+    p.add_argument("--pool", type=int, default=12000, help="diffusion training images drawn up front")
     p.add_argument("--lr", type=float, default=None, help="diffusion learning rate")
     p.add_argument("--save-weights", metavar="DIR", help="also write <model>.npz of the trained weights")
     p.add_argument("--load-weights", metavar="NPZ", nargs="*", default=[],
                    help="NAME=FILE.npz: skip training NAME, use these weights (trained elsewhere)")
+    p.add_argument("--init-weights", metavar="NPZ", nargs="*", default=[],
+                   help="NAME=FILE.npz: train NAME on from these weights (an earlier --save-weights)")
     p.add_argument("--no-export", action="store_true", help="train (and --save-weights) only")
     a = p.parse_args()
-    global REUSE, DEVICE, BATCH, POOL, LR, SAVE_WEIGHTS, LOAD_WEIGHTS, NO_EXPORT
+    global REUSE, DEVICE, BATCH, POOL, LR, SAVE_WEIGHTS, LOAD_WEIGHTS, INIT_WEIGHTS, NO_EXPORT
     REUSE, DEVICE, BATCH, POOL, LR = a.reuse, a.device, a.batch, a.pool, a.lr
     SAVE_WEIGHTS, NO_EXPORT = a.save_weights, a.no_export
     LOAD_WEIGHTS = dict(w.split("=", 1) for w in a.load_weights)
+    INIT_WEIGHTS = dict(w.split("=", 1) for w in a.init_weights)
     torch.set_num_threads(a.threads)
     jobs = {"segmentation": export_segmentation, "classification": export_classification,
             "diffusion": export_diffusion, "identity": export_identity}

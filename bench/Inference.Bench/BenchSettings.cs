@@ -22,6 +22,20 @@ internal sealed record BenchSettings
 
     public int ConcurrentBatches { get; init; } = 2;
 
+    /// <summary>--compare: the models and batch sizes of bench/compare-bench.sh's table.</summary>
+    public bool Compare { get; init; }
+
+    public string CompareModels { get; init; } = "segmentation,classification,diffusion";
+
+    public string CompareBatches { get; init; } = "1,8,32";
+
+    public string CompareDiffusionBatches { get; init; } = "1,16";
+
+    /// <summary>--compare: run at this precision (and channels-last) instead of the manifest's.</summary>
+    public string? Precision { get; init; }
+
+    public bool ChannelsLast { get; init; }
+
     /// <summary>DDIM steps of a sampling run (ddim models).</summary>
     public int Steps { get; init; } = 25;
 
@@ -66,6 +80,12 @@ internal sealed record BenchSettings
                 "--threads" => s with { Threads = Int() },
                 "--concurrent-batches" => s with { ConcurrentBatches = Int() },
                 "--steps" => s with { Steps = Int() },
+                "--compare" => s with { Compare = true },
+                "--models-list" => s with { CompareModels = Value() },
+                "--batches" => s with { CompareBatches = Value() },
+                "--diffusion-batches" => s with { CompareDiffusionBatches = Value() },
+                "--precision" => s with { Precision = Value() },
+                "--channels-last" => s with { ChannelsLast = true },
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },

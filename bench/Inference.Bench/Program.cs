@@ -25,6 +25,11 @@ if (settings.WriteVolume is { } volumePath)
     return VolumeBench.Write(volumePath, settings.SmallVolume);
 }
 
+if (settings.Compare)
+{
+    return await CompareBench.RunAsync(settings, settings.ModelsPath ?? FindModels());
+}
+
 var options = new InferenceOptions
 {
     Device = settings.Device,
@@ -110,31 +115,9 @@ if (settings.JsonFile is { } file)
 
 return 0;
 
-Tensor[] Inputs(int rows)
-{
-    var rng = new Random(rows);
-    return model.Manifest.Inputs.Select(spec =>
-    {
-        var shape = spec.Shape.ToArray();
-        shape[0] = rows;
-        var count = (int)Tensor.ElementCountOf(shape);
-        return spec.Dtype == "int64"
-            ? Tensor.FromInt64(Enumerable.Range(0, count).Select(_ => (long)rng.Next(0, IntBound(spec.Name))).ToArray(), shape)
-            : Tensor.FromFloat32(Enumerable.Range(0, count).Select(_ => (float)rng.NextDouble()).ToArray(), shape);
-    }).ToArray();
-}
+Tensor[] Inputs(int rows) => BenchInputs.Forward(model, rows);
 
-// An int64 input is a timestep below 1000, or a class (the labels, plus "none").
-int IntBound(string input) => input == "class" ? model.Manifest.Labels.Count + 1 : 1000;
-
-// A ddim model's batcher takes whole sampling runs: the inputs with a [rows, steps] schedule.
-Tensor[] SampleInputs(int rows)
-{
-    var inputs = Inputs(rows);
-    var row = new DdimSchedule(model.Manifest.Postprocess).Row(settings.Steps);
-    inputs[1] = Tensor.FromInt64(Enumerable.Range(0, rows).SelectMany(_ => row).ToArray(), rows, settings.Steps);
-    return inputs;
-}
+Tensor[] SampleInputs(int rows) => BenchInputs.Sampling(model, rows, settings.Steps);
 
 LatencyStats MeasureDirect(int rows, int iterations)
 {
@@ -218,7 +201,7 @@ LatencyStats RunRaw(int rows)
 {
     var path = settings.RawBench ?? Path.Combine(Path.GetDirectoryName(TorchRuntime.BridgePath)!, "torchbridge_rawbench");
     var specs = model.Manifest.Inputs.Select(s => s.Dtype == "int64"
-        ? string.Join('x', s.Shape.Skip(1)) + ":i64:" + IntBound(s.Name).ToString(CultureInfo.InvariantCulture)
+        ? string.Join('x', s.Shape.Skip(1)) + ":i64:" + BenchInputs.IntBound(model, s.Name).ToString(CultureInfo.InvariantCulture)
         : string.Join('x', s.Shape.Skip(1)) + ":f32");
     var psi = new ProcessStartInfo(path) { RedirectStandardOutput = true, RedirectStandardError = true };
     foreach (var a in new[] { model.Definition.ModelFile, engine.Device, rows.ToString(CultureInfo.InvariantCulture),
@@ -243,13 +226,7 @@ LatencyStats RunRaw(int rows)
 }
 
 // A consumer of the engine hands outputs back when done with them (Tensor.Recycle).
-static void Recycle(Tensor[] outputs)
-{
-    foreach (var t in outputs)
-    {
-        t.Recycle();
-    }
-}
+static void Recycle(Tensor[] outputs) => BenchInputs.Recycle(outputs);
 
 static string FindModels()
 {

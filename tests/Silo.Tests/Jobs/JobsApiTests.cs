@@ -240,6 +240,22 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
     }
 
     [Fact]
+    public async Task ADiffusionJobDrawsThePromptItWasGivenAndTheCacheKeyTellsPromptsApart()
+    {
+        var (_, key, _) = await Api.CreateTenantAsync("pro");
+        var green = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { prompt = "Green  Triangle", seed = 9, steps = 8 } }, wait: 60);
+        var same = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { prompt = "green triangle", seed = 9, steps = 8 } }, wait: 60);
+        var red = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { prompt = "red triangle", seed = 9, steps = 8, guidance = 2.5 } }, wait: 60);
+
+        Assert.Equal("succeeded", green.GetProperty("status").GetString());
+        Assert.Equal("green triangle", green.GetProperty("output").GetProperty("prompt").GetString());
+        Assert.True(same.GetProperty("cacheHit").GetBoolean()); // the same label, however written
+        Assert.False(red.GetProperty("cacheHit").GetBoolean());
+        Assert.Equal("red triangle", red.GetProperty("output").GetProperty("prompt").GetString());
+        Assert.Equal(2.5, red.GetProperty("output").GetProperty("guidance").GetDouble());
+    }
+
+    [Fact]
     public async Task AQueuedJobCanBeCanceledAndAFinishedOneCannot()
     {
         var (_, key, _) = await Api.CreateTenantAsync("free");
@@ -272,7 +288,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
         var json = content.GetProperty("application/json").GetProperty("schema");
         var form = Resolve(doc, content.GetProperty("multipart/form-data").GetProperty("schema"));
         var parameters = Resolve(doc, json.GetProperty("properties").GetProperty("parameters"));
-        var contract = new[] { "shape", "spacingXMm", "spacingYMm", "sliceThicknessMm", "steps", "seed" };
+        var contract = new[] { "shape", "spacingXMm", "spacingYMm", "sliceThicknessMm", "steps", "seed", "prompt", "guidance" };
         Assert.Equal(contract.Order(), parameters.GetProperty("properties").EnumerateObject().Select(p => p.Name).Order());
         Assert.All(contract, name => Assert.True(form.GetProperty("properties").TryGetProperty(name, out _), name));
         Assert.Equal(["model"], json.GetProperty("required").EnumerateArray().Select(r => r.GetString()));
@@ -324,6 +340,12 @@ public static class BadSubmissionCases
         { "application/json", """{"model":"diffusion","parameters":{"steps":"2"}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
         { "application/json", """{"model":"diffusion","parameters":{"stpes":2}}""", HttpStatusCode.UnprocessableEntity, "unknown_fields" },
         { "application/json", """{"model":"diffusion","parameters":[2]}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"prompt":"purple hexagon"}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" },
+        { "application/json", """{"model":"diffusion","parameters":{"prompt":42}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"guidance":-1}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"guidance":50}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" }, // within the contract, over the model's 10
+        { "application/json", """{"model":"segmentation","input":"AAAA","parameters":{"prompt":"red circle"}}""", HttpStatusCode.BadRequest, "unsupported_image" },
+        { Form, Multipart(("model", "diffusion"), ("prompt", " ")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
         { "application/json", """{"model":"diffusion","Model":"diffusion"}""", HttpStatusCode.UnprocessableEntity, "unknown_fields" },
         { "application/json", """{"model":42}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
         { "application/json", """[1,2]""", HttpStatusCode.BadRequest, "malformed_request" },
