@@ -69,7 +69,7 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxBatchSize = runtime.MaxBatchSize ?? manifest.Batch.MaxBatchSize,
             MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
-            MaxConcurrentBatches = module.Device.StartsWith("cuda", StringComparison.Ordinal) ? Math.Max(1, gpuConcurrentBatches) : 1,
+            MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
         };
         var alphaBar = manifest.Postprocess.Kind == "ddim" ? new DdimSchedule(manifest.Postprocess).AlphaBar : null;
         LoadedModel? model = null;

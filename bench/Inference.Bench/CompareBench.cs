@@ -54,7 +54,8 @@ internal static class CompareBench
         }
 
         var manifest = definition.Manifest;
-        var runtime = manifest.RuntimeFor(device) with { Precision = settings.Precision ?? manifest.RuntimeFor(device).Precision, ChannelsLast = settings.ChannelsLast };
+        var current = manifest.RuntimeFor(device);
+        var runtime = current with { Precision = settings.Precision ?? current.Precision, ChannelsLast = settings.ChannelsLast };
         var all = manifest.Runtime.ToDictionary(kv => kv.Key, kv => kv.Value);
         all[DeviceRuntime.KindOf(device)] = runtime;
         return definition with { Manifest = manifest with { Runtime = all } };
