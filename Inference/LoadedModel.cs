@@ -36,6 +36,13 @@ public sealed class LoadedModel : IAsyncDisposable
 
     public bool ChannelsLast => _module.ChannelsLast;
 
+    public bool CudaGraphs => _module.CudaGraphs;
+
+    /// <summary>CUDA graphs captured so far, and the first capture that failed (null if none).</summary>
+    public int GraphCount => _module.GraphCount;
+
+    public string? GraphFailure => _module.GraphFailure;
+
     /// <summary>Max |output − reference| over the reference's scale, measured at load when the
     /// model runs at another precision or memory order than the export's float32.</summary>
     public double? ReferenceError { get; }
@@ -53,10 +60,26 @@ public sealed class LoadedModel : IAsyncDisposable
         }
 
         var module = TorchModule.Load(definition.ModelFile, device, precision, runtime.ChannelsLast);
+        var maxBatch = runtime.MaxBatchSize ?? manifest.Batch.MaxBatchSize;
         double? error;
         try
         {
-            error = precision == Precision.Fp32 && !runtime.ChannelsLast ? null : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
+            if (runtime.CudaGraphs)
+            {
+                try
+                {
+                    module.UseCudaGraphs(maxBatch);
+                }
+                catch (DeviceUnavailableException e)
+                {
+                    throw new ModelLoadException($"model '{definition.Name}': {e.Message}", e);
+                }
+            }
+
+            // The reference also checks a graph: its first batch is captured, then replayed.
+            error = precision == Precision.Fp32 && !runtime.ChannelsLast && !runtime.CudaGraphs
+                ? null
+                : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
         }
         catch
         {
@@ -66,7 +89,7 @@ public sealed class LoadedModel : IAsyncDisposable
 
         var options = new BatcherOptions
         {
-            MaxBatchSize = runtime.MaxBatchSize ?? manifest.Batch.MaxBatchSize,
+            MaxBatchSize = maxBatch,
             MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
             MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
@@ -118,7 +141,7 @@ public sealed class LoadedModel : IAsyncDisposable
             return null;
         }
 
-        var setting = $"{module.Precision.Name()}{(module.ChannelsLast ? " channels-last" : "")} on {module.Device}";
+        var setting = $"{module.Precision.Name()}{(module.ChannelsLast ? " channels-last" : "")}{(module.CudaGraphs ? " with CUDA graphs" : "")} on {module.Device}";
         Tensor[] actual;
         try
         {

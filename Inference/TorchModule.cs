@@ -49,6 +49,30 @@ public sealed class TorchModule : IDisposable
         return new TorchModule(handle, full, TorchBridge.ReadString(TorchBridge.ModuleDevice(handle)), precision, channelsLast);
     }
 
+    /// <summary>True once <see cref="UseCudaGraphs"/> has succeeded.</summary>
+    public bool CudaGraphs { get; private set; }
+
+    /// <summary>Graphs captured so far (one per padded batch shape and step count).</summary>
+    public int GraphCount => TorchBridge.ModuleGraphCount(_handle);
+
+    /// <summary>The first graph capture that failed (its shape and libtorch's cause), or null;
+    /// that shape runs eagerly.</summary>
+    public string? GraphFailure => TorchBridge.ReadString(TorchBridge.ModuleGraphFailure(_handle)) is { Length: > 0 } f ? f : null;
+
+    /// <summary>CUDA graphs for batches of up to <paramref name="maxBatch"/> rows (padded to a
+    /// power of two); call before the first forward. Throws <see cref="DeviceUnavailableException"/>
+    /// on a CPU module or where the bridge was built without them.</summary>
+    public void UseCudaGraphs(int maxBatch)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatch, 1);
+        if (TorchBridge.ModuleUseCudaGraphs(_handle, maxBatch) != BridgeStatus.Ok)
+        {
+            throw new DeviceUnavailableException(FirstLine(TorchBridge.LastErrorMessage()));
+        }
+
+        CudaGraphs = true;
+    }
+
     public Tensor[] Forward(params Tensor[] inputs) => Forward((IReadOnlyList<Tensor>)inputs);
 
     public Tensor[] Forward(IReadOnlyList<Tensor> inputs) => ForwardSplit(inputs, null)[0];

@@ -23,6 +23,16 @@ public static class TorchRuntime
         }
     }
 
+    /// <summary>The bridge's optional parts, comma-separated ("cuda-graphs"); empty for a CPU build.</summary>
+    public static string BridgeFeatures
+    {
+        get
+        {
+            EnsureLoaded();
+            return TorchBridge.ReadString(TorchBridge.BridgeFeatures());
+        }
+    }
+
     public static string TorchVersion
     {
         get

@@ -3,7 +3,8 @@
 # (docs/benchmarks.md): at most ~10 minutes, everything to $OUT (or /tmp/gpu-out).
 #   1. build the bridge and the raw baseline against that PyTorch's libtorch (CUDA);
 #   2. run the engine's test suite on cuda (a self-contained publish in .device/app.tar.xz);
-#   3. the side-by-side table at fp32: PyTorch eager, torch.compile, ours direct and batcher;
+#   3. the side-by-side table at fp32: PyTorch eager, torch.compile, ours (CUDA graphs where the
+#      bridge has them) direct and batcher;
 #   4. retrain the diffusion demo on the GPU (weights to $OUT/diffusion.npz, judge.npz);
 #   5. the same table at bf16 autocast, channels-last, if time is left.
 set -uo pipefail
@@ -18,15 +19,27 @@ torch_dir="$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__)
 python3 -c 'import torch; print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.is_available())' | tee -a "$out/gpu.txt"
 
 tb=/tmp/tb
-if ! TORCH_DIR="$torch_dir" TORCHBRIDGE_BUILD_DIR="$tb" scripts/build-bridge >"$out/build.log" 2>&1; then
-  echo "cmake build failed (see build.log); building with g++ directly"
+# The bridge with CUDA graphs needs the CUDA runtime's headers: a toolkit, or the nvidia-*
+# wheels next to torch. If that build fails, the bridge is built without them (build.log says why).
+cuda_inc=()
+for d in "$torch_dir"/../nvidia/*/include "${CUDA_HOME:-/usr/local/cuda}/include"; do [[ -d "$d" ]] && cuda_inc+=(-I"$d"); done
+abi="$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')"
+flags=(-O2 -std=c++17 -fPIC -D_GLIBCXX_USE_CXX11_ABI="$abi" -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include")
+libs=(-L"$torch_dir/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda -Wl,-rpath,"$torch_dir/lib")
+features() { python3 -c "import ctypes; f = ctypes.CDLL('$tb/libtorchbridge.so').tb_bridge_features; f.restype = ctypes.c_char_p; print(f().decode() or 'none')" 2>/dev/null; }
+if ! TORCH_DIR="$torch_dir" TORCHBRIDGE_BUILD_DIR="$tb" scripts/build-bridge >"$out/build.log" 2>&1 || [[ "$(features)" != *cuda-graphs* ]]; then
+  echo "cmake build failed or has no CUDA graphs (see build.log); building with g++ directly"
   mkdir -p "$tb"
-  flags=(-O2 -std=c++17 -fPIC -D_GLIBCXX_USE_CXX11_ABI=1 -I"$torch_dir/include" -I"$torch_dir/include/torch/csrc/api/include")
-  libs=(-L"$torch_dir/lib" -Wl,--no-as-needed -ltorch -ltorch_cpu -ltorch_cuda -lc10 -lc10_cuda -Wl,-rpath,"$torch_dir/lib")
-  g++ "${flags[@]}" -shared native/torchbridge/torchbridge.cpp "${libs[@]}" -o "$tb/libtorchbridge.so" >>"$out/build.log" 2>&1
-  g++ "${flags[@]}" native/torchbridge/rawbench.cpp "${libs[@]}" -o "$tb/torchbridge_rawbench" >>"$out/build.log" 2>&1
+  if ! g++ "${flags[@]}" -DTB_WITH_CUDA "${cuda_inc[@]}" -shared native/torchbridge/torchbridge.cpp "${libs[@]}" \
+      -o "$tb/libtorchbridge.so" >>"$out/build.log" 2>&1; then
+    echo "the bridge with CUDA graphs did not build (build.log); building it without them"
+    g++ "${flags[@]}" -shared native/torchbridge/torchbridge.cpp "${libs[@]}" -o "$tb/libtorchbridge.so" >>"$out/build.log" 2>&1
+  fi
+  [[ -x "$tb/torchbridge_rawbench" ]] || g++ "${flags[@]}" native/torchbridge/rawbench.cpp "${libs[@]}" -o "$tb/torchbridge_rawbench" >>"$out/build.log" 2>&1
 fi
 ls -la "$tb"/libtorchbridge.so "$tb"/torchbridge_rawbench || { tail -40 "$out/build.log"; exit 1; }
+echo "bridge features: $(features)" | tee -a "$out/gpu.txt"
+graphs=; [[ "$(features)" == *cuda-graphs* ]] && graphs=--cuda-graphs
 echo "built in $((SECONDS - started)) s"
 
 export TORCHBRIDGE_PATH="$tb" ACTORS_MODELS_PATH="$root/models" INFERENCE_DEVICE="${INFERENCE_DEVICE:-cuda}"
@@ -36,7 +49,7 @@ grep -E "FAIL|Total|Failed|Passed" "$out/tests-$INFERENCE_DEVICE.log" | tail -20
 
 echo "== side by side at fp32 ($(left) s left)"
 OUT="$out" PYTHON=python3 BENCH=/tmp/app/Actors.Inference.Bench timeout 200 bench/compare-bench.sh --device "$INFERENCE_DEVICE" \
-  --seconds 2 --batches 1,8,64 --diffusion-batches 1,32 --precision fp32 >"$out/compare-fp32.log" 2>&1
+  --seconds 2 --batches 1,8,64 --diffusion-batches 1,32 --precision fp32 $graphs >"$out/compare-fp32.log" 2>&1
 tail -12 "$out/compare-fp32.log"
 
 echo "== diffusion training on the GPU ($(left) s left)"
@@ -47,7 +60,7 @@ tail -4 "$out/train.log"
 if (( $(left) > 100 )); then
   echo "== side by side at bf16 autocast, channels-last ($(left) s left)"
   OUT="$out" PYTHON=python3 BENCH=/tmp/app/Actors.Inference.Bench timeout $(( $(left) - 10 )) bench/compare-bench.sh \
-    --device "$INFERENCE_DEVICE" --seconds 2 --batches 8,64 --diffusion-batches 32 --precision bf16-autocast --channels-last \
+    --device "$INFERENCE_DEVICE" --seconds 2 --batches 8,64 --diffusion-batches 32 --precision bf16-autocast --channels-last $graphs \
     >"$out/compare-bf16.log" 2>&1
   tail -8 "$out/compare-bf16.log"
 fi

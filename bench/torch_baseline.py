@@ -172,8 +172,12 @@ def table(a):
         return "—" if a_ is None or b_ is None else f"**{a_['images_per_s'] / b_['images_per_s']:.2f}**"
 
     gpu = py.get("gpu") or "CPU"
+    graphs = [r for r in ours["rows"] if r.get("cuda_graphs")]
+    failed = sorted({r["graph_failure"] for r in graphs if r.get("graph_failure")})
     print(f"Device {py['device']} ({gpu}); PyTorch {py['torch']}, {py['threads']} threads; ours: libtorch {ours['torch']}, "
-          f"bridge {ours['bridge']}, {ours['threads']} threads."
+          f"bridge {ours['bridge']}, {ours['threads']} threads"
+          + (f", CUDA graphs ({max(r['graphs'] for r in graphs)} captured at most per model)" if graphs else "") + "."
+          + (f" Graph captures that failed (those shapes ran eagerly): {'; '.join(failed)}." if failed else "")
           + (f" torch.compile: {py['compile_missing']}." if py.get("compile_missing") else ""))
     print()
     print("Cells: images/s (p50 / p99 ms of one batch's call; for the batcher, of one request). "

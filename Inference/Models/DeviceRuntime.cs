@@ -10,6 +10,11 @@ public sealed record DeviceRuntime
     /// <summary>4-D weights and inputs in channels-last order (NHWC).</summary>
     public bool ChannelsLast { get; init; }
 
+    /// <summary>CUDA graphs (runtime.cuda only): each batch, padded to a power of two up to the
+    /// max batch, replays a graph captured at the first batch of its shape. Needs a bridge built
+    /// with them (<c>TorchRuntime.Features</c>) and rows that do not depend on each other.</summary>
+    public bool CudaGraphs { get; init; }
+
     /// <summary>Overrides <see cref="BatchLimits.MaxBatchSize"/> on this kind of device.</summary>
     public int? MaxBatchSize { get; init; }
 

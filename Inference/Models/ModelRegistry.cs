@@ -168,6 +168,11 @@ public static class ModelRegistry
                 problems.Add($"runtime.cpu.precision '{runtime.Precision}' needs CUDA; use bf16-autocast or bf16 on CPU");
             }
 
+            if (runtime.CudaGraphs && kind != "cuda")
+            {
+                problems.Add($"runtime.{kind}.cudaGraphs needs CUDA; set it under runtime.cuda");
+            }
+
             if (runtime.MaxBatchSize is < 1 || runtime.Tolerance is { } tolerance && !(tolerance > 0))
             {
                 problems.Add($"runtime.{kind}: maxBatchSize must be >= 1 and tolerance > 0");

@@ -12,6 +12,9 @@ internal static unsafe partial class TorchBridge
     [LibraryImport(LibraryName, EntryPoint = "tb_bridge_version")]
     public static partial nint BridgeVersion();
 
+    [LibraryImport(LibraryName, EntryPoint = "tb_bridge_features")]
+    public static partial nint BridgeFeatures();
+
     [LibraryImport(LibraryName, EntryPoint = "tb_torch_version")]
     public static partial nint TorchVersion();
 
@@ -41,6 +44,15 @@ internal static unsafe partial class TorchBridge
 
     [LibraryImport(LibraryName, EntryPoint = "tb_module_device")]
     public static partial nint ModuleDevice(TorchModuleHandle module);
+
+    [LibraryImport(LibraryName, EntryPoint = "tb_module_use_cuda_graphs")]
+    public static partial BridgeStatus ModuleUseCudaGraphs(TorchModuleHandle module, int maxBatch);
+
+    [LibraryImport(LibraryName, EntryPoint = "tb_module_graph_count")]
+    public static partial int ModuleGraphCount(TorchModuleHandle module);
+
+    [LibraryImport(LibraryName, EntryPoint = "tb_module_graph_failure")]
+    public static partial nint ModuleGraphFailure(TorchModuleHandle module);
 
     [LibraryImport(LibraryName, EntryPoint = "tb_module_forward")]
     public static partial BridgeStatus ModuleForward(TorchModuleHandle module, NativeTensor* inputs, int inputCount, out nint outputs);

@@ -36,6 +36,9 @@ internal sealed record BenchSettings
 
     public bool ChannelsLast { get; init; }
 
+    /// <summary>--compare --cuda-graphs: our runs replay CUDA graphs (runtime.cuda.cudaGraphs).</summary>
+    public bool CudaGraphs { get; init; }
+
     /// <summary>DDIM steps of a sampling run (ddim models).</summary>
     public int Steps { get; init; } = 25;
 
@@ -86,6 +89,7 @@ internal sealed record BenchSettings
                 "--diffusion-batches" => s with { CompareDiffusionBatches = Value() },
                 "--precision" => s with { Precision = Value() },
                 "--channels-last" => s with { ChannelsLast = true },
+                "--cuda-graphs" => s with { CudaGraphs = true },
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },

@@ -15,7 +15,7 @@ internal static class CompareBench
         var names = settings.CompareModels.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         TorchRuntime.Configure(new InferenceOptions { Device = settings.Device, Threads = settings.Threads, ModelsPath = modelsPath });
         var device = TorchRuntime.ResolveDevice(settings.Device);
-        Console.WriteLine($"ours on {device}: libtorch {TorchRuntime.TorchVersion}, bridge {TorchRuntime.BridgeVersion}, {TorchRuntime.Threads} thread(s)");
+        Console.WriteLine($"ours on {device}: libtorch {TorchRuntime.TorchVersion}, bridge {TorchRuntime.BridgeVersion} [{TorchRuntime.BridgeFeatures}], {TorchRuntime.Threads} thread(s)");
         var rows = new List<Dictionary<string, object?>>();
         var definitions = ModelRegistry.Scan(modelsPath).ToDictionary(d => d.Name);
         foreach (var name in names)
@@ -34,7 +34,7 @@ internal static class CompareBench
 
         var json = JsonSerializer.Serialize(new
         {
-            torch = TorchRuntime.TorchVersion, bridge = TorchRuntime.BridgeVersion, threads = TorchRuntime.Threads,
+            torch = TorchRuntime.TorchVersion, bridge = TorchRuntime.BridgeVersion, features = TorchRuntime.BridgeFeatures, threads = TorchRuntime.Threads,
             device, rows,
         }, JsonSerializerOptions.Web);
         if (settings.JsonFile is { } file)
@@ -45,17 +45,20 @@ internal static class CompareBench
         return 0;
     }
 
-    /// <summary>--precision / --channels-last: the manifest's runtime for this device, replaced.</summary>
+    /// <summary>--precision / --channels-last / --cuda-graphs: the manifest's runtime for this device, replaced.</summary>
     private static ModelDefinition Override(ModelDefinition definition, string device, BenchSettings settings)
     {
-        if (settings.Precision is null && !settings.ChannelsLast)
+        if (settings.Precision is null && !settings.ChannelsLast && !settings.CudaGraphs)
         {
             return definition;
         }
 
         var manifest = definition.Manifest;
         var current = manifest.RuntimeFor(device);
-        var runtime = current with { Precision = settings.Precision ?? current.Precision, ChannelsLast = settings.ChannelsLast };
+        var runtime = current with
+        {
+            Precision = settings.Precision ?? current.Precision, ChannelsLast = settings.ChannelsLast, CudaGraphs = settings.CudaGraphs,
+        };
         var all = manifest.Runtime.ToDictionary(kv => kv.Key, kv => kv.Value);
         all[DeviceRuntime.KindOf(device)] = runtime;
         return definition with { Manifest = manifest with { Runtime = all } };
@@ -68,7 +71,8 @@ internal static class CompareBench
         return new Dictionary<string, object?>
         {
             ["model"] = model.Name, ["batch"] = batch, ["runtime"] = runtime, ["precision"] = model.Precision.Name(),
-            ["channels_last"] = model.ChannelsLast, ["max_batch"] = model.Batcher.Options.MaxBatchSize,
+            ["channels_last"] = model.ChannelsLast, ["cuda_graphs"] = model.CudaGraphs, ["graphs"] = model.GraphCount,
+            ["graph_failure"] = model.GraphFailure, ["max_batch"] = model.Batcher.Options.MaxBatchSize,
             ["images_per_s"] = stats.ItemsPerSecond, ["p50_ms"] = stats.P50Ms, ["p99_ms"] = stats.P99Ms,
             ["steps"] = model.Samples ? settings.Steps : null,
         };

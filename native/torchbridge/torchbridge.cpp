@@ -7,15 +7,68 @@
 #include <torch/version.h>
 #include <ATen/Parallel.h>
 #include <ATen/autocast_mode.h>
+#include <c10/core/Event.h>
+
+#ifdef TB_WITH_CUDA
+// A CUDA libtorch with the CUDA runtime's headers (scripts/build-bridge): CUDA graphs, a
+// copy stream per module, pinned staging.
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <cuda_runtime_api.h>
+#endif
 
 #include <malloc.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#define TB_BRIDGE_VERSION "1.1.0"
+#define TB_BRIDGE_VERSION "1.2.0"
+
+namespace tb_detail {
+
+// One captured CUDA graph: the fixed device buffers its kernels read (batched inputs padded
+// to the graph's rows, and unbatched ones such as alpha-bar) and the outputs they write.
+struct GraphEntry {
+    std::mutex lock;
+    bool failed = false;
+#ifdef TB_WITH_CUDA
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
+#endif
+    std::vector<at::Tensor> inputs;
+    std::vector<at::Tensor> fixed;       // on the device
+    std::vector<at::Tensor> fixed_host;  // what `fixed` was made from, to check later calls
+    std::vector<at::Tensor> outputs;
+};
+
+// A module's graphs, one per padded shape (tb_module_use_cuda_graphs).
+struct GraphCache {
+    int64_t max_batch = 0;
+    std::mutex lock;
+    std::map<std::string, std::shared_ptr<GraphEntry>> entries;
+    std::string failure;
+};
+
+// The module's own CUDA stream for host-to-device copies, made at first use.
+struct CopyStream {
+    std::mutex lock;
+#ifdef TB_WITH_CUDA
+    std::optional<c10::cuda::CUDAStream> stream;
+#endif
+};
+
+}  // namespace tb_detail
 
 struct tb_module {
     torch::jit::script::Module module;
@@ -23,6 +76,8 @@ struct tb_module {
     std::string device_name;
     int32_t precision = TB_PRECISION_FP32;
     bool channels_last = false;
+    std::unique_ptr<tb_detail::GraphCache> graphs;
+    tb_detail::CopyStream copies;
 };
 
 struct tb_outputs {
@@ -32,7 +87,11 @@ struct tb_outputs {
 
 namespace {
 
+using tb_detail::GraphCache;
+using tb_detail::GraphEntry;
+
 thread_local std::string last_error;
+thread_local std::string graph_failure;
 
 // TorchScript errors are long tracebacks whose cause is the last "XxxError: ..." line;
 // put that line first so callers can show one line and keep the rest as detail.
@@ -160,9 +219,55 @@ private:
     at::ScalarType was_dtype_ = at::kFloat;
 };
 
+#ifdef TB_WITH_CUDA
+c10::DeviceIndex device_index(const tb_module& m) {
+    return m.device.has_index() ? m.device.index() : c10::cuda::current_device();
+}
+
+c10::cuda::CUDAStream copy_stream(tb_module& m) {
+    std::lock_guard<std::mutex> hold(m.copies.lock);
+    if (!m.copies.stream) m.copies.stream = c10::cuda::getStreamFromPool(false, device_index(m));
+    return *m.copies.stream;
+}
+
+// A host tensor copied into pinned memory (so the copy to the GPU is asynchronous). The
+// caching host allocator keeps the block until the copies that read it have finished.
+at::Tensor pinned_copy(const at::Tensor& host) {
+    at::Tensor pinned = at::empty(host.sizes(), host.options().pinned_memory(true));
+    pinned.copy_(host);
+    return pinned;
+}
+
+// A host tensor on the module's GPU: staged in pinned memory and copied on the module's copy
+// stream, so that it overlaps the compute of a batch already running; the compute stream
+// waits for the copy by an event, and the allocator is told the tensor is used there.
+at::Tensor to_gpu(tb_module& m, const at::Tensor& host) {
+    at::Tensor pinned = pinned_copy(host);
+    c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(device_index(m));
+    c10::cuda::CUDAStream copy = copy_stream(m);
+    at::Tensor device;
+    {
+        c10::cuda::CUDAStreamGuard guard(copy);
+        device = pinned.to(m.device, /*non_blocking=*/true);
+    }
+    c10::Event copied(c10::DeviceType::CUDA);
+    copied.record(copy);
+    copied.block(compute);
+    c10::cuda::CUDACachingAllocator::recordStream(device.storage().data_ptr(), compute);
+    return device;
+}
+#endif
+
+at::Tensor to_device(tb_module& m, const at::Tensor& host) {
+#ifdef TB_WITH_CUDA
+    if (m.device.is_cuda()) return to_gpu(m, host);
+#endif
+    return host.to(m.device);
+}
+
 // A caller's input on the module's device, in the module's input type and memory order.
-at::Tensor place(const tb_module& m, at::Tensor t) {
-    if (!m.device.is_cpu()) t = t.to(m.device);
+at::Tensor place(tb_module& m, at::Tensor t) {
+    if (!m.device.is_cpu() && t.is_cpu()) t = to_device(m, t);
     if (t.is_floating_point() && is_cast(m.precision)) t = t.to(lower_type(m.precision));
     if (m.channels_last && t.dim() == 4 && t.is_floating_point()) t = t.contiguous(at::MemoryFormat::ChannelsLast);
     return t;
@@ -191,6 +296,189 @@ std::vector<at::Tensor> run(tb_module& m, std::vector<c10::IValue>& args) {
     return tensors;
 }
 
+
+// The model returned something the call cannot use (TB_ERROR_OUTPUT).
+struct OutputError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// A computation over device tensors: the batched inputs (rows first) and the unbatched ones.
+using Body = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&, const std::vector<at::Tensor>&)>;
+
+#ifdef TB_WITH_CUDA
+// What a graph is specialised to: the kind of call, the padded rows, an extra number (the
+// step count of a sampling run) and every input's dtype and other dimensions.
+std::string graph_key(const char* kind, int64_t rows, int64_t extra, const std::vector<at::Tensor>& batched,
+                      const std::vector<at::Tensor>& fixed) {
+    std::ostringstream key;
+    key << kind << " rows " << rows << " extra " << extra;
+    for (const auto* list : {&batched, &fixed}) {
+        key << " /";
+        for (const at::Tensor& t : *list) {
+            key << ' ' << c10::toString(t.scalar_type());
+            for (int64_t d = list == &batched ? 1 : 0; d < t.dim(); ++d) key << ',' << t.size(d);
+        }
+    }
+    return key.str();
+}
+
+bool same_host(const at::Tensor& a, const at::Tensor& b) {
+    return a.scalar_type() == b.scalar_type() && a.sizes() == b.sizes() &&
+           std::memcmp(a.data_ptr(), b.data_ptr(), static_cast<size_t>(a.nbytes())) == 0;
+}
+
+// The call's rows into the graph's fixed input buffers, through pinned memory, on the
+// compute stream (the graph replays there, after the copies; the padded rows keep what they
+// held: computed and dropped).
+void stage(const std::vector<at::Tensor>& host, GraphEntry& entry) {
+    for (size_t i = 0; i < host.size(); ++i)
+        entry.inputs[i].narrow(0, 0, host[i].size(0)).copy_(pinned_copy(host[i].contiguous()), /*non_blocking=*/true);
+}
+
+// Captures `body` over the entry's buffers on a side stream, after three warm-up runs there
+// (TorchScript's profiling runs and fusions, cuDNN and cuBLAS set-up happen outside the
+// capture), with autocast's weight cache off as capture requires. Other threads' work on the
+// device may go on meanwhile (thread-local capture mode).
+void capture(tb_module& m, GraphEntry& entry, const Body& body) {
+    const c10::DeviceIndex index = device_index(m);
+    c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(index);
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, index);
+    c10::Event ready(c10::DeviceType::CUDA);
+    ready.record(compute);
+    ready.block(side);
+    {
+        c10::cuda::CUDAStreamGuard guard(side);
+        for (int i = 0; i < 3; ++i) body(entry.inputs, entry.fixed);
+        const bool cache = at::autocast::is_autocast_cache_enabled();
+        at::autocast::set_autocast_cache_enabled(false);
+        auto graph = std::make_unique<at::cuda::CUDAGraph>();
+        try {
+#if TORCH_VERSION_MAJOR >= 2
+            graph->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+#else
+            graph->capture_begin();
+#endif
+            entry.outputs = body(entry.inputs, entry.fixed);
+            graph->capture_end();
+        } catch (...) {
+            at::autocast::set_autocast_cache_enabled(cache);
+            entry.outputs.clear();
+            // A capture that failed half way is still open on the side stream: close it.
+            cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+            if (cudaStreamIsCapturing(side.stream(), &status) == cudaSuccess && status != cudaStreamCaptureStatusNone) {
+                cudaGraph_t broken = nullptr;
+                if (cudaStreamEndCapture(side.stream(), &broken) == cudaSuccess && broken != nullptr)
+                    cudaGraphDestroy(broken);
+            }
+            (void)cudaGetLastError();
+            throw;
+        }
+        at::autocast::set_autocast_cache_enabled(cache);
+        entry.graph = std::move(graph);
+    }
+    c10::Event done(c10::DeviceType::CUDA);
+    done.record(side);
+    done.block(compute);
+}
+#endif
+
+// Runs `body` through the module's CUDA graph for this shape (capturing it at its first call)
+// and puts the outputs, cut to the call's rows, in `out`. False when the call runs eagerly
+// instead: no graphs on this module, more rows than max_batch, inputs without a common first
+// dimension, unbatched inputs other than the graph's, or a capture that failed.
+bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vector<at::Tensor>& batched,
+                 const std::vector<at::Tensor>& fixed, const Body& body, std::vector<at::Tensor>& out) {
+#ifdef TB_WITH_CUDA
+    GraphCache* cache = m.graphs.get();
+    if (cache == nullptr || batched.empty() || batched[0].dim() < 1) return false;
+    const int64_t rows = batched[0].size(0);
+    if (rows < 1 || rows > cache->max_batch) return false;
+    for (const at::Tensor& t : batched)
+        if (t.dim() < 1 || t.size(0) != rows) return false;
+    int64_t padded = 1;
+    while (padded < rows) padded *= 2;
+    padded = std::min(padded, cache->max_batch);
+    const std::string key = graph_key(kind, padded, extra, batched, fixed);
+    std::shared_ptr<GraphEntry> entry;
+    {
+        std::lock_guard<std::mutex> hold(cache->lock);
+        auto& slot = cache->entries[key];
+        if (!slot) slot = std::make_shared<GraphEntry>();
+        entry = slot;
+    }
+    std::lock_guard<std::mutex> hold(entry->lock);
+    if (entry->failed) return false;
+    if (!entry->graph) {
+        for (const at::Tensor& t : batched) {
+            std::vector<int64_t> shape(t.sizes().begin(), t.sizes().end());
+            shape[0] = padded;
+            entry->inputs.push_back(at::zeros(shape, t.options().device(m.device)));
+        }
+        for (const at::Tensor& t : fixed) {
+            entry->fixed_host.push_back(t.clone());
+            entry->fixed.push_back(t.to(m.device));
+        }
+        stage(batched, *entry);
+        try {
+            capture(m, *entry, body);
+        } catch (const std::exception& e) {
+            entry->failed = true;
+            entry->inputs.clear();
+            entry->fixed.clear();
+            std::lock_guard<std::mutex> hold_cache(cache->lock);
+            if (cache->failure.empty()) cache->failure = key + ": " + first_line_first(e.what()).substr(0, 400);
+            return false;
+        }
+    } else {
+        for (size_t i = 0; i < fixed.size(); ++i)
+            if (!same_host(fixed[i], entry->fixed_host[i])) return false;
+        stage(batched, *entry);
+    }
+    entry->graph->replay();
+    out.clear();
+    for (const at::Tensor& o : entry->outputs)
+        out.push_back(o.dim() > 0 && o.size(0) == padded ? o.narrow(0, 0, rows).clone() : o.clone());
+    return true;
+#else
+    (void)m, (void)kind, (void)extra, (void)batched, (void)fixed, (void)body, (void)out;
+    return false;
+#endif
+}
+
+// DDIM over device tensors: in[0] x_T, in[1] the schedule with a -1 column appended (the
+// step after the last), in[2...] the model's other inputs; abar is alpha-bar with 1.0
+// appended. `steps` iterations; returns the last x0.
+std::vector<at::Tensor> ddim_loop(tb_module& m, const std::vector<at::Tensor>& in, const at::Tensor& abar,
+                                  int64_t steps, int64_t timesteps) {
+    at::Tensor x = in[0].to(at::kFloat);
+    const at::Tensor& sched = in[1];
+    at::Tensor x0 = x;
+    std::vector<c10::IValue> args(in.size());
+    for (size_t i = 2; i < in.size(); ++i) args[i] = place(m, in[i]);
+    std::vector<int64_t> view(static_cast<size_t>(x.dim()), 1);
+    view[0] = x.size(0);
+    auto alpha = [&](const at::Tensor& t) {
+        return abar.index_select(0, torch::where(t < 0, torch::full_like(t, timesteps), t)).view(view);
+    };
+    for (int64_t i = 0; i < steps; ++i) {
+        at::Tensor t = sched.select(1, i);
+        at::Tensor active = (t >= 0).view(view);
+        at::Tensor a = alpha(t), prev = alpha(sched.select(1, i + 1));
+        args[0] = place(m, x);
+        args[1] = t.clamp_min(0);
+        std::vector<at::Tensor> result = run(m, args);
+        if (result.empty()) throw OutputError("tb_ddim_sample: the model returned no tensor");
+        at::Tensor eps = result[0].to(at::kFloat);
+        if (eps.sizes() != x.sizes()) throw OutputError("tb_ddim_sample: the model's eps has a shape other than x's");
+        at::Tensor estimate = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1);
+        at::Tensor noise_part = (x - a.sqrt() * estimate) / (1 - a).sqrt();
+        at::Tensor next = prev.sqrt() * estimate + (1 - prev).sqrt() * noise_part;
+        x = torch::where(active, next, x);
+        x0 = torch::where(active, estimate, x0);
+    }
+    return {x0.contiguous()};
+}
+
 }  // namespace
 
 extern "C" {
@@ -198,6 +486,14 @@ extern "C" {
 const char* tb_bridge_version(void) { return TB_BRIDGE_VERSION; }
 
 const char* tb_torch_version(void) { return TORCH_VERSION; }
+
+const char* tb_bridge_features(void) {
+#ifdef TB_WITH_CUDA
+    return "cuda-graphs";
+#else
+    return "";
+#endif
+}
 
 int32_t tb_cuda_is_available(void) {
     try {
@@ -274,7 +570,7 @@ tb_status tb_module_load(const char* path, const char* device, int32_t precision
             for (at::Tensor p : module.parameters())
                 if (p.dim() == 4) p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
         }
-        *out = new tb_module{std::move(module), target, target.str(), precision, channels_last != 0};
+        *out = new tb_module{std::move(module), target, target.str(), precision, channels_last != 0, nullptr, {}};
         return TB_OK;
     } catch (const c10::Error& e) {
         return fail(TB_ERROR_LOAD, std::string("not a loadable TorchScript file: ") + path + ": " +
@@ -286,6 +582,43 @@ tb_status tb_module_load(const char* path, const char* device, int32_t precision
 
 void tb_module_free(tb_module* module) { delete module; }
 
+tb_status tb_module_use_cuda_graphs(tb_module* module, int32_t max_batch) {
+    if (module == nullptr || max_batch < 1)
+        return fail(TB_ERROR_ARGUMENT, "tb_module_use_cuda_graphs: a module and max_batch >= 1 are required");
+    if (!module->device.is_cuda())
+        return fail(TB_ERROR_DEVICE, "CUDA graphs need a model on a CUDA device; this one is on " + module->device_name);
+#ifdef TB_WITH_CUDA
+    if (!module->graphs) module->graphs = std::make_unique<GraphCache>();
+    module->graphs->max_batch = max_batch;
+    return TB_OK;
+#else
+    return fail(TB_ERROR_DEVICE, "CUDA graphs: this torchbridge was built without them (built against a libtorch "
+                                 "without CUDA, or without the CUDA runtime's headers; see scripts/build-bridge)");
+#endif
+}
+
+int32_t tb_module_graph_count(tb_module* module) {
+    if (module == nullptr || !module->graphs) return 0;
+    std::lock_guard<std::mutex> hold(module->graphs->lock);
+    int32_t count = 0;
+    for (const auto& entry : module->graphs->entries) {
+        std::lock_guard<std::mutex> hold_entry(entry.second->lock);
+#ifdef TB_WITH_CUDA
+        if (entry.second->graph) ++count;
+#endif
+    }
+    return count;
+}
+
+const char* tb_module_graph_failure(tb_module* module) {
+    graph_failure.clear();
+    if (module != nullptr && module->graphs) {
+        std::lock_guard<std::mutex> hold(module->graphs->lock);
+        graph_failure = module->graphs->failure;
+    }
+    return graph_failure.c_str();
+}
+
 const char* tb_module_device(const tb_module* module) {
     return module == nullptr ? "" : module->device_name.c_str();
 }
@@ -296,16 +629,18 @@ tb_status tb_module_forward(tb_module* module, const tb_tensor* inputs, int32_t 
     *out = nullptr;
     try {
         c10::InferenceMode guard;
-        std::vector<c10::IValue> args;
-        args.reserve(static_cast<size_t>(input_count));
-        for (int32_t i = 0; i < input_count; ++i) {
-            at::Tensor cpu;
-            if (tb_status status = borrow(inputs[i], i, &cpu); status != TB_OK) return status;
-            args.emplace_back(place(*module, cpu));
-        }
+        std::vector<at::Tensor> host(static_cast<size_t>(input_count));
+        for (int32_t i = 0; i < input_count; ++i)
+            if (tb_status status = borrow(inputs[i], i, &host[static_cast<size_t>(i)]); status != TB_OK) return status;
+        auto body = [module](const std::vector<at::Tensor>& in, const std::vector<at::Tensor>&) {
+            std::vector<c10::IValue> args;
+            args.reserve(in.size());
+            for (const at::Tensor& t : in) args.emplace_back(place(*module, t));
+            return run(*module, args);
+        };
         std::vector<at::Tensor> tensors;
         try {
-            tensors = run(*module, args);
+            if (!run_graphed(*module, "forward", 0, host, {}, body, tensors)) tensors = body(host, {});
         } catch (const std::invalid_argument& e) {
             return fail(TB_ERROR_OUTPUT, e.what());
         }
@@ -410,47 +745,33 @@ tb_status tb_ddim_sample(tb_module* module, const tb_tensor* inputs, int32_t inp
             steps = std::max(steps, n);
         }
 
-        const torch::Device device = module->device;
-        auto on_device = [&](const at::Tensor& t) { return device.is_cpu() ? t : t.to(device); };
-        // alpha_bar with 1.0 appended: index `timesteps` is "after the last step" (t_prev = -1).
+        // alpha_bar with 1.0 appended: index `timesteps` is "after the last step" (t_prev = -1);
+        // the schedule cut to the longest row, with a column of -1 appended: the step after it.
         at::Tensor abar = torch::ones({timesteps + 1}, torch::TensorOptions().dtype(at::kDouble));
         std::copy(alpha_bar, alpha_bar + timesteps, abar.data_ptr<double>());
-        abar = on_device(abar.to(at::kFloat));
-        // Column `steps` of -1: the step after the last.
-        at::Tensor sched = on_device(torch::cat({schedule.narrow(1, 0, steps),
-                                                 torch::full({rows, 1}, -1, torch::TensorOptions().dtype(at::kLong))},
-                                                1));
-        at::Tensor x = on_device(noise.to(at::kFloat));
-        at::Tensor x0 = x;
-        std::vector<c10::IValue> args(static_cast<size_t>(input_count));
-        for (int32_t i = 2; i < input_count; ++i) args[static_cast<size_t>(i)] = place(*module, host[static_cast<size_t>(i)]);
-        std::vector<int64_t> view(static_cast<size_t>(x.dim()), 1);
-        view[0] = rows;
-        auto alpha = [&](const at::Tensor& t) {
-            return abar.index_select(0, torch::where(t < 0, torch::full_like(t, timesteps), t)).view(view);
+        abar = abar.to(at::kFloat);
+        std::vector<at::Tensor> batched = host;
+        batched[0] = noise.to(at::kFloat);
+        batched[1] = torch::cat({schedule.narrow(1, 0, steps),
+                                 torch::full({rows, 1}, -1, torch::TensorOptions().dtype(at::kLong))},
+                                1);
+        auto body = [module, steps, timesteps](const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& fixed) {
+            return ddim_loop(*module, in, fixed[0], steps, timesteps);
         };
-        for (int64_t i = 0; i < steps; ++i) {
-            at::Tensor t = sched.select(1, i);
-            at::Tensor active = (t >= 0).view(view);
-            at::Tensor a = alpha(t), prev = alpha(sched.select(1, i + 1));
-            args[0] = place(*module, x);
-            args[1] = t.clamp_min(0);
-            std::vector<at::Tensor> result = run(*module, args);
-            if (result.empty()) return fail(TB_ERROR_OUTPUT, "tb_ddim_sample: the model returned no tensor");
-            at::Tensor eps = result[0].to(at::kFloat);
-            if (eps.sizes() != x.sizes())
-                return fail(TB_ERROR_OUTPUT, "tb_ddim_sample: the model's eps has a shape other than x's");
-            at::Tensor estimate = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1);
-            at::Tensor noise_part = (x - a.sqrt() * estimate) / (1 - a).sqrt();
-            at::Tensor next = prev.sqrt() * estimate + (1 - prev).sqrt() * noise_part;
-            x = torch::where(active, next, x);
-            x0 = torch::where(active, estimate, x0);
+        std::vector<at::Tensor> result;
+        if (!run_graphed(*module, "ddim", steps, batched, {abar}, body, result)) {
+            std::vector<at::Tensor> in(batched.size());
+            for (size_t i = 0; i < batched.size(); ++i) in[i] = module->device.is_cpu() ? batched[i] : to_device(*module, batched[i]);
+            result = body(in, {module->device.is_cpu() ? abar : to_device(*module, abar)});
         }
+        at::Tensor x0 = result[0];
         auto outputs = std::make_unique<tb_outputs>();
         outputs->shapes.emplace_back(x0.sizes().begin(), x0.sizes().end());
         outputs->tensors.push_back(x0.contiguous());
         *out = outputs.release();
         return TB_OK;
+    } catch (const OutputError& e) {
+        return fail(TB_ERROR_OUTPUT, e.what());
     } catch (const c10::Error& e) {
         return fail(TB_ERROR_FORWARD, e);
     } catch (const std::exception& e) {

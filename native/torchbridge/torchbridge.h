@@ -53,6 +53,9 @@ typedef struct tb_tensor {
 // Versions and the machine.
 TB_EXPORT const char* tb_bridge_version(void);
 TB_EXPORT const char* tb_torch_version(void);
+// The optional parts this build has, comma-separated: "cuda-graphs" where it was compiled
+// against a CUDA libtorch with the CUDA headers (scripts/build-bridge); "" otherwise.
+TB_EXPORT const char* tb_bridge_features(void);
 TB_EXPORT int32_t tb_cuda_is_available(void);
 TB_EXPORT int32_t tb_cuda_device_count(void);
 TB_EXPORT const char* tb_last_error(void);  // thread-local; valid until the next call on this thread
@@ -70,9 +73,21 @@ TB_EXPORT tb_status tb_tune_allocator(int64_t mmap_threshold, int64_t trim_thres
 TB_EXPORT tb_status tb_module_load(const char* path, const char* device, int32_t precision, int32_t channels_last,
                                    tb_module** out);
 TB_EXPORT void tb_module_free(tb_module* module);
+// CUDA graphs for this module (a build with "cuda-graphs", a module on CUDA): a forward or a
+// tb_ddim_sample run of up to max_batch rows is padded to the next power of two (at most
+// max_batch) and replays a graph captured at the first call of that padded shape (and, for
+// sampling, that step count), instead of launching every kernel again. The padded rows are
+// computed and dropped: the model's rows must not depend on each other (eval-mode networks).
+// Larger batches, and shapes whose capture failed, run eagerly. Inputs reach the graph's
+// fixed buffers through pinned host memory. TB_ERROR_DEVICE where unsupported.
+TB_EXPORT tb_status tb_module_use_cuda_graphs(tb_module* module, int32_t max_batch);
+// How many graphs the module holds, and the first capture failure ("" if none).
+TB_EXPORT int32_t tb_module_graph_count(tb_module* module);
+TB_EXPORT const char* tb_module_graph_failure(tb_module* module);
 TB_EXPORT const char* tb_module_device(const tb_module* module);
 
-// Forward: inputs are copied to the module's device; outputs stay where they were made
+// Forward: inputs are copied to the module's device (on CUDA through pinned host memory, on a
+// copy stream the compute waits for by an event); outputs stay where they were made
 // until tb_outputs_copy moves them (floating types as float32, integer/bool as int64).
 TB_EXPORT tb_status tb_module_forward(tb_module* module, const tb_tensor* inputs, int32_t input_count,
                                       tb_outputs** out);

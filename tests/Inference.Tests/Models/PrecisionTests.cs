@@ -133,20 +133,5 @@ public sealed class PrecisionTests : IDisposable
     private ModelDefinition Variant(string name, JsonObject runtime) => ModelRegistry.Read(Record(name, runtime));
 
     /// <summary>A copy of a demo model whose manifest has <paramref name="runtime"/> for this device's kind.</summary>
-    private string Record(string name, JsonObject runtime, string? kind = null)
-    {
-        var source = Path.Combine(TestEnvironment.ModelsPath, name);
-        var folder = Directory.CreateDirectory(Path.Combine(_scratch, $"{name}-{Guid.NewGuid():N}")).FullName;
-        foreach (var file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(folder, Path.GetRelativePath(source, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-
-        var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")))!;
-        manifest["runtime"] = new JsonObject { [kind ?? Kind] = runtime };
-        File.WriteAllText(Path.Combine(folder, "manifest.json"), manifest.ToJsonString());
-        return folder;
-    }
+    private string Record(string name, JsonObject runtime, string? kind = null) => ModelCopy.Make(_scratch, name, runtime, kind ?? Kind);
 }
