@@ -23,6 +23,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -43,6 +44,7 @@ namespace tb_detail {
 struct GraphEntry {
     std::mutex lock;
     bool failed = false;
+    std::atomic<bool> captured{false};
 #ifdef TB_WITH_CUDA
     std::unique_ptr<at::cuda::CUDAGraph> graph;
 #endif
@@ -52,8 +54,10 @@ struct GraphEntry {
     std::vector<at::Tensor> outputs;
 };
 
-// A module's graphs, one per padded shape (tb_module_use_cuda_graphs).
+// A module's graphs, one per padded shape (tb_module_use_cuda_graphs); past `limit` shapes
+// (sampling runs of many step counts), new shapes run eagerly.
 struct GraphCache {
+    static constexpr size_t limit = 32;
     int64_t max_batch = 0;
     std::mutex lock;
     std::map<std::string, std::shared_ptr<GraphEntry>> entries;
@@ -302,6 +306,11 @@ struct OutputError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// A graph capture failed (the warm-up runs before it succeeded): that shape runs eagerly.
+struct CaptureError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
 // A computation over device tensors: the batched inputs (rows first) and the unbatched ones.
 using Body = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&, const std::vector<at::Tensor>&)>;
 
@@ -338,7 +347,8 @@ void stage(const std::vector<at::Tensor>& host, GraphEntry& entry) {
 // Captures `body` over the entry's buffers on a side stream, after three warm-up runs there
 // (TorchScript's profiling runs and fusions, cuDNN and cuBLAS set-up happen outside the
 // capture), with autocast's weight cache off as capture requires. Other threads' work on the
-// device may go on meanwhile (thread-local capture mode).
+// device may go on meanwhile (thread-local capture mode). A warm-up's error propagates as it
+// is (the model fails on these inputs); a capture's becomes a CaptureError.
 void capture(tb_module& m, GraphEntry& entry, const Body& body) {
     const c10::DeviceIndex index = device_index(m);
     c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(index);
@@ -371,10 +381,19 @@ void capture(tb_module& m, GraphEntry& entry, const Body& body) {
                     cudaGraphDestroy(broken);
             }
             (void)cudaGetLastError();
-            throw;
+            try {
+                throw;
+            } catch (const c10::Error& e) {
+                throw CaptureError(e.what_without_backtrace());
+            } catch (const std::exception& e) {
+                throw CaptureError(e.what());
+            } catch (...) {
+                throw CaptureError("unknown C++ exception during capture");
+            }
         }
         at::autocast::set_autocast_cache_enabled(cache);
         entry.graph = std::move(graph);
+        entry.captured = true;
     }
     c10::Event done(c10::DeviceType::CUDA);
     done.record(side);
@@ -402,9 +421,12 @@ bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vecto
     std::shared_ptr<GraphEntry> entry;
     {
         std::lock_guard<std::mutex> hold(cache->lock);
-        auto& slot = cache->entries[key];
-        if (!slot) slot = std::make_shared<GraphEntry>();
-        entry = slot;
+        auto found = cache->entries.find(key);
+        if (found == cache->entries.end()) {
+            if (cache->entries.size() >= GraphCache::limit) return false;
+            found = cache->entries.emplace(key, std::make_shared<GraphEntry>()).first;
+        }
+        entry = found->second;
     }
     std::lock_guard<std::mutex> hold(entry->lock);
     if (entry->failed) return false;
@@ -421,13 +443,19 @@ bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vecto
         stage(batched, *entry);
         try {
             capture(m, *entry, body);
-        } catch (const std::exception& e) {
+        } catch (const CaptureError& e) {
             entry->failed = true;
             entry->inputs.clear();
             entry->fixed.clear();
             std::lock_guard<std::mutex> hold_cache(cache->lock);
             if (cache->failure.empty()) cache->failure = key + ": " + first_line_first(e.what()).substr(0, 400);
             return false;
+        } catch (...) {
+            // The warm-up failed: the model fails on these inputs. The next call tries again.
+            entry->inputs.clear();
+            entry->fixed.clear();
+            entry->fixed_host.clear();
+            throw;
         }
     } else {
         for (size_t i = 0; i < fixed.size(); ++i)
@@ -601,12 +629,8 @@ int32_t tb_module_graph_count(tb_module* module) {
     if (module == nullptr || !module->graphs) return 0;
     std::lock_guard<std::mutex> hold(module->graphs->lock);
     int32_t count = 0;
-    for (const auto& entry : module->graphs->entries) {
-        std::lock_guard<std::mutex> hold_entry(entry.second->lock);
-#ifdef TB_WITH_CUDA
-        if (entry.second->graph) ++count;
-#endif
-    }
+    for (const auto& entry : module->graphs->entries)
+        if (entry.second->captured) ++count;
     return count;
 }
 
