@@ -38,12 +38,12 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
-    public async Task SamplesHaveTheColourAskedForToAJudgeTrainedOnTheSameShapes()
+    public async Task SamplesAreRecognisablyWhatWasAskedForToAJudgeTrainedOnTheSameShapes()
     {
         // The judge (models/diffusion/judge.pt, a CNN the export trained on the training shapes,
         // 240/240 on held-out ones) names 3 samples of each of the 12 prompts. The committed
-        // weights were trained on 2 CPU cores for 60 minutes: the colour is right (about 90 %),
-        // the shape about half the time (docs/inference.md); the GPU run retrains it.
+        // weights (2 CPU cores, 108 minutes in three runs) get colour and shape right in about
+        // 96 % of samples in the export's own check (docs/inference.md); 80 % is the bar.
         var model = fixture.Engine.Get("diffusion");
         var labels = model.Manifest.Labels;
         using var judge = TorchModule.Load(Path.Combine(model.Definition.Directory, "judge.pt"), fixture.Engine.Device);
@@ -63,9 +63,9 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         var right = asked.Zip(named).Count(p => p.First.Label == p.Second);
         var colour = asked.Zip(named).Count(p => Colour(p.First.Label) == Colour(p.Second));
         var wrong = string.Join(", ", asked.Zip(named).Where(p => p.First.Label != p.Second).Select(p => $"{p.First.Label} → {p.Second}"));
-        Assert.True(colour >= 0.8 * asked.Count, $"the judge saw the colour asked for in {colour}/{asked.Count} samples; wrong: {wrong}");
-        // Colour and shape: chance is 1 in 12; the committed weights manage about half.
-        Assert.True(right >= 0.25 * asked.Count, $"the judge named {right}/{asked.Count} samples as their prompt; wrong: {wrong}");
+        Assert.True(colour >= 0.9 * asked.Count, $"the judge saw the colour asked for in {colour}/{asked.Count} samples; wrong: {wrong}");
+        // Colour and shape: chance is 1 in 12.
+        Assert.True(right >= 0.8 * asked.Count, $"the judge named {right}/{asked.Count} samples as their prompt; wrong: {wrong}");
         Assert.All(outputs, o => Assert.Contains(((DiffusionOutput)o).Prompt!, labels));
     }
 
