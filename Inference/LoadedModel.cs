@@ -38,6 +38,8 @@ public sealed class LoadedModel : IAsyncDisposable
 
     public bool CudaGraphs => _module.CudaGraphs;
 
+    public bool Frozen => _module.Frozen;
+
     /// <summary>CUDA graphs captured so far, and the first capture that failed (null if none).</summary>
     public int GraphCount => _module.GraphCount;
 
@@ -64,6 +66,18 @@ public sealed class LoadedModel : IAsyncDisposable
         double? error;
         try
         {
+            if (runtime.Freeze)
+            {
+                try
+                {
+                    module.Freeze();
+                }
+                catch (ModelLoadException e)
+                {
+                    throw new ModelLoadException($"model '{definition.Name}' cannot be frozen on {module.Device}: {e.Message}", e);
+                }
+            }
+
             if (runtime.CudaGraphs)
             {
                 try
@@ -77,7 +91,7 @@ public sealed class LoadedModel : IAsyncDisposable
             }
 
             // The reference also checks a graph: its first batch is captured, then replayed.
-            error = precision == Precision.Fp32 && !runtime.ChannelsLast && !runtime.CudaGraphs
+            error = precision == Precision.Fp32 && !runtime.ChannelsLast && !runtime.CudaGraphs && !runtime.Freeze
                 ? null
                 : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
         }
@@ -141,7 +155,7 @@ public sealed class LoadedModel : IAsyncDisposable
             return null;
         }
 
-        var setting = $"{module.Precision.Name()}{(module.ChannelsLast ? " channels-last" : "")}{(module.CudaGraphs ? " with CUDA graphs" : "")} on {module.Device}";
+        var setting = $"{module.Precision.Name()}{(module.ChannelsLast ? " channels-last" : "")}{(module.Frozen ? " frozen" : "")}{(module.CudaGraphs ? " with CUDA graphs" : "")} on {module.Device}";
         Tensor[] actual;
         try
         {

@@ -49,6 +49,23 @@ public sealed class TorchModule : IDisposable
         return new TorchModule(handle, full, TorchBridge.ReadString(TorchBridge.ModuleDevice(handle)), precision, channelsLast);
     }
 
+    /// <summary>True once <see cref="Freeze"/> has succeeded.</summary>
+    public bool Frozen { get; private set; }
+
+    /// <summary>Freezes the module for inference (torch.jit.freeze and optimize_for_inference:
+    /// weights as constants, batch norms folded into convolutions, oneDNN layouts on CPU); call
+    /// before the first forward. Throws <see cref="ModelLoadException"/> with libtorch's cause.</summary>
+    public void Freeze()
+    {
+        if (TorchBridge.ModuleFreeze(_handle) != BridgeStatus.Ok)
+        {
+            var message = TorchBridge.LastErrorMessage();
+            throw new ModelLoadException(FirstLine(message), new InvalidOperationException(message));
+        }
+
+        Frozen = true;
+    }
+
     /// <summary>True once <see cref="UseCudaGraphs"/> has succeeded.</summary>
     public bool CudaGraphs { get; private set; }
 

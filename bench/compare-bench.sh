@@ -4,14 +4,14 @@
 # and through the batcher (Actors.Inference.Bench --compare), for segmentation, classification
 # and diffusion at the same batch sizes and the manifest's precision for the device.
 #   bench/compare-bench.sh [--device cpu|cuda] [--seconds S] [--batches 1,8,32] [--diffusion-batches 1,16]
-#                          [--steps 25] [--threads N] [--precision P] [--channels-last] [--cuda-graphs]
+#                          [--steps 25] [--threads N] [--precision P] [--channels-last] [--cuda-graphs] [--freeze]
 #   (P: docs/inference.md; --cuda-graphs: our runs replay CUDA graphs, PyTorch's stay eager/compiled)
 # Writes docs/bench-results/compare-<device>.md (or $OUT/compare-<device>.md) and the two JSON files.
 # Python: $PYTHON, else /usr/bin/python3 (Debian's torch 1.13 here, which has no torch.compile).
 # Ours: $BENCH (a published Actors.Inference.Bench), else built here with dotnet.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-device=cpu seconds=3 batches=1,8,32 dbatches=1,16 steps=25 threads=0 precision= cl= graphs= tag=
+device=cpu seconds=3 batches=1,8,32 dbatches=1,16 steps=25 threads=0 precision= cl= graphs= freeze= tag=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --device) device="$2"; shift 2 ;;
@@ -23,6 +23,7 @@ while [[ $# -gt 0 ]]; do
     --precision) precision="$2"; tag="-$2"; shift 2 ;;
     --channels-last) cl=--channels-last; tag="$tag-cl"; shift ;;
     --cuda-graphs) graphs=--cuda-graphs; tag="$tag-graphs"; shift ;;
+    --freeze) freeze=--freeze; tag="$tag-frozen"; shift ;;
     *) echo "compare-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -39,7 +40,7 @@ echo "== [1/3] PyTorch eager and torch.compile on $device"
   --json "$out/compare-$device$tag-python.json"
 echo "== [2/3] ours, direct and through the batcher, on $device"
 "$BENCH" --compare --device "$device" --batches "$batches" --diffusion-batches "$dbatches" --steps "$steps" \
-  --seconds "$seconds" --threads "$threads" ${precision:+--precision "$precision"} $cl $graphs --models "$root/models" \
+  --seconds "$seconds" --threads "$threads" ${precision:+--precision "$precision"} $cl $graphs $freeze --models "$root/models" \
   --json "$out/compare-$device$tag-ours.json"
 echo "== [3/3] table"
 "$python" "$root/bench/torch_baseline.py" table "$out/compare-$device$tag-python.json" "$out/compare-$device$tag-ours.json" \

@@ -178,6 +178,8 @@ def table(a):
           f"bridge {ours['bridge']}, {ours['threads']} threads"
           + (f", CUDA graphs ({max(r['graphs'] for r in graphs)} captured at most per model)" if graphs else "") + "."
           + (f" Graph captures that failed (those shapes ran eagerly): {'; '.join(failed)}." if failed else "")
+          + (" Frozen for inference (ours)." if any(r.get("frozen") for r in ours["rows"]) else "")
+          + "".join(f" Not loaded (ours): {k}: {v}." for k, v in (ours.get("not_loaded") or {}).items())
           + (f" torch.compile: {py['compile_missing']}." if py.get("compile_missing") else ""))
     print()
     print("Cells: images/s (p50 / p99 ms of one batch's call; for the batcher, of one request). "

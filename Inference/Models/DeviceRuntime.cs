@@ -10,6 +10,10 @@ public sealed record DeviceRuntime
     /// <summary>4-D weights and inputs in channels-last order (NHWC).</summary>
     public bool ChannelsLast { get; init; }
 
+    /// <summary>Frozen for inference at load (torch.jit.freeze and optimize_for_inference): weights
+    /// as constants, batch norms folded into the convolutions before them, oneDNN layouts on CPU.</summary>
+    public bool Freeze { get; init; }
+
     /// <summary>CUDA graphs (runtime.cuda only): each batch, padded to a power of two up to the
     /// max batch, replays a graph captured at the first batch of its shape. Needs a bridge built
     /// with them (<c>TorchRuntime.Features</c>) and rows that do not depend on each other.</summary>

@@ -45,6 +45,9 @@ internal static unsafe partial class TorchBridge
     [LibraryImport(LibraryName, EntryPoint = "tb_module_device")]
     public static partial nint ModuleDevice(TorchModuleHandle module);
 
+    [LibraryImport(LibraryName, EntryPoint = "tb_module_freeze")]
+    public static partial BridgeStatus ModuleFreeze(TorchModuleHandle module);
+
     [LibraryImport(LibraryName, EntryPoint = "tb_module_use_cuda_graphs")]
     public static partial BridgeStatus ModuleUseCudaGraphs(TorchModuleHandle module, int maxBatch);
 

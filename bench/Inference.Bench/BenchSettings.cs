@@ -36,6 +36,9 @@ internal sealed record BenchSettings
 
     public bool ChannelsLast { get; init; }
 
+    /// <summary>--compare --freeze: our models frozen for inference (runtime.*.freeze).</summary>
+    public bool Freeze { get; init; }
+
     /// <summary>--compare --cuda-graphs: our runs replay CUDA graphs (runtime.cuda.cudaGraphs).</summary>
     public bool CudaGraphs { get; init; }
 
@@ -90,6 +93,7 @@ internal sealed record BenchSettings
                 "--precision" => s with { Precision = Value() },
                 "--channels-last" => s with { ChannelsLast = true },
                 "--cuda-graphs" => s with { CudaGraphs = true },
+                "--freeze" => s with { Freeze = true },
                 "--models" => s with { ModelsPath = Value() },
                 "--rawbench" => s with { RawBench = Value() },
                 "--json" => s with { JsonFile = Value() },

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Actors.Inference.Errors;
 using Actors.Inference.Models;
 
 namespace Actors.Inference.Bench;
@@ -18,9 +19,23 @@ internal static class CompareBench
         Console.WriteLine($"ours on {device}: libtorch {TorchRuntime.TorchVersion}, bridge {TorchRuntime.BridgeVersion} [{TorchRuntime.BridgeFeatures}], {TorchRuntime.Threads} thread(s)");
         var rows = new List<Dictionary<string, object?>>();
         var definitions = ModelRegistry.Scan(modelsPath).ToDictionary(d => d.Name);
+        var notLoaded = new Dictionary<string, string>();
         foreach (var name in names)
         {
-            await using var model = LoadedModel.Load(Override(definitions[name], device, settings), device, 4096, gpuConcurrentBatches: settings.ConcurrentBatches);
+            LoadedModel loaded;
+            try
+            {
+                loaded = LoadedModel.Load(Override(definitions[name], device, settings), device, 4096, gpuConcurrentBatches: settings.ConcurrentBatches);
+            }
+            catch (InferenceException e)
+            {
+                // One model's setting refused (a precision, a freeze, graphs): the others still run.
+                Console.WriteLine($"{name}: not loaded: {e.Message}");
+                notLoaded[name] = e.Message;
+                continue;
+            }
+
+            await using var model = loaded;
             var batches = (name == "diffusion" ? settings.CompareDiffusionBatches : settings.CompareBatches)
                 .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
             foreach (var batch in batches)
@@ -35,7 +50,7 @@ internal static class CompareBench
         var json = JsonSerializer.Serialize(new
         {
             torch = TorchRuntime.TorchVersion, bridge = TorchRuntime.BridgeVersion, features = TorchRuntime.BridgeFeatures, threads = TorchRuntime.Threads,
-            device, rows,
+            device, rows, not_loaded = notLoaded,
         }, JsonSerializerOptions.Web);
         if (settings.JsonFile is { } file)
         {
@@ -45,10 +60,10 @@ internal static class CompareBench
         return 0;
     }
 
-    /// <summary>--precision / --channels-last / --cuda-graphs: the manifest's runtime for this device, replaced.</summary>
+    /// <summary>--precision / --channels-last / --cuda-graphs / --freeze: the manifest's runtime for this device, replaced.</summary>
     private static ModelDefinition Override(ModelDefinition definition, string device, BenchSettings settings)
     {
-        if (settings.Precision is null && !settings.ChannelsLast && !settings.CudaGraphs)
+        if (settings.Precision is null && !settings.ChannelsLast && !settings.CudaGraphs && !settings.Freeze)
         {
             return definition;
         }
@@ -57,7 +72,8 @@ internal static class CompareBench
         var current = manifest.RuntimeFor(device);
         var runtime = current with
         {
-            Precision = settings.Precision ?? current.Precision, ChannelsLast = settings.ChannelsLast, CudaGraphs = settings.CudaGraphs,
+            Precision = settings.Precision ?? current.Precision, ChannelsLast = settings.ChannelsLast || current.ChannelsLast,
+            CudaGraphs = settings.CudaGraphs || current.CudaGraphs, Freeze = settings.Freeze || current.Freeze,
         };
         var all = manifest.Runtime.ToDictionary(kv => kv.Key, kv => kv.Value);
         all[DeviceRuntime.KindOf(device)] = runtime;
@@ -71,7 +87,7 @@ internal static class CompareBench
         return new Dictionary<string, object?>
         {
             ["model"] = model.Name, ["batch"] = batch, ["runtime"] = runtime, ["precision"] = model.Precision.Name(),
-            ["channels_last"] = model.ChannelsLast, ["cuda_graphs"] = model.CudaGraphs, ["graphs"] = model.GraphCount,
+            ["channels_last"] = model.ChannelsLast, ["cuda_graphs"] = model.CudaGraphs, ["frozen"] = model.Frozen, ["graphs"] = model.GraphCount,
             ["graph_failure"] = model.GraphFailure, ["max_batch"] = model.Batcher.Options.MaxBatchSize,
             ["images_per_s"] = stats.ItemsPerSecond, ["p50_ms"] = stats.P50Ms, ["p99_ms"] = stats.P99Ms,
             ["steps"] = model.Samples ? settings.Steps : null,

@@ -35,7 +35,7 @@
 #include <string>
 #include <vector>
 
-#define TB_BRIDGE_VERSION "1.2.0"
+#define TB_BRIDGE_VERSION "1.3.0"
 
 namespace tb_detail {
 
@@ -609,6 +609,19 @@ tb_status tb_module_load(const char* path, const char* device, int32_t precision
 }
 
 void tb_module_free(tb_module* module) { delete module; }
+
+tb_status tb_module_freeze(tb_module* module) {
+    if (module == nullptr) return fail(TB_ERROR_ARGUMENT, "tb_module_freeze: a module is required");
+    try {
+        torch::jit::Module frozen = torch::jit::freeze(module->module);
+        module->module = torch::jit::optimize_for_inference(frozen);
+        return TB_OK;
+    } catch (const c10::Error& e) {
+        return fail(TB_ERROR_LOAD, std::string("freezing the module failed: ") + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+        return fail(TB_ERROR_LOAD, std::string("freezing the module failed: ") + e.what());
+    }
+}
 
 tb_status tb_module_use_cuda_graphs(tb_module* module, int32_t max_batch) {
     if (module == nullptr || max_batch < 1)

@@ -73,6 +73,11 @@ TB_EXPORT tb_status tb_tune_allocator(int64_t mmap_threshold, int64_t trim_thres
 TB_EXPORT tb_status tb_module_load(const char* path, const char* device, int32_t precision, int32_t channels_last,
                                    tb_module** out);
 TB_EXPORT void tb_module_free(tb_module* module);
+// Freezes the module for inference (torch.jit.freeze, then optimize_for_inference): weights
+// become constants, a convolution absorbs the batch norm after it, and on CPU convolutions run
+// in oneDNN's layouts. Call after load (precision and memory order are kept), before the first
+// forward. TB_ERROR_LOAD, with libtorch's cause, where the module cannot be frozen.
+TB_EXPORT tb_status tb_module_freeze(tb_module* module);
 // CUDA graphs for this module (a build with "cuda-graphs", a module on CUDA): a forward or a
 // tb_ddim_sample run of up to max_batch rows is padded to the next power of two (at most
 // max_batch) and replays a graph captured at the first call of that padded shape (and, for

@@ -49,6 +49,50 @@ public sealed class PrecisionTests : IDisposable
         Assert.True(expectedOut.Zip(outputs[0].Floats, (x, y) => Math.Abs(x - y)).Max() <= expected.DefaultTolerance() * scale);
     }
 
+    [Theory]
+    [InlineData("segmentation")]
+    [InlineData("classification")]
+    [InlineData("diffusion")]
+    public async Task AFrozenModelAnswersAsTheModelItWasFrozenFrom(string name)
+    {
+        await using var frozen = LoadedModel.Load(Variant(name, new JsonObject { ["freeze"] = true }), TestEnvironment.Device, 64);
+        await using var plain = LoadedModel.Load(Variant(name, new JsonObject()), TestEnvironment.Device, 64);
+        Assert.True(frozen.Frozen);
+        Assert.False(plain.Frozen);
+        Assert.InRange(Assert.NotNull(frozen.ReferenceError), 0, 1e-3);
+
+        // A batch of 3 other inputs, directly and through the batcher.
+        var random = new Random(5);
+        var inputs = frozen.Manifest.Inputs.Select(spec =>
+        {
+            var shape = spec.Shape.Select((d, i) => i == 0 ? 3 : d).ToArray();
+            var count = (int)Tensors.Tensor.ElementCountOf(shape);
+            return spec.Dtype == "int64"
+                ? Tensors.Tensor.FromInt64(Enumerable.Range(0, count).Select(_ => (long)random.Next(0, 12)).ToArray(), shape)
+                : Tensors.Tensor.FromFloat32(Enumerable.Range(0, count).Select(_ => (float)random.NextDouble()).ToArray(), shape);
+        }).ToArray();
+        var expected = plain.ForwardDirect(inputs)[0].Floats;
+        var scale = Math.Max(1e-6, expected.Max(Math.Abs));
+        Assert.True(expected.Zip(frozen.ForwardDirect(inputs)[0].Floats, (x, y) => Math.Abs(x - y)).Max() <= 1e-3 * scale);
+        if (!frozen.Samples)
+        {
+            var one = inputs.Select(t => t.SliceRows(1, 1)).ToArray();
+            var batched = (await frozen.ForwardAsync(one))[0].Floats;
+            Assert.True(plain.ForwardDirect(one)[0].Floats.Zip(batched, (x, y) => Math.Abs(x - y)).Max() <= 1e-3 * scale);
+            return;
+        }
+
+        // A sampling run on the frozen noise predictor equals the unfrozen one's.
+        var row = new DdimSchedule(frozen.Manifest.Postprocess).Row(4);
+        var sampling = new[]
+        {
+            inputs[0], Tensors.Tensor.FromInt64([.. row, .. row, .. row], 3, 4), inputs[2],
+            Tensors.Tensor.FromFloat32([5f, 5f, 5f], 3),
+        };
+        var image = frozen.SampleDirect(sampling)[0].Floats;
+        Assert.True(plain.SampleDirect(sampling)[0].Floats.Zip(image, (x, y) => Math.Abs(x - y)).Max() <= 1e-3);
+    }
+
     [Fact]
     public void APrecisionThatMovesTheOutputsTooFarRefusesTheLoadWithTheNumbers()
     {
