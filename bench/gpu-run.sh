@@ -6,7 +6,7 @@
 #   3. the side-by-side table at fp32: PyTorch eager, torch.compile, ours (CUDA graphs where the
 #      bridge has them) direct and batcher;
 #   4. retrain the diffusion demo on the GPU (weights to $OUT/diffusion.npz, judge.npz);
-#   5. the same table at bf16 autocast, channels-last, if time is left.
+#   5. the same table at bf16 autocast, channels-last, frozen, if time is left.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${OUT:-/tmp/gpu-out}"; mkdir -p "$out"
@@ -58,9 +58,9 @@ python3 models/export.py --only diffusion --device cuda --seconds "${TRAIN_SECON
 tail -4 "$out/train.log"
 
 if (( $(left) > 100 )); then
-  echo "== side by side at bf16 autocast, channels-last ($(left) s left)"
+  echo "== side by side at bf16 autocast, channels-last, frozen ($(left) s left)"
   OUT="$out" PYTHON=python3 BENCH=/tmp/app/Actors.Inference.Bench timeout $(( $(left) - 10 )) bench/compare-bench.sh \
-    --device "$INFERENCE_DEVICE" --seconds 2 --batches 8,64 --diffusion-batches 32 --precision bf16-autocast --channels-last $graphs \
+    --device "$INFERENCE_DEVICE" --seconds 2 --batches 8,64 --diffusion-batches 32 --precision bf16-autocast --channels-last --freeze $graphs \
     >"$out/compare-bf16.log" 2>&1
   tail -8 "$out/compare-bf16.log"
 fi
