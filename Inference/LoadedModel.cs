@@ -46,7 +46,7 @@ public sealed class LoadedModel : IAsyncDisposable
     public string? GraphFailure => _module.GraphFailure;
 
     /// <summary>Max |output − reference| over the reference's scale, measured at load when the
-    /// model runs at another precision or memory order than the export's float32.</summary>
+    /// model runs other than plain (<see cref="DeviceRuntime.IsPlain"/>).</summary>
     public double? ReferenceError { get; }
 
     /// <summary>True when <see cref="ForwardAsync"/> takes sampling runs (<see cref="SampleDirect"/>).</summary>
@@ -66,34 +66,9 @@ public sealed class LoadedModel : IAsyncDisposable
         double? error;
         try
         {
-            if (runtime.Freeze)
-            {
-                try
-                {
-                    module.Freeze();
-                }
-                catch (ModelLoadException e)
-                {
-                    throw new ModelLoadException($"model '{definition.Name}' cannot be frozen on {module.Device}: {e.Message}", e);
-                }
-            }
-
-            if (runtime.CudaGraphs)
-            {
-                try
-                {
-                    module.UseCudaGraphs(maxBatch);
-                }
-                catch (DeviceUnavailableException e)
-                {
-                    throw new ModelLoadException($"model '{definition.Name}': {e.Message}", e);
-                }
-            }
-
+            Prepare(definition.Name, module, runtime, maxBatch);
             // The reference also checks a graph: its first batch is captured, then replayed.
-            error = precision == Precision.Fp32 && !runtime.ChannelsLast && !runtime.CudaGraphs && !runtime.Freeze
-                ? null
-                : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
+            error = runtime.IsPlain ? null : CheckAgainstReference(definition, module, runtime.Tolerance ?? precision.DefaultTolerance());
         }
         catch
         {
@@ -113,6 +88,34 @@ public sealed class LoadedModel : IAsyncDisposable
         var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.RunSplit(inputs, rows), options, time);
         model = new LoadedModel(definition, module, batcher, alphaBar, error);
         return model;
+    }
+
+    /// <summary>Freezing and CUDA graphs, as the device's runtime asks, before the first forward.</summary>
+    private static void Prepare(string name, TorchModule module, DeviceRuntime runtime, int maxBatch)
+    {
+        if (runtime.Freeze)
+        {
+            try
+            {
+                module.Freeze();
+            }
+            catch (ModelLoadException e)
+            {
+                throw new ModelLoadException($"model '{name}' cannot be frozen on {module.Device}: {e.Message}", e);
+            }
+        }
+
+        if (runtime.CudaGraphs)
+        {
+            try
+            {
+                module.UseCudaGraphs(maxBatch);
+            }
+            catch (DeviceUnavailableException e)
+            {
+                throw new ModelLoadException($"model '{name}': {e.Message}", e);
+            }
+        }
     }
 
     /// <summary>One forward now, on the caller's thread, without batching.</summary>

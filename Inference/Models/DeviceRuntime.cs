@@ -26,6 +26,10 @@ public sealed record DeviceRuntime
     /// load; <see cref="Precisions.DefaultTolerance"/> when not given.</summary>
     public double? Tolerance { get; init; }
 
+    /// <summary>float32, row-major, unfrozen, no graphs: as the export ran it, so the load needs no
+    /// check against the reference.</summary>
+    public bool IsPlain => string.Equals(Precision, "fp32", StringComparison.OrdinalIgnoreCase) && !ChannelsLast && !Freeze && !CudaGraphs;
+
     /// <summary>"cuda" for cuda and cuda:N, else "cpu".</summary>
     public static string KindOf(string device) => device.StartsWith("cuda", StringComparison.Ordinal) ? "cuda" : "cpu";
 }
