@@ -85,47 +85,76 @@ def ddim(model, x, y, w, steps, abar, context, cast):
 
 
 def measure(a):
-    rows = []
+    """Every model eager first (the baseline the table needs most), then torch.compile while the
+    --budget lasts. A model that fails in one runtime is reported and the rest still run; the
+    JSON is rewritten after every row, so a run cut short leaves what it measured."""
     compile_ok = hasattr(torch, "compile")
     device = a.device
-    for name in a.models.split(","):
-        module, manifest = eager_module(name)
-        precision = a.precision or precision_of(manifest, device)
-        batches = [int(b) for b in (a.diffusion_batches if name == "diffusion" else a.batches).split(",")]
-        runtimes = ["pytorch-eager"] + (["torch.compile"] if compile_ok and not a.no_compile else [])
-        for runtime in runtimes:
-            model, cast, context = prepare(module, precision, device, a.channels_last)
-            if runtime == "torch.compile":
-                model = torch.compile(model)
-            for batch in batches:
-                call = make_call(name, manifest, model, cast, context, batch, device, a.steps, a.channels_last)
-                start = time.time()
-                with torch.inference_mode():
-                    call()  # the first call compiles
-                    first = time.time() - start
-                    while time.time() - start < first + a.warmup:
-                        call()
-                    times = []
-                    begin = time.time()
-                    while time.time() - begin < a.seconds or len(times) < 5:
-                        t0 = time.perf_counter()
-                        call()
-                        times.append(time.perf_counter() - t0)
-                times.sort()
-                row = {"model": name, "batch": batch, "runtime": runtime, "precision": precision, "device": device,
-                       "images_per_s": batch * len(times) / sum(times),
-                       "p50_ms": 1000 * times[len(times) // 2], "p99_ms": 1000 * times[min(len(times) - 1, int(0.99 * (len(times) - 1) + 0.5))],
-                       "first_call_s": first, "calls": len(times), "steps": a.steps if name == "diffusion" else None}
-                rows.append(row)
-                print(f"{name:15s} {runtime:14s} {precision:14s} batch {batch:3d}: {row['images_per_s']:9.1f} img/s  "
-                      f"p50 {row['p50_ms']:8.2f} ms  p99 {row['p99_ms']:8.2f} ms  (first call {first:.1f} s)", flush=True)
+    runtimes = ["pytorch-eager"] + (["torch.compile"] if compile_ok and not a.no_compile else [])
     result = {"torch": torch.__version__, "device": device, "threads": torch.get_num_threads(),
               "gpu": torch.cuda.get_device_name(0) if device.startswith("cuda") else None,
               "compile": compile_ok and not a.no_compile,
               "compile_missing": None if compile_ok else f"torch {torch.__version__} has no torch.compile (2.0+)",
-              "rows": rows}
-    with open(a.json, "w") as f:
-        json.dump(result, f, indent=1)
+              "rows": [], "failed": {}, "skipped": {}}
+
+    def save():
+        # Whole or not at all: a run killed while writing keeps the previous version.
+        with open(a.json + ".part", "w") as f:
+            json.dump(result, f, indent=1)
+        os.replace(a.json + ".part", a.json)
+
+    begin = time.time()
+    save()
+    for runtime in runtimes:
+        for name in a.models.split(","):
+            where = f"{name} {runtime}"
+            batches = [int(b) for b in (a.diffusion_batches if name == "diffusion" else a.batches).split(",")]
+            try:
+                module, manifest = eager_module(name)
+                precision = a.precision or precision_of(manifest, device)
+                model, cast, context = prepare(module, precision, device, a.channels_last)
+                if runtime == "torch.compile":
+                    model = torch.compile(model)
+                for batch in batches:
+                    if runtime != "pytorch-eager" and a.budget and time.time() - begin > a.budget:
+                        result["skipped"][f"{where} batch {batch}"] = f"past the {a.budget:.0f} s budget"
+                        print(f"{where} batch {batch}: skipped, past the {a.budget:.0f} s budget", flush=True)
+                        continue
+                    call = make_call(name, manifest, model, cast, context, batch, device, a.steps, a.channels_last)
+                    row = measure_one(call, a)
+                    row.update({"model": name, "batch": batch, "runtime": runtime, "precision": precision,
+                                "device": device, "steps": a.steps if name == "diffusion" else None})
+                    row["images_per_s"] = batch * row["calls"] / row.pop("total_s")
+                    result["rows"].append(row)
+                    save()
+                    print(f"{name:15s} {runtime:14s} {precision:14s} batch {batch:3d}: {row['images_per_s']:9.1f} img/s  "
+                          f"p50 {row['p50_ms']:8.2f} ms  p99 {row['p99_ms']:8.2f} ms  (first call {row['first_call_s']:.1f} s)",
+                          flush=True)
+            except Exception as e:  # noqa: BLE001  (any failure of one model/runtime: reported, the rest go on)
+                lines = str(e).strip().splitlines() or [""]
+                result["failed"][where] = f"{type(e).__name__}: {lines[-1][:300]}"
+                print(f"{where}: failed: {result['failed'][where]}", flush=True)
+                save()
+
+
+def measure_one(call, a):
+    """The first call (a compile, for torch.compile), --warmup seconds, then --seconds measured."""
+    start = time.time()
+    with torch.inference_mode():
+        call()
+        first = time.time() - start
+        while time.time() - start < first + a.warmup:
+            call()
+        times = []
+        begin = time.time()
+        while time.time() - begin < a.seconds or len(times) < 5:
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+    times.sort()
+    return {"p50_ms": 1000 * times[len(times) // 2],
+            "p99_ms": 1000 * times[min(len(times) - 1, int(0.99 * (len(times) - 1) + 0.5))],
+            "first_call_s": first, "calls": len(times), "total_s": sum(times)}
 
 
 def make_call(name, manifest, model, cast, context, batch, device, steps, channels_last=False):
@@ -154,10 +183,17 @@ def make_call(name, manifest, model, cast, context, batch, device, steps, channe
 
 
 def table(a):
-    with open(a.python) as f:
-        py = json.load(f)
-    with open(a.ours) as f:
-        ours = json.load(f)
+    def read(path, what):
+        # A run cut short may leave one side unwritten: the table shows the other side.
+        try:
+            with open(path) as f:
+                return json.load(f)
+        except (OSError, ValueError) as e:
+            print(f"({what} results not read: {e})")
+            return {"torch": "?", "bridge": "?", "threads": "?", "device": "?", "rows": []}
+
+    py = read(a.python, "Python")
+    ours = read(a.ours, "our")
     key = lambda r: (r["model"], r["batch"])  # noqa: E731
     by = {}
     for r in py["rows"]:
@@ -165,13 +201,21 @@ def table(a):
     for r in ours["rows"]:
         by.setdefault(key(r), {})[r["runtime"]] = r
 
+    # A row loaded with fewer of the requested settings than the others (its refusal is in the header) says so.
+    any_graphs = any(r.get("cuda_graphs") for r in ours["rows"])
+    any_frozen = any(r.get("frozen") for r in ours["rows"])
+
     def cell(r):
-        return "—" if r is None else f"{r['images_per_s']:.1f} ({r['p50_ms']:.2f} / {r['p99_ms']:.2f})"
+        if r is None:
+            return "—"
+        less = [w for w, on, want in (("not frozen", r.get("frozen"), any_frozen), ("no graphs", r.get("cuda_graphs"), any_graphs))
+                if r["runtime"].startswith("ours") and want and not on]
+        return f"{r['images_per_s']:.1f} ({r['p50_ms']:.2f} / {r['p99_ms']:.2f})" + (f" ({', '.join(less)})" if less else "")
 
     def ratio(a_, b_):
         return "—" if a_ is None or b_ is None else f"**{a_['images_per_s'] / b_['images_per_s']:.2f}**"
 
-    gpu = py.get("gpu") or "CPU"
+    gpu = py.get("gpu") or ("CPU" if py["device"] == "cpu" else "?")
     graphs = [r for r in ours["rows"] if r.get("cuda_graphs")]
     failed = sorted({r["graph_failure"] for r in graphs if r.get("graph_failure")})
     print(f"Device {py['device']} ({gpu}); PyTorch {py['torch']}, {py['threads']} threads; ours: libtorch {ours['torch']}, "
@@ -180,11 +224,14 @@ def table(a):
           + (f" Graph captures that failed (those shapes ran eagerly): {'; '.join(failed)}." if failed else "")
           + (" Frozen for inference (ours)." if any(r.get("frozen") for r in ours["rows"]) else "")
           + "".join(f" Not loaded (ours): {k}: {v}." for k, v in (ours.get("not_loaded") or {}).items())
-          + (f" torch.compile: {py['compile_missing']}." if py.get("compile_missing") else ""))
+          + "".join(f" Failed (ours): {k}: {v}." for k, v in (ours.get("failed") or {}).items())
+          + (f" torch.compile: {py['compile_missing']}." if py.get("compile_missing") else "")
+          + "".join(f" Failed (Python): {k}: {v}." for k, v in (py.get("failed") or {}).items())
+          + (f" Not measured (Python, time budget): {', '.join(py['skipped'])}." if py.get("skipped") else ""))
     print()
     print("Cells: images/s (p50 / p99 ms of one batch's call; for the batcher, of one request). "
           "Diffusion: one image = a whole DDIM run of "
-          f"{next((r['steps'] for r in py['rows'] if r.get('steps')), '-')} steps with guidance.")
+          f"{next((r['steps'] for r in py['rows'] + ours['rows'] if r.get('steps')), '-')} steps with guidance.")
     print()
     print("| model | precision | batch | PyTorch eager | torch.compile | ours direct | ours batcher | direct / eager | batcher / eager | direct / compile |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -210,6 +257,8 @@ def main():
     m.add_argument("--warmup", type=float, default=1)
     m.add_argument("--threads", type=int, default=0)
     m.add_argument("--no-compile", action="store_true")
+    m.add_argument("--budget", type=float, default=0,
+                   help="seconds after which no more torch.compile rows start (0: no limit)")
     m.add_argument("--precision", help="instead of the manifest's runtime precision for the device")
     m.add_argument("--channels-last", action="store_true")
     m.add_argument("--json", required=True)
@@ -218,8 +267,8 @@ def main():
     t.add_argument("ours")
     a = p.parse_args()
     if a.cmd == "measure":
-        if a.threads > 0:
-            torch.set_num_threads(a.threads)
+        # As ours: --threads, else one per logical CPU (torch's own default counts physical cores).
+        torch.set_num_threads(a.threads if a.threads > 0 else os.cpu_count())
         measure(a)
     else:
         table(a)

@@ -13,6 +13,7 @@ together with the reference outputs computed from them.
 """
 
 import argparse
+import glob
 import json
 import math
 import os
@@ -39,6 +40,7 @@ DIFF_SIZE = 64
 DIFF_T = 1000
 DIFF_BETA = (1e-4, 0.02)
 REUSE = False
+CONTINUE = False
 DEVICE = "cpu"
 BATCH = 32
 POOL = 12000
@@ -299,6 +301,29 @@ def to_device(value):
     return value.to(DEVICE)
 
 
+def committed_file(name, file=None):
+    """The committed TorchScript file a trained net is exported to (under models/)."""
+    return file or f"{name}/model.pt"
+
+
+def load_committed(net, name, file=None):
+    """Loads the weights of a committed TorchScript file (model.pt wraps the net as `net.`)."""
+    path = committed_file(name, file)
+    old = torch.jit.load(os.path.join(HERE, path), map_location="cpu")
+    state = {k[4:] if k.startswith("net.") else k: v for k, v in old.state_dict().items()}
+    missing, unexpected = net.load_state_dict(state, strict=False)
+    if unexpected or any(m != "freqs" for m in missing):
+        raise SystemExit(f"{path} does not fit this script's network: missing {missing}, unexpected {unexpected}")
+
+
+def save_weights(net, name, label):
+    """--save-weights: the net's weights as <name>.npz, for another torch to export."""
+    if name and SAVE_WEIGHTS:
+        path = os.path.join(SAVE_WEIGHTS, f"{name}.npz")
+        np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
+        print(f"  {label}: saved weights to {path}", flush=True)
+
+
 def train(net, make_batch, loss_fn, seconds, lr, label, name=None, ema=None, file=None):
     """Adam for `seconds` of wall time. With `ema` (a decay such as 0.999) the learning rate
     follows a cosine to 5 % over the time and the exported weights are the exponential
@@ -311,20 +336,23 @@ def train(net, make_batch, loss_fn, seconds, lr, label, name=None, ema=None, fil
         net.eval()
         print(f"  {label}: loaded weights from {LOAD_WEIGHTS[name]}", flush=True)
         return 0
-    if name and REUSE:
-        # --reuse: keep the committed weights, re-export only (e.g. after an export fix).
-        old = torch.jit.load(os.path.join(HERE, name, file or "model.pt"))
-        state = {k[4:] if k.startswith("net.") else k: v for k, v in old.state_dict().items()}
-        missing, unexpected = net.load_state_dict(state, strict=False)
-        assert not unexpected and all(m == "freqs" for m in missing), (missing, unexpected)
+    if name and (REUSE or (CONTINUE and seconds <= 0)):
+        # --reuse: keep the committed weights, re-export only (e.g. after an export fix);
+        # --continue with no time for this net: keep it as it is.
+        load_committed(net, name, file)
         net.eval()
-        print(f"  {label}: reused the weights of {name}/model.pt", flush=True)
+        print(f"  {label}: kept the weights of {committed_file(name, file)}", flush=True)
+        save_weights(net, name, label)
         return 0
     if name and name in INIT_WEIGHTS:
         # --init-weights: continue training from weights saved by an earlier run.
         data = np.load(INIT_WEIGHTS[name])
         net.load_state_dict({k: torch.from_numpy(data[k]) for k in data.files})
         print(f"  {label}: starting from {INIT_WEIGHTS[name]}", flush=True)
+    elif name and CONTINUE:
+        # --continue: train on from the committed weights (a GPU run sharpening the demo).
+        load_committed(net, name, file)
+        print(f"  {label}: starting from the committed {committed_file(name, file)}", flush=True)
     net.to(DEVICE)
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     average = [p.detach().clone() for p in net.parameters()] if ema else None
@@ -355,10 +383,7 @@ def train(net, make_batch, loss_fn, seconds, lr, label, name=None, ema=None, fil
     net.eval()
     net.to("cpu")
     print(f"  {label}: {step} steps, final loss {avg:.4f}", flush=True)
-    if name and SAVE_WEIGHTS:
-        path = os.path.join(SAVE_WEIGHTS, f"{name}.npz")
-        np.savez(path, **{k: v.detach().cpu().numpy() for k, v in net.state_dict().items()})
-        print(f"  {label}: saved weights to {path}", flush=True)
+    save_weights(net, name, label)
     return step
 
 
@@ -533,8 +558,10 @@ def export_diffusion(seconds):
         x, y = draw(64)
         return x + torch.randn_like(x) * torch.rand(64, 1, 1, 1) * 0.1, y
 
-    train(judge, judge_batch, lambda n, x, y: F.cross_entropy(n(x), y), min(seconds, 60), 2e-3, "judge", "judge",
-          file="judge.pt")
+    # With --continue the committed judge is kept: it is the yardstick the tests hold samples to.
+    train(judge, judge_batch, lambda n, x, y: F.cross_entropy(n(x), y), 0 if CONTINUE else min(seconds, 60), 2e-3,
+          "judge", "judge",
+          file="diffusion/judge.pt")
     held = np.random.default_rng(300)
     held_y = [i % len(DIFF_LABELS) for i in range(240)]
     with torch.no_grad():
@@ -635,14 +662,22 @@ def main():
                    help="NAME=FILE.npz: skip training NAME, use these weights (trained elsewhere)")
     p.add_argument("--init-weights", metavar="NPZ", nargs="*", default=[],
                    help="NAME=FILE.npz: train NAME on from these weights (an earlier --save-weights)")
+    p.add_argument("--continue", dest="cont", action="store_true",
+                   help="train on from the committed weights (model.pt, judge.pt) instead of from scratch")
     p.add_argument("--no-export", action="store_true", help="train (and --save-weights) only")
     a = p.parse_args()
-    global REUSE, DEVICE, BATCH, POOL, LR, SAVE_WEIGHTS, LOAD_WEIGHTS, INIT_WEIGHTS, NO_EXPORT
-    REUSE, DEVICE, BATCH, POOL, LR = a.reuse, a.device, a.batch, a.pool, a.lr
+    global REUSE, CONTINUE, DEVICE, BATCH, POOL, LR, SAVE_WEIGHTS, LOAD_WEIGHTS, INIT_WEIGHTS, NO_EXPORT
+    REUSE, CONTINUE, DEVICE, BATCH, POOL, LR = a.reuse, a.cont, a.device, a.batch, a.pool, a.lr
     SAVE_WEIGHTS, NO_EXPORT = a.save_weights, a.no_export
     LOAD_WEIGHTS = dict(w.split("=", 1) for w in a.load_weights)
     INIT_WEIGHTS = dict(w.split("=", 1) for w in a.init_weights)
     torch.set_num_threads(a.threads)
+    if CONTINUE:
+        # Fail before minutes of drawing and training if the committed files cannot be read here.
+        for name in [a.only] if a.only else ["segmentation", "classification", "diffusion"]:
+            for f in sorted(glob.glob(os.path.join(HERE, name, "*.pt"))):
+                torch.jit.load(f, map_location="cpu")
+                print(f"--continue: {os.path.relpath(f, HERE)} reads", flush=True)
     jobs = {"segmentation": export_segmentation, "classification": export_classification,
             "diffusion": export_diffusion, "identity": export_identity}
     for name, fn in jobs.items():

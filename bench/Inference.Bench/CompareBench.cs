@@ -20,44 +20,97 @@ internal static class CompareBench
         var rows = new List<Dictionary<string, object?>>();
         var definitions = ModelRegistry.Scan(modelsPath).ToDictionary(d => d.Name);
         var notLoaded = new Dictionary<string, string>();
+        var failed = new Dictionary<string, string>();
+
+        // Rewritten after every model, so a run cut short (one device run, a timeout) keeps what it measured.
+        async Task SaveAsync()
+        {
+            if (settings.JsonFile is { } file)
+            {
+                var json = JsonSerializer.Serialize(new
+                {
+                    torch = TorchRuntime.TorchVersion, bridge = TorchRuntime.BridgeVersion, features = TorchRuntime.BridgeFeatures,
+                    threads = TorchRuntime.Threads, device, rows, not_loaded = notLoaded, failed,
+                }, JsonSerializerOptions.Web);
+                // Whole or not at all: a run killed while writing keeps the previous version.
+                await File.WriteAllTextAsync(file + ".part", json);
+                File.Move(file + ".part", file, overwrite: true);
+            }
+        }
+
+        await SaveAsync();
         foreach (var name in names)
         {
-            LoadedModel loaded;
-            try
+            if (!definitions.TryGetValue(name, out var definition))
             {
-                loaded = LoadedModel.Load(Override(definitions[name], device, settings), device, 4096, gpuConcurrentBatches: settings.ConcurrentBatches);
+                notLoaded[name] = $"no model '{name}' under {modelsPath}";
+                continue;
             }
-            catch (InferenceException e)
+
+            var loaded = Load(definition, device, settings, notLoaded);
+            if (loaded is null)
             {
-                // One model's setting refused (a precision, a freeze, graphs): the others still run.
-                Console.WriteLine($"{name}: not loaded: {e.Message}");
-                notLoaded[name] = e.Message;
+                await SaveAsync();
                 continue;
             }
 
             await using var model = loaded;
             var batches = (name == "diffusion" ? settings.CompareDiffusionBatches : settings.CompareBatches)
                 .Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToArray();
-            foreach (var batch in batches)
+            try
             {
-                var direct = Direct(model, batch, settings);
-                rows.Add(Row(model, "ours-direct", batch, direct, settings));
-                var batched = await Batcher(model, batch, settings);
-                rows.Add(Row(model, "ours-batcher", batch, batched, settings));
+                foreach (var batch in batches)
+                {
+                    var direct = Direct(model, batch, settings);
+                    rows.Add(Row(model, "ours-direct", batch, direct, settings));
+                    var batched = await Batcher(model, batch, settings);
+                    rows.Add(Row(model, "ours-batcher", batch, batched, settings));
+                    await SaveAsync();
+                }
             }
-        }
+            catch (InferenceException e)
+            {
+                // A model that fails while measured (a graph replay, out of memory): reported, the others still run.
+                Console.WriteLine($"{name}: failed: {e.Message}");
+                failed[name] = e.Message;
+            }
 
-        var json = JsonSerializer.Serialize(new
-        {
-            torch = TorchRuntime.TorchVersion, bridge = TorchRuntime.BridgeVersion, features = TorchRuntime.BridgeFeatures, threads = TorchRuntime.Threads,
-            device, rows, not_loaded = notLoaded,
-        }, JsonSerializerOptions.Web);
-        if (settings.JsonFile is { } file)
-        {
-            await File.WriteAllTextAsync(file, json);
+            await SaveAsync();
         }
 
         return 0;
+    }
+
+    /// <summary>Loads with the requested settings; where one is refused, tries again without freezing,
+    /// then without CUDA graphs too, so a model still gets its rows (each attempt's refusal is kept).</summary>
+    private static LoadedModel? Load(ModelDefinition definition, string device, BenchSettings settings, Dictionary<string, string> notLoaded)
+    {
+        var attempts = new List<BenchSettings> { settings };
+        if (settings.Freeze)
+        {
+            attempts.Add(settings with { Freeze = false });
+        }
+
+        if (settings.CudaGraphs)
+        {
+            attempts.Add(settings with { Freeze = false, CudaGraphs = false });
+        }
+
+        foreach (var attempt in attempts)
+        {
+            try
+            {
+                return LoadedModel.Load(Override(definition, device, attempt), device, 4096, gpuConcurrentBatches: attempt.ConcurrentBatches);
+            }
+            catch (InferenceException e)
+            {
+                var what = $"{definition.Name}{(attempt.Freeze ? " frozen" : "")}{(attempt.CudaGraphs ? " with CUDA graphs" : "")}";
+                Console.WriteLine($"{what}: not loaded: {e.Message}");
+                notLoaded[what] = e.Message;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>--precision / --channels-last / --cuda-graphs / --freeze: the manifest's runtime for this device, replaced.</summary>
