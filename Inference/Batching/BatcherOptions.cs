@@ -15,4 +15,15 @@ public sealed record BatcherOptions
 
     /// <summary>Requests waiting before new ones are refused (<see cref="Errors.BatchQueueFullException"/>).</summary>
     public int MaxQueued { get; init; } = 1024;
+
+    /// <summary>An int64 input whose second dimension may differ between merged requests (a
+    /// sampling run's step schedule); null: every input's trailing shape must match.</summary>
+    public RaggedInput? Ragged { get; init; }
 }
+
+/// <summary>Requests whose input <paramref name="Input"/> ([rows, width], int64) differ in width
+/// merge when the widest is at most <paramref name="MaxWidthRatio"/> times the narrowest; the
+/// narrower rows are padded at the end with <paramref name="Pad"/> (for a DDIM schedule, -1:
+/// "no more steps", so a 20-step run rides along a 25-step batch and keeps its own answer).
+/// The ratio bounds what a short request waits for a long one.</summary>
+public sealed record RaggedInput(int Input, long Pad, double MaxWidthRatio);

@@ -191,7 +191,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 continue;
             }
 
-            if (rows + next.Rows > _options.MaxBatchSize || !Compatible(first, next))
+            if (rows + next.Rows > _options.MaxBatchSize || !Compatible(first, next) || !WidthsFit(batch, next))
             {
                 return next;
             }
@@ -239,7 +239,9 @@ public sealed class DynamicBatcher : IAsyncDisposable
             var inputs = new Tensor[batch[0].Inputs.Count];
             for (var i = 0; i < inputs.Length; i++)
             {
-                inputs[i] = Tensor.ConcatRows(batch.Select(r => r.Inputs[i]).ToList());
+                inputs[i] = i == _options.Ragged?.Input && batch.Count > 1
+                    ? ConcatPadded(batch.Select(r => r.Inputs[i]).ToList(), _options.Ragged.Pad)
+                    : Tensor.ConcatRows(batch.Select(r => r.Inputs[i]).ToList());
             }
 
             Tensor[][] outputs;
@@ -307,7 +309,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
         return result;
     }
 
-    private static bool Compatible(Request a, Request b)
+    private bool Compatible(Request a, Request b)
     {
         if (a.Inputs.Count != b.Inputs.Count)
         {
@@ -316,13 +318,64 @@ public sealed class DynamicBatcher : IAsyncDisposable
 
         for (var i = 0; i < a.Inputs.Count; i++)
         {
-            if (a.Inputs[i].DType != b.Inputs[i].DType || !a.Inputs[i].Shape.Skip(1).SequenceEqual(b.Inputs[i].Shape.Skip(1)))
+            IReadOnlyList<long> x = a.Inputs[i].Shape, y = b.Inputs[i].Shape;
+            var sameShape = i == _options.Ragged?.Input
+                ? a.Inputs[i].DType == TensorDType.Int64 && x.Count == 2 && y.Count == 2
+                : x.Skip(1).SequenceEqual(y.Skip(1));
+            if (a.Inputs[i].DType != b.Inputs[i].DType || !sameShape)
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    /// <summary>With a ragged input: the batch's widths, <paramref name="next"/>'s included,
+    /// stay within the max ratio (widest / narrowest).</summary>
+    private bool WidthsFit(List<Request> batch, Request next)
+    {
+        if (_options.Ragged is not { } ragged)
+        {
+            return true;
+        }
+
+        long narrowest = next.Inputs[ragged.Input].Shape[1], widest = narrowest;
+        foreach (var request in batch)
+        {
+            var width = request.Inputs[ragged.Input].Shape[1];
+            narrowest = Math.Min(narrowest, width);
+            widest = Math.Max(widest, width);
+        }
+
+        return widest <= ragged.MaxWidthRatio * Math.Max(1, narrowest);
+    }
+
+    /// <summary>Int64 [rows, width] parts of different widths joined along the rows, each
+    /// padded at the end with <paramref name="pad"/> to the widest.</summary>
+    private static Tensor ConcatPadded(IReadOnlyList<Tensor> parts, long pad)
+    {
+        var width = parts.Max(p => p.Shape[1]);
+        if (parts.All(p => p.Shape[1] == width))
+        {
+            return Tensor.ConcatRows(parts);
+        }
+
+        var rows = parts.Sum(p => p.Shape[0]);
+        var data = TensorBufferPool.RentLongs(checked((int)(rows * width)));
+        var at = 0;
+        foreach (var part in parts)
+        {
+            var w = (int)part.Shape[1];
+            for (var r = 0; r < part.Shape[0]; r++)
+            {
+                part.Longs.AsSpan(r * w, w).CopyTo(data.AsSpan(at, w));
+                data.AsSpan(at + w, (int)width - w).Fill(pad);
+                at += (int)width;
+            }
+        }
+
+        return Tensor.FromInt64(data, rows, width);
     }
 
     private sealed class Request(IReadOnlyList<Tensor> inputs, int rows, long enqueuedAt)

@@ -177,6 +177,62 @@ public sealed class DynamicBatcherTests
         Assert.InRange(peak, 2, 3);
     }
 
+    [Fact]
+    public async Task SchedulesOfDifferentWidthsShareABatchPaddedWhileTheWidestIsAtMostTwiceTheNarrowest()
+    {
+        // The forward answers each row with (sum of its steps, steps before the padding), so a
+        // row that got another's schedule, or padding in the wrong place, answers wrong.
+        var seen = new List<(long Rows, long Width, long[] Values)>();
+        using var entered = new ManualResetEventSlim();
+        using var gate = new ManualResetEventSlim();
+        await using var batcher = new DynamicBatcher("m", inputs =>
+        {
+            var schedule = inputs[0];
+            lock (seen)
+            {
+                seen.Add((schedule.Shape[0], schedule.Shape[1], schedule.Longs.ToArray()));
+            }
+
+            entered.Set();
+            gate.Wait();
+            var (rows, width) = ((int)schedule.Shape[0], (int)schedule.Shape[1]);
+            var answer = new float[rows * 2];
+            for (var r = 0; r < rows; r++)
+            {
+                var row = schedule.Longs.AsSpan(r * width, width).ToArray();
+                answer[2 * r] = row.Where(v => v >= 0).Sum();
+                answer[2 * r + 1] = row.TakeWhile(v => v >= 0).Count();
+            }
+
+            return [Tensor.FromFloat32(answer, rows, 2)];
+        }, new BatcherOptions { MaxBatchSize = 8, MaxQueueDelay = TimeSpan.Zero, Ragged = new RaggedInput(0, -1, 2.0) });
+
+        static Tensor Schedule(int width, int first) => Tensor.FromInt64(Enumerable.Range(first, width).Select(v => (long)v).ToArray(), 1, width);
+
+        // The worker is held in a first batch while the rest queue up in a known order.
+        var blocker = batcher.RunAsync([Schedule(3, 100)]);
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(30)));
+        int[] widths = [4, 6, 8, 10, 5];
+        var requests = widths.Select((w, i) => batcher.RunAsync([Schedule(w, 10 * i)])).ToArray();
+        gate.Set();
+        await blocker;
+        var answers = await Task.WhenAll(requests);
+
+        for (var i = 0; i < widths.Length; i++)
+        {
+            var steps = Enumerable.Range(10 * i, widths[i]);
+            Assert.Equal([steps.Sum(), widths[i]], answers[i][0].Floats);
+        }
+
+        // 4, 6 and 8 share one batch padded to 8; 10 is more than twice 4, so it starts the
+        // next batch, which 5 joins (10 <= 2 x 5).
+        Assert.Equal([(1L, 3L), (3L, 8L), (2L, 10L)], seen.Select(b => (b.Rows, b.Width)));
+        static IEnumerable<long> Steps(int first, int count, int padding) =>
+            Enumerable.Range(first, count).Select(v => (long)v).Concat(Enumerable.Repeat(-1L, padding));
+        Assert.Equal([.. Steps(0, 4, 4), .. Steps(10, 6, 2), .. Steps(20, 8, 0)], seen[1].Values);
+        Assert.Equal([.. Steps(30, 10, 0), .. Steps(40, 5, 5)], seen[2].Values);
+    }
+
     private static void InterlockedMax(ref int target, int value)
     {
         int seen;

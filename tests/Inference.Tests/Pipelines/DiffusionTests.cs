@@ -131,6 +131,27 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
     }
 
     [Fact]
+    public async Task RequestsAtDifferentStepCountsShareARunAndEachGetsItsOwnAnswer()
+    {
+        var model = fixture.Engine.Get("diffusion");
+        var before = (model.Batcher.BatchesRun, model.Batcher.RowsRun);
+        // 6 and 8 steps alternate: merged only by padding the 6-step schedules (8 <= 2 x 6).
+        var outputs = await Task.WhenAll(Enumerable.Range(0, 6).Select(i =>
+            fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 200 + i, Steps = i % 2 == 0 ? 6 : 8 })));
+        var batches = model.Batcher.BatchesRun - before.BatchesRun;
+        Assert.Equal(6, model.Batcher.RowsRun - before.RowsRun);
+        Assert.True(batches < 6, $"{batches} runs for 6 requests: different step counts were not batched");
+
+        foreach (var (i, steps) in new[] { (2, 6), (3, 8) })
+        {
+            var alone = (DiffusionOutput)await fixture.Engine.RunAsync("diffusion", new InferenceRequest { Seed = 200 + i, Steps = steps });
+            var shared = ImageCodec.Decode(((DiffusionOutput)outputs[i]).Png!, 1 << 20).Pixels;
+            var single = ImageCodec.Decode(alone.Png!, 1 << 20).Pixels;
+            Assert.True(shared.Zip(single, (x, y) => Math.Abs(x - y)).Max() <= 2 / 255f, $"{steps} steps: the shared run's image differs from its own");
+        }
+    }
+
+    [Fact]
     public void TheLoopOnTheDeviceIsDdimStepByStep()
     {
         // The same DDIM written out here, one forward per step through ForwardDirect, in doubles.
