@@ -15,6 +15,7 @@
 #include <ATen/cuda/CUDAGraph.h>
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 #include <cuda_runtime_api.h>
@@ -62,6 +63,17 @@ struct GraphCache {
     std::mutex lock;
     std::map<std::string, std::shared_ptr<GraphEntry>> entries;
     std::string failure;
+#ifdef TB_WITH_CUDA
+    // Captures run one at a time per module, on a stream of the module's own: a stream from
+    // libtorch's pool may be another module's copy stream, whose copies would then be
+    // captured into this graph instead of running.
+    std::mutex capturing;
+    cudaStream_t capture_stream = nullptr;
+    ~GraphCache() {
+        entries.clear();
+        if (capture_stream != nullptr) cudaStreamDestroy(capture_stream);
+    }
+#endif
 };
 
 // The module's own CUDA stream for host-to-device copies, made at first use.
@@ -344,15 +356,21 @@ void stage(const std::vector<at::Tensor>& host, GraphEntry& entry) {
         entry.inputs[i].narrow(0, 0, host[i].size(0)).copy_(pinned_copy(host[i].contiguous()), /*non_blocking=*/true);
 }
 
-// Captures `body` over the entry's buffers on a side stream, after three warm-up runs there
+// Captures `body` over the entry's buffers on the module's capture stream, after three warm-up runs there
 // (TorchScript's profiling runs and fusions, cuDNN and cuBLAS set-up happen outside the
 // capture), with autocast's weight cache off as capture requires. Other threads' work on the
 // device may go on meanwhile (thread-local capture mode). A warm-up's error propagates as it
 // is (the model fails on these inputs); a capture's becomes a CaptureError.
 void capture(tb_module& m, GraphEntry& entry, const Body& body) {
     const c10::DeviceIndex index = device_index(m);
+    GraphCache& cache = *m.graphs;
+    std::lock_guard<std::mutex> one_at_a_time(cache.capturing);
+    if (cache.capture_stream == nullptr) {
+        c10::cuda::CUDAGuard on_device(index);
+        C10_CUDA_CHECK(cudaStreamCreateWithFlags(&cache.capture_stream, cudaStreamNonBlocking));
+    }
     c10::cuda::CUDAStream compute = c10::cuda::getCurrentCUDAStream(index);
-    c10::cuda::CUDAStream side = c10::cuda::getStreamFromPool(false, index);
+    c10::cuda::CUDAStream side = c10::cuda::getStreamFromExternal(cache.capture_stream, index);
     c10::Event ready(c10::DeviceType::CUDA);
     ready.record(compute);
     ready.block(side);
