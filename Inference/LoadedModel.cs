@@ -94,6 +94,11 @@ public sealed class LoadedModel : IAsyncDisposable
         LoadedModel? model = null;
         var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.RunSplit(inputs, rows), options, time);
         model = new LoadedModel(definition, module, batcher, alphaBar, error);
+        if (model.CudaGraphs)
+        {
+            Diagnostics.InferenceMetrics.TrackGraphs(model);
+        }
+
         return model;
     }
 
@@ -197,6 +202,7 @@ public sealed class LoadedModel : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        Diagnostics.InferenceMetrics.UntrackGraphs(this);
         await Batcher.DisposeAsync();
         _module.Dispose();
     }

@@ -17,7 +17,40 @@ public static class InferenceMetrics
     public static readonly Histogram<double> BatchDuration = Meter.CreateHistogram<double>("actors.batch.duration", "s",
         "Time of one batch's forward pass, by model and outcome");
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<LoadedModel, byte> Graphed = new();
+
+    /// <summary>Per model with <c>runtime.cuda.cudaGraphs</c>: graphs captured, and 1 once a capture
+    /// failed (that shape runs eagerly; <see cref="LoadedModel.GraphFailure"/> says why). Absent
+    /// for models without graphs.</summary>
+    public static readonly ObservableGauge<int> CudaGraphs = Meter.CreateObservableGauge("actors.model.cuda_graphs",
+        () => Observe(m => m.GraphCount), "{graph}", "CUDA graphs captured, by model (models with CUDA graphs only)");
+
+    public static readonly ObservableGauge<int> CudaGraphFailed = Meter.CreateObservableGauge("actors.model.cuda_graph_failed",
+        () => Observe(m => m.GraphFailure is null ? 0 : 1), null, "1 once a CUDA graph capture of the model failed (that shape runs eagerly)");
+
     private static int _gpuGauges;
+
+    internal static void TrackGraphs(LoadedModel model) => Graphed.TryAdd(model, 0);
+
+    internal static void UntrackGraphs(LoadedModel model) => Graphed.TryRemove(model, out _);
+
+    private static IEnumerable<Measurement<int>> Observe(Func<LoadedModel, int> read)
+    {
+        foreach (var model in Graphed.Keys)
+        {
+            int value;
+            try
+            {
+                value = read(model);
+            }
+            catch (ObjectDisposedException)
+            {
+                continue; // unloaded while being read
+            }
+
+            yield return new Measurement<int>(value, new KeyValuePair<string, object?>("model", model.Name));
+        }
+    }
 
     /// <summary>GPU utilisation and memory per device from NVML, where the machine has it. Where it
     /// has not, nothing is registered: the series are absent, not zero. Returns the devices seen.</summary>

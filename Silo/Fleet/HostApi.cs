@@ -1,4 +1,5 @@
 using Actors.Client.Api.Auth;
+using Actors.Inference.Models;
 using Actors.Silo.Cluster;
 using Actors.Silo.Gpu;
 using Actors.Silo.Inference;
@@ -36,9 +37,20 @@ internal static class HostApi
     internal static HostStatus Status(GpuHost host, EngineHost engine, SiloIdentity silo) =>
         new(silo.InstanceId, silo.SiloId, host.Phase.ToString().ToLowerInvariant(), host.PhaseSince, host.LastError,
             engine.Ready ? engine.Engine.Device : null, engine.Ready ? [.. engine.Engine.Models.Select(m => m.Name)] : [],
-            host.Holding, host.Completed, engine.LastLoad?.TotalSeconds, Environment.ProcessId);
+            host.Holding, host.Completed, engine.LastLoad?.TotalSeconds, Environment.ProcessId,
+            engine.Ready ? [.. engine.Engine.Models.Select(ModelRuntimeStatus.Of).OrderBy(m => m.Name, StringComparer.Ordinal)] : []);
 }
 
 /// <summary>What <c>GET /admin/host</c> answers.</summary>
 public sealed record HostStatus(string InstanceId, string SiloId, string Phase, DateTimeOffset Since, string? LastError, string? Device,
-    string[] Models, int Holding, long Completed, double? LoadSeconds, int ProcessId);
+    string[] Models, int Holding, long Completed, double? LoadSeconds, int ProcessId, ModelRuntimeStatus[]? Runtime = null);
+
+/// <summary>How one loaded model runs on this host (the manifest's runtime for the device, as
+/// loaded): precision, memory order, frozen, CUDA graphs captured and the first capture that
+/// failed, the error against the float32 reference measured at load, the batcher's max batch.</summary>
+public sealed record ModelRuntimeStatus(string Name, string Precision, bool ChannelsLast, bool Frozen, bool CudaGraphs, int GraphsCaptured,
+    string? GraphFailure, double? ReferenceError, int MaxBatch)
+{
+    internal static ModelRuntimeStatus Of(Actors.Inference.LoadedModel m) =>
+        new(m.Name, m.Precision.Name(), m.ChannelsLast, m.Frozen, m.CudaGraphs, m.GraphCount, m.GraphFailure, m.ReferenceError, m.Batcher.Options.MaxBatchSize);
+}

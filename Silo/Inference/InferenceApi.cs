@@ -22,12 +22,6 @@ internal static class InferenceApi
         return group;
     }
 
-    internal static Ok<ModelSummary[]> ListModels(EngineHost host) =>
-        TypedResults.Ok(host.Engine.Models.Select(m => new ModelSummary(
-            m.Name, m.Manifest.Version, m.Manifest.Task, m.Manifest.Description, m.Device,
-            m.Manifest.Inputs.Select(i => $"{i.Name}: {i.Dtype}{Actors.Inference.Tensors.Tensor.FormatShape(i.Shape)}").ToArray(),
-            m.Manifest.Labels.ToArray())).OrderBy(m => m.Name, StringComparer.Ordinal).ToArray());
-
     internal static async Task<IResult> InferAsync(string name, HttpRequest request, EngineHost host, IOptions<ApiOptions> api, CancellationToken ct)
     {
         var limit = api.Value.MaxUploadBytes;
@@ -134,5 +128,4 @@ internal static class InferenceApi
     private static IResult Problem(int status, string code, string detail) =>
         Results.Problem(title: code.Replace('_', ' '), detail: detail, statusCode: status, type: code);
 
-    internal sealed record ModelSummary(string Name, string Version, string Task, string Description, string Device, string[] Inputs, string[] Labels);
 }

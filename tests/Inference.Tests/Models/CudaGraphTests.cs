@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using System.Text.Json.Nodes;
+using Actors.Inference.Diagnostics;
 using Actors.Inference.Errors;
 using Actors.Inference.Models;
 using Actors.Inference.Pipelines;
@@ -59,6 +61,8 @@ public sealed class CudaGraphTests : IDisposable
 
         Assert.Null(graphed.GraphFailure);
         Assert.Equal(3, graphed.GraphCount); // 1, 4 (3 rows padded), 8
+        Assert.Equal([3], Gauge("actors.model.cuda_graphs", name)); // the eager copy has no series
+        Assert.Equal([0], Gauge("actors.model.cuda_graph_failed", name));
 
         // More rows than the max batch run eagerly, and are still right.
         var big = Batch(graphed.Manifest, 9, seed: 9);
@@ -105,6 +109,33 @@ public sealed class CudaGraphTests : IDisposable
 
         Assert.Null(graphed.GraphFailure);
         Assert.Equal(start + 3, graphed.GraphCount); // (2 rows, 10 steps), (4 padded, 10), (2, 6)
+    }
+
+    /// <summary>What an observable gauge of the engine's meter reports now for <paramref name="model"/>.</summary>
+    private static int[] Gauge(string instrument, string model)
+    {
+        var seen = new List<int>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (i, l) =>
+        {
+            if (i.Meter.Name == InferenceMetrics.MeterName && i.Name == instrument)
+            {
+                l.EnableMeasurementEvents(i);
+            }
+        };
+        listener.SetMeasurementEventCallback<int>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "model" && tag.Value as string == model)
+                {
+                    seen.Add(value);
+                }
+            }
+        });
+        listener.Start();
+        listener.RecordObservableInstruments();
+        return [.. seen];
     }
 
     public void Dispose()

@@ -19,6 +19,29 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
     }
 
     [Fact]
+    public async Task TheHostSaysHowEachModelRuns()
+    {
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", SiloFactory.AdminKey);
+        var host = await client.GetFromJsonAsync<JsonElement>("/admin/host");
+
+        var runtime = host.GetProperty("runtime").EnumerateArray().ToArray();
+        Assert.Equal(["classification", "diffusion", "identity", "segmentation"], runtime.Select(m => m.GetProperty("name").GetString()));
+        foreach (var model in runtime)
+        {
+            var name = model.GetProperty("name").GetString()!;
+            using var manifest = JsonDocument.Parse(await File.ReadAllTextAsync(Path.Combine(TestPaths.Repo, "models", name, "manifest.json")));
+            // The demo manifests set no runtime for a CPU: plain float32 at the manifest's batch.
+            Assert.Equal(manifest.RootElement.GetProperty("batch").GetProperty("maxBatchSize").GetInt32(), model.GetProperty("maxBatch").GetInt32());
+            Assert.Equal("fp32", model.GetProperty("precision").GetString());
+            Assert.False(model.GetProperty("cudaGraphs").GetBoolean());
+            Assert.False(model.GetProperty("frozen").GetBoolean());
+            Assert.Equal(0, model.GetProperty("graphsCaptured").GetInt32());
+            Assert.Equal(JsonValueKind.Null, model.GetProperty("referenceError").ValueKind); // plain: no check needed
+        }
+    }
+
+    [Fact]
     public async Task TheDirectDoorNeedsTheAdminKey()
     {
         var response = await factory.CreateClient().PostAsync("/v1/models/diffusion/infer?seed=1&steps=2", new ByteArrayContent([]));

@@ -42,6 +42,7 @@ public sealed class PrometheusTests
         Assert.Contains("actors_host_memory_available_bytes ", text, StringComparison.Ordinal);
         Assert.Contains("actors_grain_turn_duration_seconds_count{grain_type=\"IJobGrain\"}", text, StringComparison.Ordinal);
         Assert.DoesNotContain("actors_gpu_utilization_ratio", text, StringComparison.Ordinal); // no NVML here: absent, not zero
+        Assert.DoesNotContain("actors_model_cuda_graph", text, StringComparison.Ordinal); // no model with CUDA graphs on a CPU: absent
         Assert.Contains("actors_credits_consumed_total{model=\"identity\",plan=\"pro\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("actors_batch_size_bucket{model=\"identity\",le=\"1\"} 1", text, StringComparison.Ordinal);
         Assert.Contains("actors_batch_duration_seconds_count{model=\"identity\",outcome=\"ok\"} 1", text, StringComparison.Ordinal);
