@@ -12,16 +12,20 @@ public sealed class InferenceEngine : IAsyncDisposable
     private readonly Dictionary<string, LoadedModel> _models;
     private readonly InferenceOptions _options;
 
+    private readonly LoadedModel[] _all;
+
     private InferenceEngine(InferenceOptions options, string device, Dictionary<string, LoadedModel> models)
     {
         _options = options;
         Device = device;
         _models = models;
+        _all = [.. models.Values];
     }
 
     public string Device { get; }
 
-    public IReadOnlyCollection<LoadedModel> Models => _models.Values;
+    /// <summary>The loaded models (a fixed list: safe to read while the engine is disposed).</summary>
+    public IReadOnlyCollection<LoadedModel> Models => _all;
 
     /// <summary>Applies the runtime settings, picks the device and loads every model under
     /// <see cref="InferenceOptions.ModelsPath"/> (or only <paramref name="only"/>).</summary>
@@ -74,11 +78,9 @@ public sealed class InferenceEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var model in _models.Values)
+        foreach (var model in _all)
         {
             await model.DisposeAsync();
         }
-
-        _models.Clear();
     }
 }

@@ -69,12 +69,27 @@ public sealed class TorchModule : IDisposable
     /// <summary>True once <see cref="UseCudaGraphs"/> has succeeded.</summary>
     public bool CudaGraphs { get; private set; }
 
-    /// <summary>Graphs captured so far (one per padded batch shape and step count).</summary>
-    public int GraphCount => TorchBridge.ModuleGraphCount(_handle);
+    /// <summary>Graphs captured so far (one per padded batch shape and step count); 0 without
+    /// graphs or once unloaded (a status read may race an unload).</summary>
+    public int GraphCount => CudaGraphs ? UnlessUnloaded(() => TorchBridge.ModuleGraphCount(_handle), 0) : 0;
 
     /// <summary>The first graph capture that failed (its shape and libtorch's cause), or null;
     /// that shape runs eagerly.</summary>
-    public string? GraphFailure => TorchBridge.ReadString(TorchBridge.ModuleGraphFailure(_handle)) is { Length: > 0 } f ? f : null;
+    public string? GraphFailure => CudaGraphs
+        ? UnlessUnloaded(() => TorchBridge.ReadString(TorchBridge.ModuleGraphFailure(_handle)) is { Length: > 0 } f ? f : null, null)
+        : null;
+
+    private static T UnlessUnloaded<T>(Func<T> read, T unloaded)
+    {
+        try
+        {
+            return read();
+        }
+        catch (ObjectDisposedException)
+        {
+            return unloaded;
+        }
+    }
 
     /// <summary>CUDA graphs for batches of up to <paramref name="maxBatch"/> rows (padded to a
     /// power of two); call before the first forward. Throws <see cref="DeviceUnavailableException"/>

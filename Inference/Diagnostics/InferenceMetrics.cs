@@ -34,23 +34,8 @@ public static class InferenceMetrics
 
     internal static void UntrackGraphs(LoadedModel model) => Graphed.TryRemove(model, out _);
 
-    private static IEnumerable<Measurement<int>> Observe(Func<LoadedModel, int> read)
-    {
-        foreach (var model in Graphed.Keys)
-        {
-            int value;
-            try
-            {
-                value = read(model);
-            }
-            catch (ObjectDisposedException)
-            {
-                continue; // unloaded while being read
-            }
-
-            yield return new Measurement<int>(value, new KeyValuePair<string, object?>("model", model.Name));
-        }
-    }
+    private static IEnumerable<Measurement<int>> Observe(Func<LoadedModel, int> read) =>
+        Graphed.Keys.Select(model => new Measurement<int>(read(model), new KeyValuePair<string, object?>("model", model.Name)));
 
     /// <summary>GPU utilisation and memory per device from NVML, where the machine has it. Where it
     /// has not, nothing is registered: the series are absent, not zero. Returns the devices seen.</summary>

@@ -32,12 +32,12 @@ internal static class HealthApi
                     statusCode: StatusCodes.Status503ServiceUnavailable, type: "instance_warm");
             }
 
-            if (!engine.Ready)
+            if (engine.Current is not { } loaded)
             {
                 return Results.Problem(title: "not ready", detail: "models are still loading", statusCode: StatusCodes.Status503ServiceUnavailable, type: "models_loading");
             }
 
-            return Results.Ok(new { status = "ready", roles = silo.Roles, store = store.Kind, device = engine.Engine.Device, models = engine.Engine.Models.Select(m => m.Name).ToArray() });
+            return Results.Ok(new { status = "ready", roles = silo.Roles, store = store.Kind, device = loaded.Device, models = loaded.Models.Select(m => m.Name).ToArray() });
         }
 
         return Results.Ok(new { status = "ready", roles = silo.Roles, store = store.Kind });

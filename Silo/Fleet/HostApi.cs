@@ -34,11 +34,15 @@ internal static class HostApi
         return group;
     }
 
-    internal static HostStatus Status(GpuHost host, EngineHost engine, SiloIdentity silo) =>
-        new(silo.InstanceId, silo.SiloId, host.Phase.ToString().ToLowerInvariant(), host.PhaseSince, host.LastError,
-            engine.Ready ? engine.Engine.Device : null, engine.Ready ? [.. engine.Engine.Models.Select(m => m.Name)] : [],
+    internal static HostStatus Status(GpuHost host, EngineHost engine, SiloIdentity silo)
+    {
+        // Read once: a stop may unload the engine between two reads.
+        var loaded = engine.Current;
+        return new(silo.InstanceId, silo.SiloId, host.Phase.ToString().ToLowerInvariant(), host.PhaseSince, host.LastError,
+            loaded?.Device, loaded is null ? [] : [.. loaded.Models.Select(m => m.Name)],
             host.Holding, host.Completed, engine.LastLoad?.TotalSeconds, Environment.ProcessId,
-            engine.Ready ? [.. engine.Engine.Models.Select(ModelRuntimeStatus.Of).OrderBy(m => m.Name, StringComparer.Ordinal)] : []);
+            loaded is null ? [] : [.. loaded.Models.Select(ModelRuntimeStatus.Of).OrderBy(m => m.Name, StringComparer.Ordinal)]);
+    }
 }
 
 /// <summary>What <c>GET /admin/host</c> answers.</summary>

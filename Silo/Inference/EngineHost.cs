@@ -16,9 +16,9 @@ internal sealed partial class EngineHost(IOptions<InferenceOptions> options, IOp
     private volatile InferenceEngine? _engine;
     private Task? _stopped;
 
-    public InferenceEngine Engine => _engine ?? throw new InvalidOperationException("the models are not loaded (this GPU host is WARM)");
-
-    public bool Ready => _engine is not null;
+    /// <summary>The loaded engine, or null while WARM or loading. Read it once per use: a stop
+    /// may unload the models between two reads.</summary>
+    public InferenceEngine? Current => _engine;
 
     /// <summary>How long the last load took (measured, not assumed).</summary>
     public TimeSpan? LastLoad { get; private set; }

@@ -30,12 +30,13 @@ internal static class InferenceApi
             return Problem(StatusCodes.Status413PayloadTooLarge, "upload_too_large", $"the upload is {request.ContentLength} bytes; the limit is {limit}");
         }
 
-        if (!host.Ready)
+        // Read once: a stop may unload the models between a check and a use.
+        if (host.Current is not { } engine)
         {
-            return Problem(StatusCodes.Status503ServiceUnavailable, "instance_warm", "this GPU host is WARM (no models loaded): resume it first (POST /admin/host/resume)");
+            return Warm();
         }
 
-        if (!host.Engine.TryGet(name, out var model) || model is null)
+        if (!engine.TryGet(name, out var model) || model is null)
         {
             return Problem(StatusCodes.Status404NotFound, "unknown_model", $"no model named '{name}'");
         }
@@ -60,7 +61,7 @@ internal static class InferenceApi
 
         try
         {
-            var output = await host.Engine.RunAsync(name, inference, ct);
+            var output = await engine.RunAsync(name, inference, ct);
             var wantsPng = request.Query["format"] == "png" ||
                            request.GetTypedHeaders().Accept.Any(a => a.MediaType == "image/png");
             if (wantsPng)
@@ -76,7 +77,14 @@ internal static class InferenceApi
         {
             return FromInferenceError(e);
         }
+        catch (ObjectDisposedException) when (host.Current != engine)
+        {
+            return Warm(); // stopped while this request ran
+        }
     }
+
+    private static IResult Warm() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "instance_warm", "this GPU host is WARM (no models loaded): resume it first (POST /admin/host/resume)");
 
     private static async Task<InferenceRequest> ReadRequestAsync(HttpRequest request, string task, long limit, CancellationToken ct)
     {

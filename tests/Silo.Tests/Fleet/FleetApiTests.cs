@@ -80,6 +80,21 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
         Assert.Equal((HttpStatusCode.Conflict, "invalid_transition"), Problem(await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/resume")));
         Assert.Equal((HttpStatusCode.Conflict, "invalid_transition"), Problem(await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/release")));
 
+        // The host's status is read throughout the stop and the resume: an unload between two
+        // reads of the engine must never make it a 500.
+        using var reading = new CancellationTokenSource();
+        var statuses = Task.Run(async () =>
+        {
+            var seen = new List<HttpStatusCode>();
+            while (!reading.IsCancellationRequested)
+            {
+                seen.Add((await SendAsync(HttpMethod.Get, "/admin/host")).Status);
+                seen.Add((await SendAsync(HttpMethod.Get, "/health/ready")).Status);
+            }
+
+            return seen;
+        });
+
         var (stopped, instance, _) = await SendAsync(HttpMethod.Post, "/admin/instances/gpu-fleet/stop");
         Assert.True(stopped == HttpStatusCode.Accepted, $"stop answered {(int)stopped}: {instance}");
         Assert.Equal("stop", instance.GetProperty("pending").GetProperty("operation").GetString());
@@ -104,6 +119,10 @@ public sealed class FleetApiTests(FleetApiTests.Factory factory) : IClassFixture
         Assert.Contains("identity", hot.GetProperty("models").EnumerateArray().Select(m => m.GetString()));
         Assert.True(hot.GetProperty("measuredSeconds").GetProperty("resume").GetDouble() > 0);
         Assert.Equal(HttpStatusCode.OK, (await SendAsync(HttpMethod.Get, "/health/ready")).Status);
+        await reading.CancelAsync();
+        var seen = await statuses;
+        Assert.All(seen, status => Assert.True(status is HttpStatusCode.OK or HttpStatusCode.ServiceUnavailable, $"a status read answered {(int)status}"));
+        Assert.Contains(HttpStatusCode.ServiceUnavailable, seen); // it did read while WARM
     }
 
     [Theory]
