@@ -39,6 +39,9 @@ CLS_SIZE = 224
 DIFF_SIZE = 64
 DIFF_T = 1000
 DIFF_BETA = (1e-4, 0.02)
+# On a GPU the batcher may merge up to 64 requests (a CPU keeps the manifest's batch). Precision,
+# channels-last, freezing and CUDA graphs wait for a GPU table to choose them (docs/inference.md).
+GPU_RUNTIME = {"cuda": {"maxBatchSize": 64}}
 REUSE = False
 CONTINUE = False
 DEVICE = "cpu"
@@ -457,6 +460,7 @@ def export_segmentation(seconds):
         "preprocess": {"channels": 1, "height": SEG_SIZE, "width": SEG_SIZE, "mean": [0.0], "std": [1.0]},
         "postprocess": {"kind": "argmax", "minPixels": 8},
         "batch": {"maxBatchSize": 8, "maxQueueDelayMs": 5},
+        "runtime": GPU_RUNTIME,
     }
     export("segmentation", net, example, manifest)
 
@@ -504,6 +508,7 @@ def export_classification(seconds):
         "preprocess": {"channels": 1, "height": CLS_SIZE, "width": CLS_SIZE, "mean": [0.0], "std": [1.0]},
         "postprocess": {"kind": "sigmoid", "threshold": 0.5},
         "batch": {"maxBatchSize": 16, "maxQueueDelayMs": 5},
+        "runtime": GPU_RUNTIME,
     }
     export("classification", model, example, manifest)
 
@@ -623,6 +628,7 @@ def export_diffusion(seconds):
         "postprocess": {"kind": "ddim", "timesteps": DIFF_T, "betaStart": DIFF_BETA[0], "betaEnd": DIFF_BETA[1],
                         "defaultSteps": 25, "maxSteps": 200, "guidance": DIFF_GUIDANCE, "maxGuidance": 10.0},
         "batch": {"maxBatchSize": 16, "maxQueueDelayMs": 2},
+        "runtime": GPU_RUNTIME,
     }
     export("diffusion", model, example, manifest)
 
