@@ -76,21 +76,17 @@ public sealed class LoadedModel : IAsyncDisposable
             throw;
         }
 
+        var alphaBar = manifest.Postprocess.Kind == "ddim" ? new DdimSchedule(manifest.Postprocess).AlphaBar : null;
         var options = new BatcherOptions
         {
             MaxBatchSize = maxBatch,
             MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
             MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
-        };
-        var alphaBar = manifest.Postprocess.Kind == "ddim" ? new DdimSchedule(manifest.Postprocess).AlphaBar : null;
-        if (alphaBar is not null)
-        {
             // Sampling runs of different step counts share a batch (the shorter schedules padded
             // with -1) when the longest is at most twice the shortest.
-            options = options with { Ragged = new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: 2.0) };
-        }
-
+            Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: 2.0),
+        };
         LoadedModel? model = null;
         var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.RunSplit(inputs, rows), options, time);
         model = new LoadedModel(definition, module, batcher, alphaBar, error);
