@@ -14,9 +14,10 @@ public sealed record DeviceRuntime
     /// as constants, batch norms folded into the convolutions before them, oneDNN layouts on CPU.</summary>
     public bool Freeze { get; init; }
 
-    /// <summary>CUDA graphs (runtime.cuda only): each batch, padded to a power of two up to the
-    /// max batch, replays a graph captured at the first batch of its shape. Needs a bridge built
-    /// with them (<c>TorchRuntime.Features</c>) and rows that do not depend on each other.</summary>
+    /// <summary>CUDA graphs (runtime.cuda only): each batch, padded to one of a few sizes up to the
+    /// max batch, replays a graph captured at the first batch of its shape (a sampling run, a
+    /// one-step graph once per step). Needs a bridge built with them (<c>TorchRuntime.Features</c>)
+    /// and rows that do not depend on each other.</summary>
     public bool CudaGraphs { get; init; }
 
     /// <summary>Overrides <see cref="BatchLimits.MaxBatchSize"/> on this kind of device.</summary>

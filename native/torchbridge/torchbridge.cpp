@@ -36,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#define TB_BRIDGE_VERSION "1.3.0"
+#define TB_BRIDGE_VERSION "1.4.0"
 
 namespace tb_detail {
 
@@ -56,9 +56,9 @@ struct GraphEntry {
 };
 
 // A module's graphs, one per padded shape (tb_module_use_cuda_graphs); past `limit` shapes
-// (sampling runs of many step counts), new shapes run eagerly.
+// (inputs of many other shapes), new shapes run eagerly.
 struct GraphCache {
-    static constexpr size_t limit = 32;
+    static constexpr size_t limit = 64;
     int64_t max_batch = 0;
     std::mutex lock;
     std::map<std::string, std::shared_ptr<GraphEntry>> entries;
@@ -327,12 +327,12 @@ struct CaptureError : std::runtime_error {
 using Body = std::function<std::vector<at::Tensor>(const std::vector<at::Tensor>&, const std::vector<at::Tensor>&)>;
 
 #ifdef TB_WITH_CUDA
-// What a graph is specialised to: the kind of call, the padded rows, an extra number (the
-// step count of a sampling run) and every input's dtype and other dimensions.
-std::string graph_key(const char* kind, int64_t rows, int64_t extra, const std::vector<at::Tensor>& batched,
+// What a graph is specialised to: the kind of call, the padded rows and every input's dtype
+// and other dimensions.
+std::string graph_key(const char* kind, int64_t rows, const std::vector<at::Tensor>& batched,
                       const std::vector<at::Tensor>& fixed) {
     std::ostringstream key;
-    key << kind << " rows " << rows << " extra " << extra;
+    key << kind << " rows " << rows;
     for (const auto* list : {&batched, &fixed}) {
         key << " /";
         for (const at::Tensor& t : *list) {
@@ -349,11 +349,16 @@ bool same_host(const at::Tensor& a, const at::Tensor& b) {
 }
 
 // The call's rows into the graph's fixed input buffers, through pinned memory, on the
-// compute stream (the graph replays there, after the copies; the padded rows keep what they
-// held: computed and dropped).
-void stage(const std::vector<at::Tensor>& host, GraphEntry& entry) {
-    for (size_t i = 0; i < host.size(); ++i)
-        entry.inputs[i].narrow(0, 0, host[i].size(0)).copy_(pinned_copy(host[i].contiguous()), /*non_blocking=*/true);
+// compute stream (the graph replays there, after the copies). The rows past the call's are
+// set to pad[i] where `pad` is given (state that must not carry over from an earlier call);
+// else they keep what they held: computed and dropped.
+void stage(const std::vector<at::Tensor>& host, const std::vector<double>& pad, GraphEntry& entry) {
+    for (size_t i = 0; i < host.size(); ++i) {
+        at::Tensor& buffer = entry.inputs[i];
+        const int64_t rows = host[i].size(0);
+        buffer.narrow(0, 0, rows).copy_(pinned_copy(host[i].contiguous()), /*non_blocking=*/true);
+        if (!pad.empty() && rows < buffer.size(0)) buffer.narrow(0, rows, buffer.size(0) - rows).fill_(pad[i]);
+    }
 }
 
 // Captures `body` over the entry's buffers on the module's capture stream, after three warm-up runs there
@@ -419,23 +424,38 @@ void capture(tb_module& m, GraphEntry& entry, const Body& body) {
 }
 #endif
 
-// Runs `body` through the module's CUDA graph for this shape (capturing it at its first call)
-// and puts the outputs, cut to the call's rows, in `out`. False when the call runs eagerly
+#ifdef TB_WITH_CUDA
+// The rows a batch is padded to for a graph: powers of two up to 8, then eight sizes per
+// doubling (10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, ...), at most max_batch. Above 8
+// rows a batch computes at most a quarter more rows than it has; up to 64 rows, 16 shapes.
+int64_t padded_rows(int64_t rows, int64_t max_batch) {
+    int64_t padded = 1;
+    while (padded < rows) padded *= 2;
+    if (padded > 8) {
+        const int64_t step = padded / 8;
+        padded = (rows + step - 1) / step * step;
+    }
+    return std::min(padded, max_batch);
+}
+#endif
+
+// Runs `body` through the module's CUDA graph for this shape (capturing it at its first call),
+// `replays` times in a row (a sampling run replays its one-step graph once per step), and
+// puts the outputs, cut to the call's rows, in `out`. False when the call runs eagerly
 // instead: no graphs on this module, more rows than max_batch, inputs without a common first
 // dimension, unbatched inputs other than the graph's, or a capture that failed.
-bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vector<at::Tensor>& batched,
-                 const std::vector<at::Tensor>& fixed, const Body& body, std::vector<at::Tensor>& out) {
+bool run_graphed(tb_module& m, const char* kind, const std::vector<at::Tensor>& batched,
+                 const std::vector<at::Tensor>& fixed, const std::vector<double>& pad, int64_t replays,
+                 const Body& body, std::vector<at::Tensor>& out) {
 #ifdef TB_WITH_CUDA
     GraphCache* cache = m.graphs.get();
-    if (cache == nullptr || batched.empty() || batched[0].dim() < 1) return false;
+    if (cache == nullptr || batched.empty() || batched[0].dim() < 1 || replays < 1) return false;
     const int64_t rows = batched[0].size(0);
     if (rows < 1 || rows > cache->max_batch) return false;
     for (const at::Tensor& t : batched)
         if (t.dim() < 1 || t.size(0) != rows) return false;
-    int64_t padded = 1;
-    while (padded < rows) padded *= 2;
-    padded = std::min(padded, cache->max_batch);
-    const std::string key = graph_key(kind, padded, extra, batched, fixed);
+    const int64_t padded = padded_rows(rows, cache->max_batch);
+    const std::string key = graph_key(kind, padded, batched, fixed);
     std::shared_ptr<GraphEntry> entry;
     {
         std::lock_guard<std::mutex> hold(cache->lock);
@@ -458,7 +478,7 @@ bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vecto
             entry->fixed_host.push_back(t.clone());
             entry->fixed.push_back(t.to(m.device));
         }
-        stage(batched, *entry);
+        stage(batched, pad, *entry);
         try {
             capture(m, *entry, body);
         } catch (const CaptureError& e) {
@@ -478,51 +498,56 @@ bool run_graphed(tb_module& m, const char* kind, int64_t extra, const std::vecto
     } else {
         for (size_t i = 0; i < fixed.size(); ++i)
             if (!same_host(fixed[i], entry->fixed_host[i])) return false;
-        stage(batched, *entry);
     }
-    entry->graph->replay();
+    // Staged (again, after a capture: its warm-up runs may have changed state buffers in place).
+    stage(batched, pad, *entry);
+    for (int64_t i = 0; i < replays; ++i) entry->graph->replay();
     out.clear();
     for (const at::Tensor& o : entry->outputs)
         out.push_back(o.dim() > 0 && o.size(0) == padded ? o.narrow(0, 0, rows).clone() : o.clone());
     return true;
 #else
-    (void)m, (void)kind, (void)extra, (void)batched, (void)fixed, (void)body, (void)out;
+    (void)m, (void)kind, (void)batched, (void)fixed, (void)pad, (void)replays, (void)body, (void)out;
     return false;
 #endif
 }
 
-// DDIM over device tensors: in[0] x_T, in[1] the schedule with a -1 column appended (the
-// step after the last), in[2...] the model's other inputs; abar is alpha-bar with 1.0
-// appended. `steps` iterations; returns the last x0.
-std::vector<at::Tensor> ddim_loop(tb_module& m, const std::vector<at::Tensor>& in, const at::Tensor& abar,
-                                  int64_t steps, int64_t timesteps) {
-    at::Tensor x = in[0].to(at::kFloat);
+// One DDIM step of a sampling run, in place on its state: in[0] x (the sample so far), in[1]
+// the schedule (column 0 each row's timestep for this step, column 1 the next one's, -1 "no
+// more steps"), in[2...n-2] the model's other inputs, in[n-1] x0 (the latest estimate); abar
+// is alpha-bar with 1.0 appended (index `timesteps`: after the last step). Afterwards the
+// schedule is rotated one column to the left, so the same step, run eagerly or replayed from
+// one CUDA graph, takes a run through all its steps. A row whose column 0 is -1 keeps its x
+// and x0. Returns {x0}.
+std::vector<at::Tensor> ddim_step(tb_module& m, const std::vector<at::Tensor>& in, const at::Tensor& abar,
+                                  int64_t timesteps) {
+    const at::Tensor& x = in[0];
     const at::Tensor& sched = in[1];
-    at::Tensor x0 = x;
-    std::vector<c10::IValue> args(in.size());
-    for (size_t i = 2; i < in.size(); ++i) args[i] = place(m, in[i]);
+    const at::Tensor& x0 = in.back();
     std::vector<int64_t> view(static_cast<size_t>(x.dim()), 1);
     view[0] = x.size(0);
     auto alpha = [&](const at::Tensor& t) {
         return abar.index_select(0, torch::where(t < 0, torch::full_like(t, timesteps), t)).view(view);
     };
-    for (int64_t i = 0; i < steps; ++i) {
-        at::Tensor t = sched.select(1, i);
-        at::Tensor active = (t >= 0).view(view);
-        at::Tensor a = alpha(t), prev = alpha(sched.select(1, i + 1));
-        args[0] = place(m, x);
-        args[1] = t.clamp_min(0);
-        std::vector<at::Tensor> result = run(m, args);
-        if (result.empty()) throw OutputError("tb_ddim_sample: the model returned no tensor");
-        at::Tensor eps = result[0].to(at::kFloat);
-        if (eps.sizes() != x.sizes()) throw OutputError("tb_ddim_sample: the model's eps has a shape other than x's");
-        at::Tensor estimate = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1);
-        at::Tensor noise_part = (x - a.sqrt() * estimate) / (1 - a).sqrt();
-        at::Tensor next = prev.sqrt() * estimate + (1 - prev).sqrt() * noise_part;
-        x = torch::where(active, next, x);
-        x0 = torch::where(active, estimate, x0);
-    }
-    return {x0.contiguous()};
+    at::Tensor t = sched.select(1, 0);
+    at::Tensor active = (t >= 0).view(view);
+    at::Tensor a = alpha(t), prev = alpha(sched.select(1, 1));
+    std::vector<c10::IValue> args(in.size() - 1);
+    args[0] = place(m, x);
+    args[1] = t.clamp_min(0);
+    for (size_t i = 2; i + 1 < in.size(); ++i) args[i] = place(m, in[i]);
+    std::vector<at::Tensor> result = run(m, args);
+    if (result.empty()) throw OutputError("tb_ddim_sample: the model returned no tensor");
+    at::Tensor eps = result[0].to(at::kFloat);
+    if (eps.sizes() != x.sizes()) throw OutputError("tb_ddim_sample: the model's eps has a shape other than x's");
+    at::Tensor estimate = ((x - (1 - a).sqrt() * eps) / a.sqrt()).clamp(-1, 1);
+    at::Tensor noise_part = (x - a.sqrt() * estimate) / (1 - a).sqrt();
+    at::Tensor next = prev.sqrt() * estimate + (1 - prev).sqrt() * noise_part;
+    at::Tensor next_x0 = torch::where(active, estimate, x0);
+    x.copy_(torch::where(active, next, x));
+    x0.copy_(next_x0);
+    sched.copy_(sched.roll(-1, 1));
+    return {x0};
 }
 
 }  // namespace
@@ -695,7 +720,7 @@ tb_status tb_module_forward(tb_module* module, const tb_tensor* inputs, int32_t 
         };
         std::vector<at::Tensor> tensors;
         try {
-            if (!run_graphed(*module, "forward", 0, host, {}, body, tensors)) tensors = body(host, {});
+            if (!run_graphed(*module, "forward", host, {}, {}, 1, body, tensors)) tensors = body(host, {});
         } catch (const std::invalid_argument& e) {
             return fail(TB_ERROR_OUTPUT, e.what());
         }
@@ -800,24 +825,34 @@ tb_status tb_ddim_sample(tb_module* module, const tb_tensor* inputs, int32_t inp
             steps = std::max(steps, n);
         }
 
-        // alpha_bar with 1.0 appended: index `timesteps` is "after the last step" (t_prev = -1);
-        // the schedule cut to the longest row, with a column of -1 appended: the step after it.
+        // alpha_bar with 1.0 appended: index `timesteps` is "after the last step" (t_prev = -1).
         at::Tensor abar = torch::ones({timesteps + 1}, torch::TensorOptions().dtype(at::kDouble));
         std::copy(alpha_bar, alpha_bar + timesteps, abar.data_ptr<double>());
         abar = abar.to(at::kFloat);
+        // The run's state (ddim_step): x, the schedule -1-padded to one width per model,
+        // timesteps + 1 (so that runs of every step count replay the same graph; eagerly the
+        // same state, so the CPU runs what a graph captures), the other inputs, x0. A graph's
+        // padding rows start inactive: x and x0 zero, no steps.
+        const int64_t columns = std::max(steps, static_cast<int64_t>(timesteps)) + 1;
+        at::Tensor wide = torch::full({rows, columns}, -1, torch::TensorOptions().dtype(at::kLong));
+        wide.narrow(1, 0, steps).copy_(schedule.narrow(1, 0, steps));
         std::vector<at::Tensor> batched = host;
         batched[0] = noise.to(at::kFloat);
-        batched[1] = torch::cat({schedule.narrow(1, 0, steps),
-                                 torch::full({rows, 1}, -1, torch::TensorOptions().dtype(at::kLong))},
-                                1);
-        auto body = [module, steps, timesteps](const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& fixed) {
-            return ddim_loop(*module, in, fixed[0], steps, timesteps);
+        batched[1] = wide;
+        batched.push_back(batched[0]);
+        std::vector<double> pad(batched.size(), 0.0);
+        pad[1] = -1;
+        auto body = [module, timesteps](const std::vector<at::Tensor>& in, const std::vector<at::Tensor>& fixed) {
+            return ddim_step(*module, in, fixed[0], timesteps);
         };
         std::vector<at::Tensor> result;
-        if (!run_graphed(*module, "ddim", steps, batched, {abar}, body, result)) {
-            std::vector<at::Tensor> in(batched.size());
-            for (size_t i = 0; i < batched.size(); ++i) in[i] = module->device.is_cpu() ? batched[i] : to_device(*module, batched[i]);
-            result = body(in, {module->device.is_cpu() ? abar : to_device(*module, abar)});
+        if (!run_graphed(*module, "ddim-step", batched, {abar}, pad, steps, body, result)) {
+            // Eagerly: state of our own (never the caller's memory: x and x0 change in place).
+            std::vector<at::Tensor> state(batched.size());
+            for (size_t i = 0; i < batched.size(); ++i)
+                state[i] = module->device.is_cpu() ? batched[i].clone() : to_device(*module, batched[i]);
+            const at::Tensor on_device = module->device.is_cpu() ? abar : to_device(*module, abar);
+            for (int64_t i = 0; i < steps; ++i) result = body(state, {on_device});
         }
         at::Tensor x0 = result[0];
         auto outputs = std::make_unique<tb_outputs>();

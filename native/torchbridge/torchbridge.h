@@ -78,13 +78,15 @@ TB_EXPORT void tb_module_free(tb_module* module);
 // in oneDNN's layouts. Call after load (precision and memory order are kept), before the first
 // forward. TB_ERROR_LOAD, with libtorch's cause, where the module cannot be frozen.
 TB_EXPORT tb_status tb_module_freeze(tb_module* module);
-// CUDA graphs for this module (a build with "cuda-graphs", a module on CUDA): a forward or a
-// tb_ddim_sample run of up to max_batch rows is padded to the next power of two (at most
-// max_batch) and replays a graph captured at the first call of that padded shape (and, for
-// sampling, that step count), instead of launching every kernel again. The padded rows are
-// computed and dropped: the model's rows must not depend on each other (eval-mode networks).
-// Larger batches, and shapes whose capture failed, run eagerly. Inputs reach the graph's
-// fixed buffers through pinned host memory. TB_ERROR_DEVICE where unsupported.
+// CUDA graphs for this module (a build with "cuda-graphs", a module on CUDA): a forward of up
+// to max_batch rows is padded (powers of two up to 8, then eight sizes per doubling: 10, 12,
+// 14, 16, 20, ...; at most max_batch) and replays a graph captured at the first call of that
+// padded shape, instead of launching every kernel again. A tb_ddim_sample run replays a graph
+// of one step (the forward and the update) once per step, so every step count shares the
+// graph of its padded rows. Padded forward rows are computed and dropped: the model's rows
+// must not depend on each other (eval-mode networks). Larger batches, and shapes whose
+// capture failed, run eagerly. Inputs reach the graph's fixed buffers through pinned host
+// memory. TB_ERROR_DEVICE where unsupported.
 TB_EXPORT tb_status tb_module_use_cuda_graphs(tb_module* module, int32_t max_batch);
 // How many graphs the module holds, and the first capture failure ("" if none).
 TB_EXPORT int32_t tb_module_graph_count(tb_module* module);

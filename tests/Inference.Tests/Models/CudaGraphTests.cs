@@ -8,8 +8,9 @@ using Actors.Inference.Tensors;
 
 namespace Actors.Inference.Tests.Models;
 
-/// <summary>runtime.cuda.cudaGraphs: batches padded to a power of two replay a graph captured
-/// at the first batch of their shape. On CPU the setting is refused where it is written and by
+/// <summary>runtime.cuda.cudaGraphs: batches padded to a few sizes (powers of two up to 8, then
+/// eight per doubling) replay a graph captured at the first batch of their shape; a sampling
+/// run replays a one-step graph once per step. On CPU the setting is refused where it is written and by
 /// the bridge; on a GPU (INFERENCE_DEVICE=cuda, bench/gpu-run.sh) the replays must give the
 /// eager answers.</summary>
 public sealed class CudaGraphTests : IDisposable
@@ -39,7 +40,7 @@ public sealed class CudaGraphTests : IDisposable
     [InlineData("segmentation")]
     public async Task EachPaddedBatchShapeIsCapturedOnceAndReplaysTheEagerAnswer(string name)
     {
-        var folder = Record(name, new JsonObject { ["cudaGraphs"] = true, ["maxBatchSize"] = 8 });
+        var folder = Record(name, new JsonObject { ["cudaGraphs"] = true, ["maxBatchSize"] = 16 });
         if (!TestEnvironment.OnCuda)
         {
             var refused = Assert.Throws<ModelLoadException>(() => ModelRegistry.Read(folder));
@@ -53,21 +54,21 @@ public sealed class CudaGraphTests : IDisposable
         Assert.Null(graphed.GraphFailure);
         Assert.InRange(Assert.NotNull(graphed.ReferenceError), 0, 1e-3);
 
-        foreach (var rows in new[] { 1, 3, 4, 8, 3, 1 })
+        foreach (var rows in new[] { 1, 3, 4, 8, 3, 1, 12, 9, 11 })
         {
             var input = Batch(graphed.Manifest, rows, seed: rows);
             AssertClose(eager.ForwardDirect([input])[0].Floats, graphed.ForwardDirect([input])[0].Floats, $"{rows} row(s)");
         }
 
         Assert.Null(graphed.GraphFailure);
-        Assert.Equal(3, graphed.GraphCount); // 1, 4 (3 rows padded), 8
-        Assert.Equal([3], Gauge("actors.model.cuda_graphs", name)); // the eager copy has no series
+        Assert.Equal(5, graphed.GraphCount); // 1, 4 (3 rows padded), 8, 12 (11 rows padded), 10 (9 rows padded)
+        Assert.Equal([5], Gauge("actors.model.cuda_graphs", name)); // the eager copy has no series
         Assert.Equal([0], Gauge("actors.model.cuda_graph_failed", name));
 
         // More rows than the max batch run eagerly, and are still right.
-        var big = Batch(graphed.Manifest, 9, seed: 9);
-        AssertClose(eager.ForwardDirect([big])[0].Floats, graphed.ForwardDirect([big])[0].Floats, "9 rows");
-        Assert.Equal(3, graphed.GraphCount);
+        var big = Batch(graphed.Manifest, 17, seed: 17);
+        AssertClose(eager.ForwardDirect([big])[0].Floats, graphed.ForwardDirect([big])[0].Floats, "17 rows");
+        Assert.Equal(5, graphed.GraphCount);
 
         // Through the batcher: concurrent requests, each its own answer.
         var inputs = Enumerable.Range(0, 6).Select(i => Batch(graphed.Manifest, 1, seed: 100 + i)).ToArray();
@@ -79,7 +80,7 @@ public sealed class CudaGraphTests : IDisposable
     }
 
     [Fact]
-    public async Task ASamplingRunReplaysOneGraphPerRowsAndStepCount()
+    public async Task SamplingRunsOfEveryStepCountReplayOneStepGraphPerPaddedRows()
     {
         var folder = Record("diffusion", new JsonObject { ["cudaGraphs"] = true, ["maxBatchSize"] = 4 });
         if (!TestEnvironment.OnCuda)
@@ -93,22 +94,24 @@ public sealed class CudaGraphTests : IDisposable
         await using var eager = LoadedModel.Load(ModelRegistry.Read(Record("diffusion", new JsonObject())), TestEnvironment.Device, 64);
         var schedule = new DdimSchedule(graphed.Manifest.Postprocess);
         var start = graphed.GraphCount; // the reference check's forward
-        foreach (var (rows, steps) in new[] { (2, 10), (2, 10), (3, 10), (2, 6) })
+        // Rows of one call may take different step counts (-1-padded, as the batcher merges them).
+        foreach (var counts in new[] { new[] { 10, 10 }, [10, 10], [10, 10, 10], [6, 6], [10, 6, 3], [25] })
         {
-            var noise = new GaussianNoise(rows * 100 + steps).Next(rows * 3 * 64 * 64);
-            var row = schedule.Row(steps);
+            var rows = counts.Length;
+            var steps = counts.Max();
+            var noise = new GaussianNoise(rows * 100 + counts.Sum()).Next(rows * 3 * 64 * 64);
             var inputs = new[]
             {
                 Tensor.FromFloat32(noise, rows, 3, 64, 64),
-                Tensor.FromInt64(Enumerable.Range(0, rows).SelectMany(_ => row).ToArray(), rows, steps),
+                Tensor.FromInt64(counts.SelectMany(n => schedule.Row(n).Concat(Enumerable.Repeat(-1L, steps - n))).ToArray(), rows, steps),
                 Tensor.FromInt64(Enumerable.Range(0, rows).Select(r => (long)(r % graphed.Manifest.Labels.Count)).ToArray(), rows),
                 Tensor.FromFloat32(Enumerable.Repeat(5f, rows).ToArray(), rows),
             };
-            AssertClose(eager.SampleDirect(inputs)[0].Floats, graphed.SampleDirect(inputs)[0].Floats, $"{rows} rows, {steps} steps");
+            AssertClose(eager.SampleDirect(inputs)[0].Floats, graphed.SampleDirect(inputs)[0].Floats, $"steps {string.Join(", ", counts)}");
         }
 
         Assert.Null(graphed.GraphFailure);
-        Assert.Equal(start + 3, graphed.GraphCount); // (2 rows, 10 steps), (4 padded, 10), (2, 6)
+        Assert.Equal(start + 3, graphed.GraphCount); // one step at 2 rows, at 4 (3 rows padded), at 1
     }
 
     /// <summary>What an observable gauge of the engine's meter reports now for <paramref name="model"/>.</summary>
