@@ -84,8 +84,8 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxQueued = maxQueued,
             MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
             // Sampling runs of different step counts share a batch (the shorter schedules padded
-            // with -1) when the longest is at most twice the shortest.
-            Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: 2.0),
+            // with -1) when the longest is at most batch.maxStepRatio times the shortest.
+            Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: manifest.Batch.MaxStepRatio ?? BatchLimits.DefaultMaxStepRatio),
         };
         LoadedModel? model = null;
         var batcher = new DynamicBatcher(definition.Name, (inputs, rows) => model!.RunSplit(inputs, rows), options, time);

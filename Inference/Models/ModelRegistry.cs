@@ -152,6 +152,13 @@ public static class ModelRegistry
             problems.Add("batch.maxBatchSize must be >= 1 and batch.maxQueueDelayMs >= 0");
         }
 
+        if (m.Batch.MaxStepRatio is { } ratio && (m.Postprocess.Kind != "ddim" || !(ratio >= 1) || double.IsInfinity(ratio)))
+        {
+            problems.Add(m.Postprocess.Kind != "ddim"
+                ? "batch.maxStepRatio applies to ddim models only"
+                : $"batch.maxStepRatio must be a number >= 1 (1: only equal step counts share a batch), not {ratio}");
+        }
+
         foreach (var (kind, runtime) in m.Runtime)
         {
             if (kind is not ("cpu" or "cuda"))

@@ -3,6 +3,7 @@ using Actors.Inference.Imaging;
 using Actors.Inference.Models;
 using Actors.Inference.Pipelines;
 using Actors.Inference.Tensors;
+using Actors.Inference.Tests.Models;
 
 namespace Actors.Inference.Tests.Pipelines;
 
@@ -207,6 +208,60 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         var e = Assert.Throws<TorchRuntimeException>(() => model.SampleDirect(
             [Tensor.FromFloat32(new float[3 * 64 * 64], 1, 3, 64, 64), Tensor.FromInt64(row, 1, 2), .. Conditioning(model, 1)]));
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, 1)] // default 2: 8 <= 2 x 6, one run
+    [InlineData(1.2, 2)]  // 8 > 1.2 x 6: each its own run
+    public async Task TheManifestsStepRatioDecidesWhichStepCountsShareARun(double? ratio, int runs)
+    {
+        var scratch = Directory.CreateTempSubdirectory("actors-step-ratio-").FullName;
+        try
+        {
+            var folder = ModelCopy.Make(scratch, "diffusion", new System.Text.Json.Nodes.JsonObject(), "cpu");
+            var path = Path.Combine(folder, "manifest.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            // Two rows fill a batch at once; a lone request waits 300 ms for company.
+            manifest["batch"] = new System.Text.Json.Nodes.JsonObject { ["maxBatchSize"] = 2, ["maxQueueDelayMs"] = 300, ["maxStepRatio"] = ratio };
+            File.WriteAllText(path, manifest.ToJsonString());
+
+            await using var model = LoadedModel.Load(ModelRegistry.Read(folder), "cpu", 64);
+            Assert.Equal(ratio ?? BatchLimits.DefaultMaxStepRatio, model.Batcher.Options.Ragged!.MaxWidthRatio);
+            var schedule = new DdimSchedule(model.Manifest.Postprocess);
+            Tensor[] Request(int steps, int seed) =>
+                [Tensor.FromFloat32(new GaussianNoise(seed).Next(3 * 64 * 64), 1, 3, 64, 64), Tensor.FromInt64(schedule.Row(steps), 1, steps), .. Conditioning(model, 1)];
+
+            var answers = await Task.WhenAll(model.ForwardAsync(Request(6, 1)), model.ForwardAsync(Request(8, 2)));
+            Assert.Equal(runs, model.Batcher.BatchesRun);
+            Assert.Equal(2, model.Batcher.RowsRun);
+            Assert.All(answers, a => Assert.Equal(3 * 64 * 64, a[0].Floats.Length));
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+
+    [Theory]
+    [InlineData("diffusion", 0.5, "batch.maxStepRatio must be a number >= 1")]
+    [InlineData("classification", 2.0, "batch.maxStepRatio applies to ddim models only")]
+    public void AStepRatioBelowOneOrOnAModelThatDoesNotSampleIsRefused(string name, double ratio, string expected)
+    {
+        var scratch = Directory.CreateTempSubdirectory("actors-step-ratio-").FullName;
+        try
+        {
+            var folder = ModelCopy.Make(scratch, name, new System.Text.Json.Nodes.JsonObject(), "cpu");
+            var path = Path.Combine(folder, "manifest.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
+            manifest["batch"]!["maxStepRatio"] = ratio;
+            File.WriteAllText(path, manifest.ToJsonString());
+            var e = Assert.Throws<ModelLoadException>(() => ModelRegistry.Read(folder));
+            Assert.Contains(expected, e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
     }
 
     /// <summary>Inputs 2... for <paramref name="rows"/> rows: no class, guidance 1.</summary>
