@@ -1,6 +1,7 @@
 // The C ABI of torchbridge.h over libtorch. No exception crosses the boundary: each
 // entry point catches everything and turns it into a tb_status plus a message.
 #include "torchbridge.h"
+#include "tf32_gate.h"
 
 #include <torch/cuda.h>
 #include <torch/script.h>
@@ -199,18 +200,21 @@ const char* precision_name(int32_t precision) {
     }
 }
 
+// The process's TF32 gate (tf32_gate.h): sets libtorch's flags for cuBLAS and cuDNN.
+tb_detail::Tf32Gate& tf32_gate() {
+    static tb_detail::Tf32Gate gate([](bool tf32) {
+        at::globalContext().setAllowTF32CuBLAS(tf32);
+        at::globalContext().setAllowTF32CuDNN(tf32);
+    });
+    return gate;
+}
+
 // The module's precision for the duration of one forward. Autocast state is thread-local
-// (set and restored here). TF32 is a process-wide libtorch flag: it is set per forward from
-// the module's precision, so two modules of different precisions running at the same moment
-// on one host can see each other's setting (docs/inference.md).
+// (set and restored here); TF32 is held through the TF32 gate on CUDA, so two models of
+// different precisions forwarding at once on one host each launch with their own setting.
 class PrecisionScope {
 public:
     explicit PrecisionScope(const tb_module& m) : type_(m.device.type()), autocast_(is_autocast(m.precision)) {
-        if (m.device.is_cuda()) {
-            bool tf32 = m.precision == TB_PRECISION_TF32;
-            at::globalContext().setAllowTF32CuBLAS(tf32);
-            at::globalContext().setAllowTF32CuDNN(tf32);
-        }
         if (autocast_) {
             was_enabled_ = autocast_enabled(type_);
             was_dtype_ = autocast_dtype(type_);
@@ -218,12 +222,18 @@ public:
             set_autocast_dtype(type_, lower_type(m.precision));
             at::autocast::increment_nesting();
         }
+        if (m.device.is_cuda()) {  // last: nothing after it may throw and leave the gate held
+            tf32_gate().enter(m.precision == TB_PRECISION_TF32);
+            gated_ = true;
+        }
     }
     ~PrecisionScope() {
-        if (!autocast_) return;
-        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-        set_autocast(type_, was_enabled_);
-        set_autocast_dtype(type_, was_dtype_);
+        if (autocast_) {
+            if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+            set_autocast(type_, was_enabled_);
+            set_autocast_dtype(type_, was_dtype_);
+        }
+        if (gated_) tf32_gate().leave();
     }
     PrecisionScope(const PrecisionScope&) = delete;
     PrecisionScope& operator=(const PrecisionScope&) = delete;
@@ -231,6 +241,7 @@ public:
 private:
     c10::DeviceType type_;
     bool autocast_;
+    bool gated_ = false;
     bool was_enabled_ = false;
     at::ScalarType was_dtype_ = at::kFloat;
 };

@@ -43,7 +43,7 @@ deps::imagemagick() {
 # Builds the bridge when its sources are newer than the library (or it is missing).
 deps::bridge() {
   local root="$1" lib="$1/build/native/libtorchbridge.so"
-  if [[ ! -f "$lib" || -n "$(find "$root/native/torchbridge" -newer "$lib" -type f)" ]]; then
+  if [[ ! -f "$lib" || ! -x "$root/build/native/tf32_gate_test" || -n "$(find "$root/native/torchbridge" -newer "$lib" -type f)" ]]; then
     "$root/scripts/build-bridge"
   fi
 }
