@@ -69,7 +69,8 @@ public sealed class TorchModule : IDisposable
     /// <summary>True once <see cref="UseCudaGraphs"/> has succeeded.</summary>
     public bool CudaGraphs { get; private set; }
 
-    /// <summary>Graphs captured so far (one per padded batch shape and step count); 0 without
+    /// <summary>Graphs captured so far (one per padded batch shape; a sampling run's one-step graph
+    /// per padded rows, whatever its step count); 0 without
     /// graphs or once unloaded (a status read may race an unload).</summary>
     public int GraphCount => CudaGraphs ? UnlessUnloaded(() => TorchBridge.ModuleGraphCount(_handle), 0) : 0;
 
@@ -92,7 +93,7 @@ public sealed class TorchModule : IDisposable
     }
 
     /// <summary>CUDA graphs for batches of up to <paramref name="maxBatch"/> rows (padded to a
-    /// power of two); call before the first forward. Throws <see cref="DeviceUnavailableException"/>
+    /// few sizes: powers of two up to 8, then eight per doubling); call before the first forward. Throws <see cref="DeviceUnavailableException"/>
     /// on a CPU module or where the bridge was built without them.</summary>
     public void UseCudaGraphs(int maxBatch)
     {

@@ -37,6 +37,7 @@ if ! TORCH_DIR="$torch_dir" TORCHBRIDGE_BUILD_DIR="$tb" scripts/build-bridge >"$
     g++ "${flags[@]}" -shared native/torchbridge/torchbridge.cpp "${libs[@]}" -o "$tb/libtorchbridge.so" >>"$out/build.log" 2>&1
   fi
   [[ -x "$tb/torchbridge_rawbench" ]] || g++ "${flags[@]}" native/torchbridge/rawbench.cpp "${libs[@]}" -o "$tb/torchbridge_rawbench" >>"$out/build.log" 2>&1
+  [[ -x "$tb/tf32_gate_test" ]] || g++ -O2 -std=c++17 -pthread native/torchbridge/tf32_gate_test.cpp -o "$tb/tf32_gate_test" >>"$out/build.log" 2>&1
 fi
 ls -la "$tb"/libtorchbridge.so "$tb"/torchbridge_rawbench || { tail -40 "$out/build.log"; exit 1; }
 echo "bridge features: $(features)" | tee -a "$out/gpu.txt"
