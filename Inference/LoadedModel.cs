@@ -49,6 +49,11 @@ public sealed class LoadedModel : IAsyncDisposable
     /// model runs other than plain (<see cref="DeviceRuntime.IsPlain"/>).</summary>
     public double? ReferenceError { get; }
 
+    /// <summary>How long a GPU batch, with nothing of its model running, waits after its last
+    /// arrival before it closes (<see cref="BatcherOptions.IdleGap"/>): long enough for a burst of
+    /// callers woken together to land in one batch, short against a forward.</summary>
+    public static readonly TimeSpan GpuIdleGap = TimeSpan.FromMicroseconds(200);
+
     /// <summary>True when <see cref="ForwardAsync"/> takes sampling runs (<see cref="SampleDirect"/>).</summary>
     public bool Samples => _alphaBar is not null;
 
@@ -83,6 +88,9 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
             MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
+            // On a GPU a batch does not wait out the max delay while the device is free: it closes
+            // once callers have stopped arriving for GpuIdleGap (docs/inference.md).
+            IdleGap = DeviceRuntime.KindOf(module.Device) == "cuda" ? GpuIdleGap : null,
             // Sampling runs of different step counts share a batch (the shorter schedules padded
             // with -1) when the longest is at most batch.maxStepRatio times the shortest.
             Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: manifest.Batch.MaxStepRatio ?? BatchLimits.DefaultMaxStepRatio),

@@ -16,6 +16,13 @@ public sealed record BatcherOptions
     /// <summary>Requests waiting before new ones are refused (<see cref="Errors.BatchQueueFullException"/>).</summary>
     public int MaxQueued { get; init; } = 1024;
 
+    /// <summary>Null (the default): a batch waits for <see cref="MaxQueueDelay"/> or a full
+    /// batch, as Triton's does. Set (on a GPU): while no batch of the model is running, a batch
+    /// closes as soon as no new request has come for this long, and one that filled while
+    /// another ran closes the moment that one ends, so the device never idles while requests
+    /// wait (with few callers the max delay, sized for a CPU, was most of a GPU batch's time).</summary>
+    public TimeSpan? IdleGap { get; init; }
+
     /// <summary>An int64 input whose second dimension may differ between merged requests (a
     /// sampling run's step schedule); null: every input's trailing shape must match.</summary>
     public RaggedInput? Ragged { get; init; }

@@ -6,7 +6,8 @@ namespace Actors.Inference.Batching;
 
 /// <summary>Merges concurrent requests to one model into batched forwards. A batch closes
 /// when it holds <see cref="BatcherOptions.MaxBatchSize"/> rows or its first request has
-/// waited <see cref="BatcherOptions.MaxQueueDelay"/>. Each caller gets its own rows back.
+/// waited <see cref="BatcherOptions.MaxQueueDelay"/> (with <see cref="BatcherOptions.IdleGap"/>,
+/// also when nothing of the model runs and requests have stopped coming). Each caller gets its own rows back.
 /// The queue is bounded: when full, callers get <see cref="BatchQueueFullException"/>.</summary>
 public sealed class DynamicBatcher : IAsyncDisposable
 {
@@ -17,10 +18,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentQueue<Request> _queue = new();
     private readonly SemaphoreSlim _available = new(0);
+    private readonly AutoResetEvent _idle = new(false);
+    private readonly SemaphoreSlim _fillTurn = new(1, 1);
     private readonly Thread[] _workers;
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _queued;
     private int _running;
+    private int _executing;
     private long _batches;
     private long _rows;
     private volatile bool _disposed;
@@ -117,6 +121,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
         }
 
         await _stopped.Task.ConfigureAwait(false);
+        _idle.Dispose(); // the workers, its only users, have stopped
     }
 
     private void Work()
@@ -124,27 +129,58 @@ public sealed class DynamicBatcher : IAsyncDisposable
         var batch = new List<Request>(_options.MaxBatchSize);
         Request? carried = null;
         var stopping = false;
+        // With an idle gap one batch forms at a time (the next while this one runs, as Triton's
+        // scheduler does): two workers filling at once would split a burst of callers.
+        var oneAtATime = _options.IdleGap is not null;
         while (!stopping || carried is not null)
         {
-            var first = carried;
-            carried = null;
-            while (first is null || first.Completion.Task.IsCompleted)
+            if (oneAtATime)
             {
-                first = Take(Timeout.InfiniteTimeSpan, ref stopping);
-                if (first is null && stopping)
+                _fillTurn.Wait();
+            }
+
+            try
+            {
+                var first = carried;
+                carried = null;
+                while (first is null || first.Completion.Task.IsCompleted)
+                {
+                    first = Take(Timeout.InfiniteTimeSpan, ref stopping);
+                    if (first is null && stopping)
+                    {
+                        break;
+                    }
+                }
+
+                if (first is null)
                 {
                     break;
                 }
-            }
 
-            if (first is null)
+                batch.Add(first);
+                carried = Fill(batch, first, ref stopping);
+            }
+            finally
             {
-                break;
+                if (oneAtATime)
+                {
+                    _fillTurn.Release();
+                }
             }
 
-            batch.Add(first);
-            carried = Fill(batch, first, ref stopping);
-            Execute(batch);
+            Interlocked.Increment(ref _executing);
+            try
+            {
+                Execute(batch);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref _executing) == 0 && _options.IdleGap is not null)
+                {
+                    _idle.Set(); // a batch filling while this one ran may go now
+                }
+            }
+
             batch.Clear();
         }
 
@@ -155,11 +191,13 @@ public sealed class DynamicBatcher : IAsyncDisposable
     }
 
     /// <summary>Adds compatible requests until the batch is full or the first request's
-    /// deadline passes; returns a taken request that did not fit.</summary>
+    /// deadline passes (with an idle gap, or the device is free and requests have stopped
+    /// coming); returns a taken request that did not fit.</summary>
     private Request? Fill(List<Request> batch, Request first, ref bool stopping)
     {
         var rows = first.Rows;
         var deadline = first.EnqueuedAt + (long)(_options.MaxQueueDelay.TotalSeconds * _time.TimestampFrequency);
+        var lastTaken = _time.GetTimestamp();
         while (rows < _options.MaxBatchSize)
         {
             var remaining = _time.GetElapsedTime(_time.GetTimestamp(), deadline);
@@ -168,23 +206,66 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 break;
             }
 
-            // Timers fire late; the last millisecond is waited out by spinning, so a lone
-            // request never waits longer than the max delay.
-            var next = Take(remaining > SpinWindow ? remaining - SpinWindow : TimeSpan.Zero, ref stopping);
-            if (next is null)
+            Request? next;
+            if (_options.IdleGap is { } gap && Volatile.Read(ref _executing) == 0)
             {
-                if (stopping)
+                // Nothing of this model runs: waiting longer only leaves the device idle, so
+                // the batch closes once no request has come for the gap (a burst of callers
+                // arriving together still lands in one batch).
+                if (_time.GetElapsedTime(lastTaken) >= gap && _queue.IsEmpty)
                 {
                     break;
                 }
 
-                if (remaining <= SpinWindow)
+                next = Take(TimeSpan.Zero, ref stopping);
+                if (next is null)
                 {
-                    Thread.SpinWait(32);
-                }
+                    if (stopping)
+                    {
+                        break;
+                    }
 
-                continue;
+                    Thread.SpinWait(32);
+                    continue;
+                }
             }
+            else if (_options.IdleGap is not null)
+            {
+                // Another batch runs: gather until it ends (then the device is free), the batch
+                // is full or the deadline passes.
+                next = TakeOrIdle(remaining, ref stopping);
+                if (next is null)
+                {
+                    if (stopping)
+                    {
+                        break;
+                    }
+
+                    continue;
+                }
+            }
+            else
+            {
+                // Timers fire late; the last millisecond is waited out by spinning, so a lone
+                // request never waits longer than the max delay.
+                next = Take(remaining > SpinWindow ? remaining - SpinWindow : TimeSpan.Zero, ref stopping);
+                if (next is null)
+                {
+                    if (stopping)
+                    {
+                        break;
+                    }
+
+                    if (remaining <= SpinWindow)
+                    {
+                        Thread.SpinWait(32);
+                    }
+
+                    continue;
+                }
+            }
+
+            lastTaken = _time.GetTimestamp();
 
             if (next.Completion.Task.IsCompleted)
             {
@@ -201,6 +282,23 @@ public sealed class DynamicBatcher : IAsyncDisposable
         }
 
         return null;
+    }
+
+    /// <summary>The next queued request, waiting up to <paramref name="timeout"/> for one or for
+    /// the model's running batches to end; null on either of the last two.</summary>
+    private Request? TakeOrIdle(TimeSpan timeout, ref bool stopping)
+    {
+        if (timeout < TimeSpan.Zero)
+        {
+            timeout = TimeSpan.Zero;
+        }
+
+        if (timeout > TimeSpan.FromDays(1))
+        {
+            timeout = TimeSpan.FromDays(1);
+        }
+
+        return WaitHandle.WaitAny([_available.AvailableWaitHandle, _idle], timeout) == 0 ? Take(TimeSpan.Zero, ref stopping) : null;
     }
 
     /// <summary>The next queued request, waiting up to <paramref name="timeout"/>; null on

@@ -255,6 +255,96 @@ public sealed class DynamicBatcherTests
         Assert.Throws<ObjectDisposedException>(() => { _ = batcher.RunAsync([Row(1)]); });
     }
 
+    // The idle gap (GPU): a batch does not wait out the max delay while nothing of its model runs.
+    // The max delay here is 20 s, so any batch that closes sooner closed by the gap or by the
+    // running batch's end.
+    private static BatcherOptions IdleGapOptions(TimeSpan gap) => new()
+    {
+        MaxBatchSize = 8,
+        MaxQueueDelay = TimeSpan.FromSeconds(20),
+        MaxConcurrentBatches = 2,
+        IdleGap = gap,
+    };
+
+    [Fact]
+    public async Task WithAnIdleGapALoneRequestOnAnIdleDeviceRunsWithoutWaitingTheMaxDelay()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes), IdleGapOptions(TimeSpan.FromMilliseconds(1)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var answer = await batcher.RunAsync([Row(3)]);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"a lone request took {clock.Elapsed}: it waited for the max delay");
+        Assert.Equal([6f, 7f], answer[0].Floats);
+        Assert.Equal([1], sizes);
+    }
+
+    [Fact]
+    public async Task WithAnIdleGapACallerBurstOnAnIdleDeviceLandsInOneBatch()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes), IdleGapOptions(TimeSpan.FromMilliseconds(300)));
+        // Six callers at once, two workers: one batch forms at a time, so they are not split.
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => batcher.RunAsync([Row(i)])));
+        Assert.Equal([6], sizes);
+        for (var i = 0; i < 6; i++)
+        {
+            Assert.Equal([2f * i, 2f * i + 1], answers[i][0].Floats);
+        }
+    }
+
+    [Fact]
+    public async Task WithAnIdleGapRequestsThatCameWhileABatchRanGoTogetherTheMomentItEnds()
+    {
+        var sizes = new List<int>();
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var inner = Doubling(sizes);
+        await using var batcher = new DynamicBatcher("m", inputs =>
+        {
+            var outputs = inner(inputs);
+            if (!entered.IsSet)
+            {
+                entered.Set();
+                Assert.True(release.Wait(TimeSpan.FromSeconds(30)), "never released");
+            }
+
+            return outputs;
+        }, IdleGapOptions(TimeSpan.FromMilliseconds(1)));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var running = batcher.RunAsync([Row(1)]);
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(10)), "the first batch never started");
+        var waiting = Enumerable.Range(2, 5).Select(i => batcher.RunAsync([Row(i)])).ToArray();
+        // The other worker takes all five while the first batch runs (the device is busy: it waits).
+        for (var i = 0; i < 1000 && batcher.Waiting > 0; i++)
+        {
+            await Task.Delay(5);
+        }
+
+        await Task.Delay(50);
+        lock (sizes)
+        {
+            Assert.Equal([1], sizes);
+        }
+
+        release.Set();
+        await running;
+        var answers = await Task.WhenAll(waiting);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}: the gathered batch waited for the max delay");
+        Assert.Equal([1, 5], sizes);
+        Assert.Equal([4f, 5f], answers[0][0].Floats);
+    }
+
+    [Fact]
+    public async Task WithAnIdleGapDisposingStopsEveryWorkerAndDrainsTheQueue()
+    {
+        var sizes = new List<int>();
+        var batcher = new DynamicBatcher("m", Doubling(sizes, TimeSpan.FromMilliseconds(10)), IdleGapOptions(TimeSpan.FromMilliseconds(1)) with { MaxBatchSize = 2 });
+        var pending = Enumerable.Range(0, 7).Select(i => batcher.RunAsync([Row(i)])).ToList();
+        await batcher.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(pending, p => Assert.True(p.IsCompletedSuccessfully));
+        Assert.Equal(7, sizes.Sum());
+    }
+
     [Fact]
     public async Task WithTheRealModelConcurrentCallersGetTheirOwnCorrectAnswers()
     {
