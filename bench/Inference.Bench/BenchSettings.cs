@@ -22,6 +22,9 @@ internal sealed record BenchSettings
 
     public int ConcurrentBatches { get; init; } = 2;
 
+    /// <summary>--batching-policy: the batcher's GPU policy over a simulated GPU (BatchingPolicyBench).</summary>
+    public bool BatchingPolicy { get; init; }
+
     /// <summary>--compare: the models and batch sizes of bench/compare-bench.sh's table.</summary>
     public bool Compare { get; init; }
 
@@ -87,6 +90,7 @@ internal sealed record BenchSettings
                 "--concurrent-batches" => s with { ConcurrentBatches = Int() },
                 "--steps" => s with { Steps = Int() },
                 "--compare" => s with { Compare = true },
+                "--batching-policy" => s with { BatchingPolicy = true },
                 "--models-list" => s with { CompareModels = Value() },
                 "--batches" => s with { CompareBatches = Value() },
                 "--diffusion-batches" => s with { CompareDiffusionBatches = Value() },

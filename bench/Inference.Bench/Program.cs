@@ -25,6 +25,11 @@ if (settings.WriteVolume is { } volumePath)
     return VolumeBench.Write(volumePath, settings.SmallVolume);
 }
 
+if (settings.BatchingPolicy)
+{
+    return await BatchingPolicyBench.RunAsync(settings);
+}
+
 if (settings.Compare)
 {
     return await CompareBench.RunAsync(settings, settings.ModelsPath ?? FindModels());
