@@ -130,11 +130,14 @@ public sealed class DynamicBatcher : IAsyncDisposable
         Request? carried = null;
         var stopping = false;
         // With an idle gap one batch forms at a time (the next while this one runs, as Triton's
-        // scheduler does): two workers filling at once would split a burst of callers.
+        // scheduler does): two workers filling at once would split a burst of callers. A worker
+        // holding a request that did not fit its last batch starts the next one without the
+        // turn: the turn's holder may be waiting for a request that never comes.
         var oneAtATime = _options.IdleGap is not null;
         while (!stopping || carried is not null)
         {
-            if (oneAtATime)
+            var turn = oneAtATime && carried is null;
+            if (turn)
             {
                 _fillTurn.Wait();
             }
@@ -162,7 +165,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
             }
             finally
             {
-                if (oneAtATime)
+                if (turn)
                 {
                     _fillTurn.Release();
                 }

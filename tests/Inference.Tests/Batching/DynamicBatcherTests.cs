@@ -335,6 +335,20 @@ public sealed class DynamicBatcherTests
     }
 
     [Fact]
+    public async Task WithAnIdleGapARequestThatDidNotFitItsBatchStillRunsWhenNoMoreCome()
+    {
+        var sizes = new List<int>();
+        await using var batcher = new DynamicBatcher("m", Doubling(sizes), IdleGapOptions(TimeSpan.FromMilliseconds(300)));
+        // Two shapes at once: the second does not fit the first's batch, and nothing else comes.
+        var narrow = batcher.RunAsync([Row(1)]);
+        var wide = batcher.RunAsync([Tensor.FromFloat32([1f, 2f, 3f], 1, 3)]);
+        var both = await Task.WhenAll(narrow, wide).WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal([2f, 3f], both[0][0].Floats);
+        Assert.Equal([2f, 4f, 6f], both[1][0].Floats);
+        Assert.Equal([1, 1], sizes);
+    }
+
+    [Fact]
     public async Task WithAnIdleGapDisposingStopsEveryWorkerAndDrainsTheQueue()
     {
         var sizes = new List<int>();
