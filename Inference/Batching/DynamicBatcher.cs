@@ -361,17 +361,21 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 }
             }
 
+            // Counted before the callers are answered: one that reads BatchesRun after its answer
+            // sees its batch.
+            Count(rows);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Complete(outputs[i]);
             }
 
-            Record(batch.Count, rows, started, failed: false);
+            Report(batch.Count, rows, started, failed: false);
         }
         catch (Exception) when (batch.Count > 1)
         {
             // One bad request must not fail its neighbours: run each alone.
-            Record(batch.Count, rows, started, failed: true);
+            Count(rows);
+            Report(batch.Count, rows, started, failed: true);
             foreach (var request in batch)
             {
                 Execute([request]);
@@ -379,15 +383,20 @@ public sealed class DynamicBatcher : IAsyncDisposable
         }
         catch (Exception e)
         {
-            Record(1, rows, started, failed: true);
+            Count(rows);
             batch[0].Fail(e);
+            Report(1, rows, started, failed: true);
         }
     }
 
-    private void Record(int requests, int rows, long started, bool failed)
+    private void Count(int rows)
     {
         Interlocked.Increment(ref _batches);
         Interlocked.Add(ref _rows, rows);
+    }
+
+    private void Report(int requests, int rows, long started, bool failed)
+    {
         var took = _time.GetElapsedTime(started);
         var model = new KeyValuePair<string, object?>("model", _model);
         Diagnostics.InferenceMetrics.BatchSize.Record(requests, model);
