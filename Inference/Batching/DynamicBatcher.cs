@@ -210,6 +210,7 @@ public sealed class DynamicBatcher : IAsyncDisposable
             }
 
             Request? next;
+            bool spin;
             if (_options.IdleGap is { } gap && Volatile.Read(ref _executing) == 0)
             {
                 // Nothing of this model runs: waiting longer only leaves the device idle, so
@@ -221,51 +222,36 @@ public sealed class DynamicBatcher : IAsyncDisposable
                 }
 
                 next = Take(TimeSpan.Zero, ref stopping);
-                if (next is null)
-                {
-                    if (stopping)
-                    {
-                        break;
-                    }
-
-                    Thread.SpinWait(32);
-                    continue;
-                }
+                spin = true;
             }
             else if (_options.IdleGap is not null)
             {
                 // Another batch runs: gather until it ends (then the device is free), the batch
                 // is full or the deadline passes.
                 next = TakeOrIdle(remaining, ref stopping);
-                if (next is null)
-                {
-                    if (stopping)
-                    {
-                        break;
-                    }
-
-                    continue;
-                }
+                spin = false;
             }
             else
             {
                 // Timers fire late; the last millisecond is waited out by spinning, so a lone
                 // request never waits longer than the max delay.
                 next = Take(remaining > SpinWindow ? remaining - SpinWindow : TimeSpan.Zero, ref stopping);
-                if (next is null)
+                spin = remaining <= SpinWindow;
+            }
+
+            if (next is null)
+            {
+                if (stopping)
                 {
-                    if (stopping)
-                    {
-                        break;
-                    }
-
-                    if (remaining <= SpinWindow)
-                    {
-                        Thread.SpinWait(32);
-                    }
-
-                    continue;
+                    break;
                 }
+
+                if (spin)
+                {
+                    Thread.SpinWait(32);
+                }
+
+                continue;
             }
 
             lastTaken = _time.GetTimestamp();

@@ -218,12 +218,8 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         var scratch = Directory.CreateTempSubdirectory("actors-step-ratio-").FullName;
         try
         {
-            var folder = ModelCopy.Make(scratch, "diffusion", new System.Text.Json.Nodes.JsonObject(), "cpu");
-            var path = Path.Combine(folder, "manifest.json");
-            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
             // Two rows fill a batch at once; a lone request waits 300 ms for company.
-            manifest["batch"] = new System.Text.Json.Nodes.JsonObject { ["maxBatchSize"] = 2, ["maxQueueDelayMs"] = 300, ["maxStepRatio"] = ratio };
-            File.WriteAllText(path, manifest.ToJsonString());
+            var folder = ModelCopy.Make(scratch, "diffusion", [], "cpu", new() { ["maxBatchSize"] = 2, ["maxQueueDelayMs"] = 300, ["maxStepRatio"] = ratio });
 
             await using var model = LoadedModel.Load(ModelRegistry.Read(folder), "cpu", 64);
             Assert.Equal(ratio ?? BatchLimits.DefaultMaxStepRatio, model.Batcher.Options.Ragged!.MaxWidthRatio);
@@ -250,11 +246,7 @@ public sealed class DiffusionTests(EngineFixture fixture) : IClassFixture<Engine
         var scratch = Directory.CreateTempSubdirectory("actors-step-ratio-").FullName;
         try
         {
-            var folder = ModelCopy.Make(scratch, name, new System.Text.Json.Nodes.JsonObject(), "cpu");
-            var path = Path.Combine(folder, "manifest.json");
-            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!;
-            manifest["batch"]!["maxStepRatio"] = ratio;
-            File.WriteAllText(path, manifest.ToJsonString());
+            var folder = ModelCopy.Make(scratch, name, [], "cpu", new() { ["maxStepRatio"] = ratio });
             var e = Assert.Throws<ModelLoadException>(() => ModelRegistry.Read(folder));
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         }
