@@ -17,6 +17,7 @@ public sealed class BillingSiloFactory(string connectionString, string bucket, F
             var real = services.Last(d => d.ServiceType == typeof(Actors.Storage.Blobs.IObjectStore));
             services.Remove(real);
             services.AddSingleton<Actors.Storage.Blobs.IObjectStore>(sp => new FaultyObjectStore((Actors.Storage.Blobs.IObjectStore)real.ImplementationFactory!(sp)));
+            services.AddSingleton<TimeProvider>(stripe.Time); // the cluster's clock: Stripe's and the silos' agree
         });
     }
 
@@ -54,12 +55,15 @@ public sealed class BillingSiloFactory(string connectionString, string bucket, F
 }
 
 /// <summary>Two silos on one PostgreSQL database (A: every role; B: api only) and one fake Stripe.
-/// Like any cluster they share one blob store, a bucket: an input stored by B is run by A's GPU host.</summary>
+/// Like any cluster they share one blob store, a bucket: an input stored by B is run by A's GPU host.
+/// They and Stripe share one clock, started at 09:00 UTC on a fixed day, so the daily quota's
+/// midnight is 15 hours off whenever the tests run.</summary>
 public sealed class BillingCluster : IDisposable
 {
     public BillingCluster()
     {
-        Stripe = new FakeStripe();
+        Clock = new RunningClock(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
+        Stripe = new FakeStripe(Clock);
         var database = TestDatabases.Create("billing");
         var bucket = TestBuckets.NewBucket();
         A = new BillingSiloFactory(database, bucket, Stripe, "api,control,gpu");
@@ -67,6 +71,8 @@ public sealed class BillingCluster : IDisposable
         ApiA = new ApiClient(A.CreateClient());
         ApiB = new ApiClient(B.CreateClient());
     }
+
+    public RunningClock Clock { get; }
 
     public FakeStripe Stripe { get; }
 

@@ -147,8 +147,9 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         using var refused = await Api.SubmitAsync(key, IdentityJob(20_100));
         await ProblemAsync(refused, HttpStatusCode.TooManyRequests, "daily_quota_exceeded");
         var retry = int.Parse(refused.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture);
-        var midnight = DateTimeOffset.UtcNow.Date.AddDays(1);
-        Assert.InRange(retry, (midnight - DateTimeOffset.UtcNow).TotalSeconds - 5, (midnight - DateTimeOffset.UtcNow).TotalSeconds + 5);
+        var untilMidnight = (new DateTimeOffset(cluster.Clock.GetUtcNow().UtcDateTime.Date.AddDays(1), TimeSpan.Zero) - cluster.Clock.GetUtcNow()).TotalSeconds;
+        Assert.InRange(retry, untilMidnight - 5, untilMidnight + 5);
+        Assert.InRange(retry, 3600, 15 * 3600); // the cluster's clock started at 09:00
     }
 
     [Fact]
@@ -172,7 +173,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
             Assert.Contains(" .NetBindings/", r.UserAgent, StringComparison.Ordinal); // sent by Stripe.net
         });
 
-        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 100;
+        var t = cluster.Clock.GetUtcNow().ToUnixTimeSeconds() - 100;
         var periodStart = t;
         var sub = "sub_" + tenant;
         string Subscription(string type, string price, string status, long created) => FakeStripe.Event(type, new
@@ -202,7 +203,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         // Out of order (newest first), and every event three times.
         foreach (var payload in new[] { downgraded, invoice, pack, created, completed, downgraded, pack, invoice, completed, created, pack, invoice, completed, created, downgraded })
         {
-            using var response = await FakeStripe.SendAsync(cluster.B.CreateClient(), payload);
+            using var response = await cluster.Stripe.SendAsync(cluster.B.CreateClient(), payload);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
 
@@ -214,12 +215,12 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         Assert.Equal(periodStart, usage.GetProperty("periodStart").GetDateTimeOffset().ToUnixTimeSeconds());
 
         // Canceled, then a late "updated" from before the cancel: stays canceled on the free plan.
-        using (var deleted = await FakeStripe.SendAsync(Api.Http, Subscription("customer.subscription.deleted", "price_premium_monthly", "canceled", t + 40)))
+        using (var deleted = await cluster.Stripe.SendAsync(Api.Http, Subscription("customer.subscription.deleted", "price_premium_monthly", "canceled", t + 40)))
         {
             Assert.Equal(HttpStatusCode.OK, deleted.StatusCode);
         }
 
-        using (var late = await FakeStripe.SendAsync(Api.Http, Subscription("customer.subscription.updated", "price_pro_monthly", "active", t + 30)))
+        using (var late = await cluster.Stripe.SendAsync(Api.Http, Subscription("customer.subscription.updated", "price_pro_monthly", "active", t + 30)))
         {
             Assert.Contains("stale", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
@@ -242,7 +243,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
 
         var before = await UsageAsync(key);
         var customer = before.GetProperty("stripeCustomerId").GetString()!;
-        var t = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 100;
+        var t = cluster.Clock.GetUtcNow().ToUnixTimeSeconds() - 100;
         var unknownPack = FakeStripe.Event("checkout.session.completed", new
         {
             id = "cs_unknown_pack_" + tenant, @object = "checkout.session", mode = "payment", customer, client_reference_id = tenant, payment_status = "paid",
@@ -257,7 +258,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         foreach (var payload in new[] { unknownPack, unknownPlan })
         {
             ids.Add(JsonDocument.Parse(payload).RootElement.GetProperty("id").GetString()!);
-            using var response = await FakeStripe.SendAsync(Api.Http, payload);
+            using var response = await cluster.Stripe.SendAsync(Api.Http, payload);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.StartsWith("attention: ", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("outcome").GetString(), StringComparison.Ordinal);
         }
@@ -270,7 +271,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         }
 
         // …so a real subscription event older than those checkouts still applies.
-        using (var created = await FakeStripe.SendAsync(Api.Http, FakeStripe.Event("customer.subscription.created", new
+        using (var created = await cluster.Stripe.SendAsync(Api.Http, FakeStripe.Event("customer.subscription.created", new
         {
             id = "sub_real_" + tenant, @object = "subscription", customer, status = "active", metadata = new { tenant_id = tenant },
             items = new { @object = "list", data = new[] { new { id = "si_r", price = new { id = "price_pro_monthly" }, current_period_start = t, current_period_end = t + (30 * 86400) } } },
@@ -295,7 +296,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
     {
         var (tenant, key, _) = await Api.CreateTenantAsync("free");
         var before = await UsageAsync(key);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = cluster.Clock.GetUtcNow().ToUnixTimeSeconds();
         var payload = FakeStripe.Event("checkout.session.completed", new
         {
             id = "cs_forged_" + tenant, @object = "checkout.session", mode = "payment", client_reference_id = tenant, payment_status = "paid",
@@ -317,7 +318,7 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         };
         foreach (var (body, signature, code) in cases)
         {
-            using var response = await FakeStripe.SendAsync(Api.Http, body, signature);
+            using var response = await cluster.Stripe.SendAsync(Api.Http, body, signature);
             await ProblemAsync(response, HttpStatusCode.BadRequest, code);
         }
 
@@ -325,13 +326,13 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
 
         // A header with several v1 (one from the old secret during a rotation) is accepted; so is an unknown type.
         var rotated = $"{FakeStripe.Signature(payload, now, "whsec_wrong")},v1={FakeStripe.Signature(payload, now, FakeStripe.OldWebhookSecret).Split("v1=")[1]}";
-        using (var ok = await FakeStripe.SendAsync(Api.Http, payload, rotated))
+        using (var ok = await cluster.Stripe.SendAsync(Api.Http, payload, rotated))
         {
             Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
         }
 
         Assert.Equal(before.GetProperty("balance").GetInt64() + 1000, (await UsageAsync(key)).GetProperty("balance").GetInt64());
-        using var unknown = await FakeStripe.SendAsync(Api.Http, FakeStripe.Event("customer.tax_id.created", new { id = "txi_1", customer = "cus_nobody" }, now));
+        using var unknown = await cluster.Stripe.SendAsync(Api.Http, FakeStripe.Event("customer.tax_id.created", new { id = "txi_1", customer = "cus_nobody" }, now));
         Assert.Equal(HttpStatusCode.OK, unknown.StatusCode);
     }
 

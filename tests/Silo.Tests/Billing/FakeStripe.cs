@@ -15,8 +15,9 @@ namespace Actors.Silo.Tests.Billing;
 /// a missing required one <c>parameter_missing</c>), and idempotency keys (one reused with other
 /// parameters is Stripe's 400 <c>idempotency_error</c>; a repeat gets the first answer, replayed).
 /// Answers are Stripe-shaped objects (cus_…, cs_…, bps_…); failures can be injected; signed events
-/// (Stripe-Signature, computed here, not by Stripe.net) are sent to the silo.</summary>
-public sealed partial class FakeStripe() : LoopbackHttpServer("/", concurrent: true)
+/// (Stripe-Signature, computed here, not by Stripe.net) are sent to the silo. Its clock
+/// (<paramref name="time"/>, the system's by default) dates objects and signatures.</summary>
+public sealed partial class FakeStripe(TimeProvider? time = null) : LoopbackHttpServer("/", concurrent: true)
 {
     public const string SecretKey = "sk_test_fake_0123456789";
     public const string WebhookSecret = "whsec_test_current_secret";
@@ -35,6 +36,9 @@ public sealed partial class FakeStripe() : LoopbackHttpServer("/", concurrent: t
     };
 
     private readonly ConcurrentDictionary<string, (string Path, string Form, int Status, string Body)> _idempotent = new();
+
+    /// <summary>The clock Stripe's answers and signatures are dated by.</summary>
+    public TimeProvider Time { get; } = time ?? TimeProvider.System;
     private int _sequence;
 
     /// <summary>Failures to answer the next requests with, before serving normally.</summary>
@@ -73,10 +77,10 @@ public sealed partial class FakeStripe() : LoopbackHttpServer("/", concurrent: t
     }
 
     /// <summary>Posts an event to the silo's /webhooks/stripe as Stripe does.</summary>
-    public static async Task<HttpResponseMessage> SendAsync(HttpClient silo, string payload, string? signature = null)
+    public async Task<HttpResponseMessage> SendAsync(HttpClient silo, string payload, string? signature = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/stripe") { Content = new StringContent(payload, Encoding.UTF8, "application/json") };
-        request.Headers.TryAddWithoutValidation("Stripe-Signature", signature ?? Signature(payload, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        request.Headers.TryAddWithoutValidation("Stripe-Signature", signature ?? Signature(payload, Time.GetUtcNow().ToUnixTimeSeconds()));
         return await silo.SendAsync(request);
     }
 
@@ -174,7 +178,7 @@ public sealed partial class FakeStripe() : LoopbackHttpServer("/", concurrent: t
         }
 
         var n = Interlocked.Increment(ref _sequence);
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = Time.GetUtcNow().ToUnixTimeSeconds();
         object answer = path switch
         {
             "/v1/customers" => new { id = $"cus_test{n:D6}", @object = "customer", created = now, name = form.GetValueOrDefault("name"), metadata = Hash(form, "metadata") },
