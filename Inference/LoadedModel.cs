@@ -89,8 +89,10 @@ public sealed class LoadedModel : IAsyncDisposable
             MaxQueued = maxQueued,
             MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
             // On a GPU a batch does not wait out the max delay while the device is free: it closes
-            // once callers have stopped arriving for GpuIdleGap (docs/inference.md).
-            IdleGap = DeviceRuntime.KindOf(module.Device) == "cuda" ? GpuIdleGap : null,
+            // once callers have stopped arriving for GpuIdleGap, or the runtime's idleGapMicros
+            // (docs/inference.md).
+            IdleGap = runtime.IdleGapMicros is { } gap ? TimeSpan.FromMicroseconds(gap)
+                : DeviceRuntime.KindOf(module.Device) == "cuda" ? GpuIdleGap : null,
             // Sampling runs of different step counts share a batch (the shorter schedules padded
             // with -1) when the longest is at most batch.maxStepRatio times the shortest.
             Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: manifest.Batch.MaxStepRatio ?? BatchLimits.DefaultMaxStepRatio),

@@ -23,6 +23,13 @@ public sealed record DeviceRuntime
     /// <summary>Overrides <see cref="BatchLimits.MaxBatchSize"/> on this kind of device.</summary>
     public int? MaxBatchSize { get; init; }
 
+    /// <summary>With nothing of the model running, a batch closes once no request has come for
+    /// this many microseconds instead of waiting out <see cref="BatchLimits.MaxQueueDelayMs"/>
+    /// (<see cref="Batching.BatcherOptions.IdleGap"/>); at most the max delay. Not given: 200 on
+    /// cuda (<see cref="LoadedModel.GpuIdleGap"/>), none on cpu.</summary>
+    public int? IdleGapMicros { get; init; }
+
+
     /// <summary>Largest max |output − float32 reference| over the reference's scale accepted at
     /// load; <see cref="Precisions.DefaultTolerance"/> when not given.</summary>
     public double? Tolerance { get; init; }

@@ -184,6 +184,11 @@ public static class ModelRegistry
             {
                 problems.Add($"runtime.{kind}: maxBatchSize must be >= 1 and tolerance > 0");
             }
+
+            if (runtime.IdleGapMicros is { } gap && (gap < 0 || gap > m.Batch.MaxQueueDelayMs * 1000))
+            {
+                problems.Add($"runtime.{kind}.idleGapMicros must be from 0 to batch.maxQueueDelayMs ({m.Batch.MaxQueueDelayMs:0.###} ms = {m.Batch.MaxQueueDelayMs * 1000:0} µs), not {gap}");
+            }
         }
 
         if (m.Postprocess.Kind == "ddim")

@@ -51,10 +51,12 @@ public sealed record HostStatus(string InstanceId, string SiloId, string Phase, 
 
 /// <summary>How one loaded model runs on this host (the manifest's runtime for the device, as
 /// loaded): precision, memory order, frozen, CUDA graphs captured and the first capture that
-/// failed, the error against the float32 reference measured at load, the batcher's max batch.</summary>
+/// failed, the error against the float32 reference measured at load, the batcher's max batch
+/// and its idle gap in microseconds (null: a batch waits out the max delay).</summary>
 public sealed record ModelRuntimeStatus(string Name, string Precision, bool ChannelsLast, bool Frozen, bool CudaGraphs, int GraphsCaptured,
-    string? GraphFailure, double? ReferenceError, int MaxBatch)
+    string? GraphFailure, double? ReferenceError, int MaxBatch, double? IdleGapMicros)
 {
     internal static ModelRuntimeStatus Of(Actors.Inference.LoadedModel m) =>
-        new(m.Name, m.Precision.Name(), m.ChannelsLast, m.Frozen, m.CudaGraphs, m.GraphCount, m.GraphFailure, m.ReferenceError, m.Batcher.Options.MaxBatchSize);
+        new(m.Name, m.Precision.Name(), m.ChannelsLast, m.Frozen, m.CudaGraphs, m.GraphCount, m.GraphFailure, m.ReferenceError, m.Batcher.Options.MaxBatchSize,
+            m.Batcher.Options.IdleGap?.TotalMicroseconds);
 }

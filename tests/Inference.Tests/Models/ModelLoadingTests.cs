@@ -93,5 +93,37 @@ public sealed class ModelLoadingTests : IDisposable
         Assert.NotNull(TorchRuntime.BridgePath);
     }
 
+    [Fact]
+    public async Task TheRuntimesIdleGapClosesALoneBatchWithoutWaitingOutTheMaxDelay()
+    {
+        // A max delay of ten minutes: only the 500 µs idle gap can answer a lone request in time.
+        var folder = ModelCopy.Make(_scratch, "classification", new() { ["idleGapMicros"] = 500 }, "cpu", new() { ["maxQueueDelayMs"] = 600_000 });
+        await using var model = LoadedModel.Load(ModelRegistry.Read(folder), "cpu", 64);
+        Assert.Equal(TimeSpan.FromMicroseconds(500), model.Batcher.Options.IdleGap);
+
+        var answer = await model.ForwardAsync([Tensor.FromFloat32(new float[224 * 224], 1, 1, 224, 224)])
+            .WaitAsync(TimeSpan.FromSeconds(60), TestContext.Current.CancellationToken);
+
+        Assert.Equal(1, answer[0].Shape[0]);
+        Assert.Equal(1, model.Batcher.BatchesRun);
+    }
+
+    [Fact]
+    public async Task OnCpuABatchHasNoIdleGapUnlessTheRuntimeGivesOne()
+    {
+        await using var model = LoadedModel.Load(ModelRegistry.Read(ModelCopy.Make(_scratch, "classification", [], "cpu")), "cpu", 64);
+        Assert.Null(model.Batcher.Options.IdleGap);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(5_001)] // the max delay is 5 ms
+    public void AnIdleGapBelowZeroOrPastTheMaxDelayIsRefused(int micros)
+    {
+        var folder = ModelCopy.Make(_scratch, "classification", new() { ["idleGapMicros"] = micros }, "cuda");
+        var e = Assert.Throws<ModelLoadException>(() => ModelRegistry.Read(folder));
+        Assert.Contains($"runtime.cuda.idleGapMicros must be from 0 to batch.maxQueueDelayMs (5 ms = 5000 µs), not {micros}", e.Message, StringComparison.Ordinal);
+    }
+
     public void Dispose() => Directory.Delete(_scratch, recursive: true);
 }

@@ -38,6 +38,7 @@ public sealed class InferenceApiTests(SiloFactory factory) : IClassFixture<SiloF
             Assert.False(model.GetProperty("frozen").GetBoolean());
             Assert.Equal(0, model.GetProperty("graphsCaptured").GetInt32());
             Assert.Equal(JsonValueKind.Null, model.GetProperty("referenceError").ValueKind); // plain: no check needed
+            Assert.Equal(JsonValueKind.Null, model.GetProperty("idleGapMicros").ValueKind); // on cpu a batch waits the max delay
         }
     }
 
