@@ -82,17 +82,17 @@ public sealed class LoadedModel : IAsyncDisposable
         }
 
         var alphaBar = manifest.Postprocess.Kind == "ddim" ? new DdimSchedule(manifest.Postprocess).AlphaBar : null;
+        var onGpu = DeviceRuntime.KindOf(module.Device) == "cuda";
         var options = new BatcherOptions
         {
             MaxBatchSize = maxBatch,
             MaxQueueDelay = TimeSpan.FromMilliseconds(manifest.Batch.MaxQueueDelayMs),
             MaxQueued = maxQueued,
-            MaxConcurrentBatches = DeviceRuntime.KindOf(module.Device) == "cuda" ? Math.Max(1, gpuConcurrentBatches) : 1,
+            MaxConcurrentBatches = onGpu ? Math.Max(1, gpuConcurrentBatches) : 1,
             // On a GPU a batch does not wait out the max delay while the device is free: it closes
             // once callers have stopped arriving for GpuIdleGap, or the runtime's idleGapMicros
             // (docs/inference.md).
-            IdleGap = runtime.IdleGapMicros is { } gap ? TimeSpan.FromMicroseconds(gap)
-                : DeviceRuntime.KindOf(module.Device) == "cuda" ? GpuIdleGap : null,
+            IdleGap = runtime.IdleGapMicros is { } gap ? TimeSpan.FromMicroseconds(gap) : onGpu ? GpuIdleGap : null,
             // Sampling runs of different step counts share a batch (the shorter schedules padded
             // with -1) when the longest is at most batch.maxStepRatio times the shortest.
             Ragged = alphaBar is null ? null : new RaggedInput(Input: 1, Pad: -1, MaxWidthRatio: manifest.Batch.MaxStepRatio ?? BatchLimits.DefaultMaxStepRatio),

@@ -29,7 +29,6 @@ public sealed record DeviceRuntime
     /// cuda (<see cref="LoadedModel.GpuIdleGap"/>), none on cpu.</summary>
     public int? IdleGapMicros { get; init; }
 
-
     /// <summary>Largest max |output − float32 reference| over the reference's scale accepted at
     /// load; <see cref="Precisions.DefaultTolerance"/> when not given.</summary>
     public double? Tolerance { get; init; }

@@ -36,10 +36,10 @@ public sealed partial class FakeStripe(TimeProvider? time = null) : LoopbackHttp
     };
 
     private readonly ConcurrentDictionary<string, (string Path, string Form, int Status, string Body)> _idempotent = new();
+    private int _sequence;
 
     /// <summary>The clock Stripe's answers and signatures are dated by.</summary>
     public TimeProvider Time { get; } = time ?? TimeProvider.System;
-    private int _sequence;
 
     /// <summary>Failures to answer the next requests with, before serving normally.</summary>
     public ConcurrentQueue<Failure> FailNext { get; } = new();
