@@ -84,7 +84,7 @@ public sealed class BillingOptions
         ["enterprise"] = new()
         {
             Name = "Enterprise", Tier = Tier.Enterprise, IncludedCredits = 100_000, OverageUsdPerCredit = 0.01m, CacheHitPriceFactor = 0m,
-            DedicatedCapacity = true, RateLimit = new() { Jobs = 6_000, PerSeconds = 60 },
+            OverageInvoicedByContract = true, DedicatedCapacity = true, RateLimit = new() { Jobs = 6_000, PerSeconds = 60 },
         },
         // Seed 003, option B: subscription + credits (images), overage per image.
         ["free_monthly"] = new()

@@ -62,5 +62,17 @@ public sealed record Plan
 
     public bool DedicatedCapacity { get; init; }
 
+    /// <summary>Overage is invoiced outside Stripe (a contract): the plan may run into overage
+    /// without a Stripe subscription, and the ledger is the invoice's record. Otherwise paid
+    /// overage (a price above zero) is billed as meter events on the tenant's Stripe
+    /// subscription, and a tenant without a live one (active or trialing) gets a 402 past its
+    /// credits: meter events no subscription bills would be money never collected.</summary>
+    public bool OverageInvoicedByContract { get; init; }
+
+    /// <summary>Whether a tenant may go past its credits: the plan has overage, and it is free,
+    /// invoiced by contract, or billed on a live Stripe subscription.</summary>
+    public bool AllowsOverage(bool liveStripeSubscription) =>
+        OverageUsdPerCredit is { } price && (price == 0 || OverageInvoicedByContract || liveStripeSubscription);
+
     public bool AllowsModel(string model) => Models is not { Count: > 0 } || Models.Contains(model, StringComparer.Ordinal);
 }

@@ -114,10 +114,13 @@ public static class TenantBilling
         }
 
         var price = billing.PriceOf(model);
-        if (r.Book.Reserve(request.JobId, price, plan.OverageUsdPerCredit is not null, now, model) is not { } reserved)
+        if (r.Book.Reserve(request.JobId, price, plan.AllowsOverage(LiveSubscription(r)), now, model) is not { } reserved)
         {
+            var why = plan.OverageUsdPerCredit is null
+                ? $"the {plan.Name} plan has no overage. Buy credits: POST /v1/billing/checkout"
+                : $"the {plan.Name} plan bills what goes past the credits on a Stripe subscription, and this tenant has no active one{(r.SubscriptionStatus is { } status ? $" (it is {status})" : "")}. Subscribe or buy credits: POST /v1/billing/checkout";
             return new(state, Refused(state, billing, "payment_required",
-                $"'{model}' costs {price} credit(s) and the balance is {r.Book.Balance}; the {plan.Name} plan has no overage. Buy credits: POST /v1/billing/checkout",
+                $"'{model}' costs {price} credit(s) and the balance is {r.Book.Balance}; {why}",
                 null, RateStatus(buckets, rules)), TenantEffects.None);
         }
 
@@ -269,7 +272,7 @@ public static class TenantBilling
             ReservedCredits = r.Book.Open.Values.Sum(x => x.Price),
             OverageThisPeriod = r.OverageThisPeriod,
             OverageTotal = r.OverageSettled,
-            OverageAllowed = plan.OverageUsdPerCredit is not null,
+            OverageAllowed = plan.AllowsOverage(LiveSubscription(r)),
             StripeCustomerId = r.CustomerId,
             SubscriptionId = r.SubscriptionId,
             SubscriptionStatus = r.SubscriptionStatus,
@@ -313,7 +316,7 @@ public static class TenantBilling
         var (settled, settleEntry, overage) = r.Book.Settle(jobId, charge);
         r = r with { Book = settled, OverageThisPeriod = r.OverageThisPeriod + overage, OverageSettled = r.OverageSettled + overage };
         var effects = new TenantEffects { Ledger = [settleEntry], Charges = [new CreditCharge(charge, plan.Id, job.Model)] };
-        if (overage > 0 && plan.OverageUsdPerCredit > 0 && r.CustomerId is { } customer)
+        if (overage > 0 && plan.OverageUsdPerCredit > 0 && !plan.OverageInvoicedByContract && r.CustomerId is { } customer)
         {
             // Overage goes to Stripe as a meter event; the outbox row commits with the charge,
             // and its id (the meter event's identifier) keeps Stripe from counting it twice.
@@ -471,6 +474,10 @@ public static class TenantBilling
         var (book, entry) = r.Book.SetIncluded($"plan:{changes}:{plan.Id}", included, why);
         return (r with { Book = book }, effects.Plus(new TenantEffects { Ledger = [entry] }));
     }
+
+    /// <summary>A Stripe subscription that bills this period's meter events (past_due is in its
+    /// grace, and no longer counts for new overage).</summary>
+    private static bool LiveSubscription(TenantRecord r) => r.SubscriptionId is not null && r.SubscriptionStatus is "active" or "trialing";
 
     private static TenantRecord NewPeriod(TenantRecord r, long startMs, long endMs) =>
         r with { PeriodStartMs = startMs, PeriodEndMs = endMs, JobsThisPeriod = 0, OverageThisPeriod = 0 };

@@ -22,6 +22,11 @@ public sealed class SeedPlansTests
         return TenantBilling.Rolled(new TenantRecord { Name = "t", Created = true, PlanId = plan, Tier = b.Plan(plan).Tier }, b, MonthStart).State;
     }
 
+    /// <summary>A tenant on <paramref name="plan"/> through a live Stripe subscription, which is
+    /// what bills its overage.</summary>
+    private static TenantRecord Subscribed(string plan) =>
+        Tenant(plan) with { CustomerId = "cus_1", SubscriptionId = "sub_1", SubscriptionStatus = "active" };
+
     /// <summary>One image: admitted (or not) at <paramref name="at"/>, and if admitted run and settled.</summary>
     private static (TenantRecord State, Admission Answer) Image(TenantRecord r, string jobId, long at, BillingOptions? billing = null, string model = "diffusion")
     {
@@ -91,7 +96,7 @@ public sealed class SeedPlansTests
     {
         var plan = Defaults.Plan(id);
         Assert.Equal((monthly, images, (decimal?)overage, priority), (plan.MonthlyPriceUsd, plan.IncludedCredits, plan.OverageUsdPerCredit, plan.Tier));
-        var (r, answers) = Images(Tenant(id), (int)images + 3, MonthStart, id);
+        var (r, answers) = Images(Subscribed(id), (int)images + 3, MonthStart, id);
         Assert.All(answers, a => Assert.True(a.Admitted, a.Code));
         Assert.Equal(3, r.OverageThisPeriod); // images past the included ones, each billed at the overage price
         Assert.Equal(0, r.Book.Balance);
@@ -127,7 +132,7 @@ public sealed class SeedPlansTests
     {
         var plan = Defaults.Plan("basic");
         Assert.Equal((0m, 0L, (decimal?)0.02m, Tier.Premium), (plan.MonthlyPriceUsd, plan.IncludedCredits, plan.OverageUsdPerCredit, plan.Tier));
-        var (r, answers) = Images(Tenant("basic"), 7, MonthStart, "b");
+        var (r, answers) = Images(Subscribed("basic"), 7, MonthStart, "b");
         Assert.All(answers, a => Assert.True(a.Admitted, a.Code));
         Assert.Equal(7, r.OverageThisPeriod); // 7 images → 7 × $0.02 owed
     }
@@ -139,9 +144,61 @@ public sealed class SeedPlansTests
     {
         var plan = Defaults.Plan(id);
         Assert.Equal((minimum * perImage, minimum, (decimal?)perImage, priority), (plan.MonthlyPriceUsd, plan.IncludedCredits, plan.OverageUsdPerCredit, plan.Tier));
-        var (r, answers) = Images(Tenant(id), (int)minimum + 2, MonthStart, id);
+        var (r, answers) = Images(Subscribed(id), (int)minimum + 2, MonthStart, id);
         Assert.All(answers, a => Assert.True(a.Admitted, a.Code));
         Assert.Equal(2, r.OverageThisPeriod);
+    }
+
+    /// <summary>Paid overage is billed as meter events on the tenant's Stripe subscription: without
+    /// a live one (none, or past due) nothing would ever collect it, so the job past the credits
+    /// is a 402 that changes nothing. Enterprise's overage is invoiced by contract and needs none;
+    /// the "unlimited" plans' overage is free and needs none either.</summary>
+    [Theory]
+    [InlineData(null, null, false)]
+    [InlineData("sub_1", "past_due", false)]
+    [InlineData("sub_1", "canceled", false)]
+    [InlineData("sub_1", "trialing", true)]
+    [InlineData("sub_1", "active", true)]
+    public void PaidOverageNeedsALiveStripeSubscription(string? subscription, string? status, bool admitted)
+    {
+        var r = Tenant("basic") with { CustomerId = "cus_1", SubscriptionId = subscription, SubscriptionStatus = status };
+        var answer = TenantBilling.Admit(r, new AdmissionRequest("t", "img", "diffusion"), Defaults, MonthStart + Minute);
+        Assert.Equal(admitted, answer.Result.Admitted);
+        if (!admitted)
+        {
+            Assert.Equal("payment_required", answer.Result.Code);
+            Assert.Contains("no active one", answer.Result.Detail, StringComparison.Ordinal);
+            Assert.Contains("POST /v1/billing/checkout", answer.Result.Detail, StringComparison.Ordinal);
+            Assert.Same(r, answer.State); // a refusal writes nothing
+            Assert.Empty(answer.Effects.Ledger);
+        }
+        else
+        {
+            Assert.Equal(1, answer.Result.ReservedOverage);
+        }
+
+        Assert.Equal(admitted, TenantBilling.Usage("t", answer.State, Defaults, MonthStart + Minute).OverageAllowed);
+    }
+
+    [Theory]
+    [InlineData("enterprise")] // invoiced by contract
+    [InlineData("pro")] // past the credits it is free
+    public void OverageThatStripeDoesNotBillNeedsNoSubscription(string id)
+    {
+        var r = Tenant(id) with { CustomerId = "cus_1" }; // a customer (it bought a pack once), no subscription
+        r = r with { Book = r.Book with { Included = 0 } };
+        var admitted = TenantBilling.Admit(r, new AdmissionRequest("t", "img", "diffusion"), Defaults, MonthStart + Minute);
+        Assert.True(admitted.Result.Admitted, admitted.Result.Detail);
+        Assert.Equal(1L, admitted.Result.ReservedOverage); // the whole price past the credits
+
+        var job = new JobSnapshot
+        {
+            JobId = "img", Status = JobStatus.Succeeded, Request = new JobRequest { TenantId = "t", Model = "diffusion", ModelVersion = "1" },
+            Result = new JobResult("out", "img", CacheHit: false, ProducedBy: "img"),
+        };
+        var settled = TenantBilling.Settle(admitted.State, [("img", job)], Defaults, MonthStart + (2 * Minute));
+        Assert.Equal(1, settled.State.OverageThisPeriod);
+        Assert.Empty(settled.Effects.Meters); // nothing for Stripe: the contract's invoice, or free
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class TenantBillingTests
     [Fact]
     public void OverageOfALinkedCustomerIsMeteredToStripeOncePerJob()
     {
-        var r = Tenant("starter") with { CustomerId = "cus_1" };
+        var r = Tenant("starter") with { CustomerId = "cus_1", SubscriptionId = "sub_1", SubscriptionStatus = "active" };
         r = r with { Book = r.Book with { Included = 2 } };
         r = TenantBilling.Admit(r, new AdmissionRequest("t", "big", "diffusion"), Billing, T0).State;
         var settled = TenantBilling.Settle(r, [("big", Job("big", JobStatus.Succeeded, model: "diffusion"))], Billing, T0 + 1000);
@@ -158,7 +158,10 @@ public sealed class TenantBillingTests
         var op = Gen.Choose(0, 99).Two();
         Prop.ForAll(Gen.Elements(plans).ToArbitrary(), op.ArrayOf().ToArbitrary(), (plan, ops) =>
         {
-            var start = new TenantRecord { Name = "t", Created = true, PlanId = plan, Tier = Billing.Plan(plan).Tier, CustomerId = "cus" };
+            var start = new TenantRecord
+            {
+                Name = "t", Created = true, PlanId = plan, Tier = Billing.Plan(plan).Tier, CustomerId = "cus", SubscriptionId = "sub", SubscriptionStatus = "active",
+            };
             var first = TenantBilling.Rolled(start, Billing, T0);
             var r = first.State;
             var ledger = new List<LedgerEntry>(first.Effects.Ledger);

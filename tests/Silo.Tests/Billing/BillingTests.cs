@@ -417,8 +417,32 @@ public sealed class BillingTests(BillingCluster cluster) : IClassFixture<Billing
         Assert.True(again.GetProperty("cacheHit").GetBoolean());
         Assert.Equal(492, (await SettledAsync(key)).GetProperty("balance").GetInt64());
 
-        // Spend down to 1 credit, then a 4-credit job: 1 from the balance, 3 as overage, metered once.
+        // Spend down to 1 credit. The plan was set by an operator, so no Stripe subscription would
+        // bill overage yet: a 4-credit job is a 402 that reserves nothing.
         await AdminAsync(HttpMethod.Post, $"/admin/tenants/{tenant}/credits", new { credits = -491, grantId = "spend-" + tenant });
+        using (var refused = await Api.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/v1/jobs") { Content = JsonContent.Create(new { model = "diffusion", parameters = new { steps = 2, seed = 7 } }) }, key))
+        {
+            var problem = await ProblemAsync(refused, HttpStatusCode.PaymentRequired, "payment_required");
+            Assert.Contains("no active one", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        var unsubscribed = await UsageAsync(key);
+        Assert.Equal((1L, 0, false), (unsubscribed.GetProperty("balance").GetInt64(), unsubscribed.GetProperty("reservations").GetInt32(), unsubscribed.GetProperty("overageAllowed").GetBoolean()));
+
+        // The Starter subscription goes live in Stripe: now the same job runs, 1 credit from the
+        // balance and 3 as overage, metered once.
+        var customer = unsubscribed.GetProperty("stripeCustomerId").GetString()!;
+        var now = cluster.Clock.GetUtcNow().ToUnixTimeSeconds();
+        using (var live = await cluster.Stripe.SendAsync(Api.Http, FakeStripe.Event("customer.subscription.created", new
+        {
+            id = "sub_starter_" + tenant, @object = "subscription", customer, status = "active", metadata = new { tenant_id = tenant },
+            items = new { @object = "list", data = new[] { new { id = "si_s", price = new { id = "price_starter_monthly" }, current_period_start = now, current_period_end = now + (30 * 86400) } } },
+        }, now)))
+        {
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+
+        Assert.True((await UsageAsync(key)).GetProperty("overageAllowed").GetBoolean());
         var over = await Api.SubmitOkAsync(key, new { model = "diffusion", parameters = new { steps = 2, seed = 7 } });
         var overId = over.GetProperty("id").GetString()!;
         await Api.WaitAsync(key, overId);
