@@ -27,7 +27,15 @@ internal static class AdminDataApi
             return Problems.NotFound("tenant_not_found", $"no tenant '{id}'");
         }
 
-        var erased = await grains.GetGrain<IHousekeepingGrain>(IHousekeepingGrain.ClusterKey).EraseTenantAsync(id, "admin");
+        // Pass after pass (each one grain call of a bounded number of jobs), however many jobs.
+        var housekeeping = grains.GetGrain<IHousekeepingGrain>(IHousekeepingGrain.ClusterKey);
+        var erased = TenantErasure.Start(id);
+        do
+        {
+            erased = await housekeeping.EraseTenantAsync(erased, "admin");
+        }
+        while (!erased.Complete);
+
         return TypedResults.Ok(new
         {
             tenantId = erased.TenantId,

@@ -14,7 +14,10 @@ public interface IHousekeepingGrain : IGrainWithStringKey, IRemindable
     /// <summary>One pass now; returns what it did.</summary>
     Task<HousekeepingReport> SweepAsync();
 
-    /// <summary>Erases everything a tenant stored: cancels its unfinished jobs, marks every job's
-    /// data erased, drops its cache entries and deletes every blob in its space; one audit row.</summary>
-    Task<TenantErasure> EraseTenantAsync(string tenantId, string actor);
+    /// <summary>One pass of erasing everything a tenant stored: from <paramref name="soFar"/>'s
+    /// resume point, the next jobs (their unfinished ones canceled, every job's data marked
+    /// erased); the last pass drops its cache entries, deletes every blob in its space and writes
+    /// one audit row with the totals. Call again with the answer until it is complete; the jobs
+    /// submitted after the first pass began are left to their own erasure.</summary>
+    Task<TenantErasure> EraseTenantAsync(TenantErasure soFar, string actor);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Actors.Grains.Jobs;
 using Actors.Grains.Stores;
 using Actors.Storage.Blobs;
@@ -14,6 +15,8 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
     public const string Key = IHousekeepingGrain.ClusterKey;
     private const string ReminderName = "sweep";
     private const int BatchSize = 500;
+    private const int ErasureParallelism = 8;
+    private static readonly TimeSpan ClockSlack = TimeSpan.FromMinutes(1);
 
     public Task StartAsync(TimeSpan period) => this.RegisterOrUpdateReminder(ReminderName, period, period);
 
@@ -70,45 +73,80 @@ public sealed class HousekeepingGrain(IJobQueue queue, JobIndex index, ResultCac
         return new HousekeepingReport(expired, purged, dropped, deleted.Deleted, keys, requeued);
     }
 
-    public async Task<TenantErasure> EraseTenantAsync(string tenantId, string actor)
+    public async Task<TenantErasure> EraseTenantAsync(TenantErasure soFar, string actor)
     {
-        // Unfinished jobs are canceled (refunded) first, so nothing runs on data being erased.
-        var jobs = 0;
-        var counted = ErasureCount.None;
-        var cached = 0;
-        foreach (var jobId in await index.JobIdsOfTenantAsync(tenantId))
-        {
-            var grain = GrainFactory.GetGrain<IJobGrain>(jobId);
-            var job = await grain.GetAsync();
-            if (!job.IsTerminal)
-            {
-                try
-                {
-                    await grain.CancelAsync();
-                }
-                catch (InvalidTransitionException)
-                {
-                    // finished meanwhile
-                }
-            }
+        var tenantId = soFar.TenantId;
+        var at = ErasureCursor.Parse(soFar.Resume)
+            ?? new ErasureCursor(time.GetUtcNow().Add(ClockSlack).ToUnixTimeMilliseconds(), long.MinValue, "");
+        var page = await index.JobsOfTenantAsync(tenantId, at.AfterCreatedMs, at.AfterJobId, at.UntilMs, policy.ErasureJobsPerPass);
 
+        // Unfinished jobs are canceled (refunded) first, so nothing runs on data being erased;
+        // a few jobs at a time, each its own grain.
+        var done = new List<(bool Erased, ErasureCount Blobs, int Cached)>();
+        foreach (var chunk in page.Chunk(ErasureParallelism))
+        {
+            done.AddRange(await Task.WhenAll(chunk.Select(j => EraseJobAsync(j.JobId, actor))));
+        }
+
+        var erased = soFar with
+        {
+            Jobs = soFar.Jobs + done.Count(d => d.Erased),
+            Blobs = done.Aggregate(soFar.Blobs, (sum, d) => sum.Plus(d.Blobs)),
+            CacheEntries = soFar.CacheEntries + done.Sum(d => d.Cached),
+        };
+        if (page.Count == policy.ErasureJobsPerPass)
+        {
+            return erased with { Complete = false, Resume = new ErasureCursor(at.UntilMs, page[^1].CreatedMs, page[^1].JobId).ToString() };
+        }
+
+        var cached = erased.CacheEntries + await cache.DropTenantAsync(tenantId);
+        var counted = erased.Blobs.Plus(await blobs.EraseTenantAsync(tenantId));
+        await erasures.RecordAsync(actor, tenantId, null, erased.Jobs, counted, cached);
+        Diagnostics.ActorsMetrics.BlobsDeleted.Add(counted.Deleted, new KeyValuePair<string, object?>("reason", "erasure"));
+        return new TenantErasure(tenantId, erased.Jobs, counted, cached);
+    }
+
+    private async Task<(bool Erased, ErasureCount Blobs, int Cached)> EraseJobAsync(string jobId, string actor)
+    {
+        var grain = GrainFactory.GetGrain<IJobGrain>(jobId);
+        var job = await grain.GetAsync();
+        if (!job.IsTerminal)
+        {
             try
             {
-                var erased = await grain.EraseDataAsync(actor, audit: false);
-                counted = counted.Plus(erased.Blobs with { Kept = 0 });
-                cached += erased.CacheEntries;
-                jobs++;
+                await grain.CancelAsync();
             }
             catch (InvalidTransitionException)
             {
-                // not finished after all (a new submission racing the erasure): its own erasure later
+                // finished meanwhile
             }
         }
 
-        cached += await cache.DropTenantAsync(tenantId);
-        counted = counted.Plus(await blobs.EraseTenantAsync(tenantId));
-        await erasures.RecordAsync(actor, tenantId, null, jobs, counted, cached);
-        Diagnostics.ActorsMetrics.BlobsDeleted.Add(counted.Deleted, new KeyValuePair<string, object?>("reason", "erasure"));
-        return new TenantErasure(tenantId, jobs, counted, cached);
+        try
+        {
+            var erased = await grain.EraseDataAsync(actor, audit: false);
+            return (true, erased.Blobs with { Kept = 0 }, erased.CacheEntries);
+        }
+        catch (InvalidTransitionException)
+        {
+            // not finished after all (a new submission racing the erasure): its own erasure later
+            return (false, ErasureCount.None, 0);
+        }
+    }
+
+    /// <summary>Where the next pass of a tenant's erasure starts: after the job
+    /// (<see cref="AfterCreatedMs"/>, <see cref="AfterJobId"/>), among the jobs created by
+    /// <see cref="UntilMs"/> (when the first pass began, plus <see cref="ClockSlack"/> for silos'
+    /// clocks), so a tenant still submitting cannot keep the erasure going for ever.</summary>
+    private sealed record ErasureCursor(long UntilMs, long AfterCreatedMs, string AfterJobId)
+    {
+        public override string ToString() => FormattableString.Invariant($"{UntilMs}:{AfterCreatedMs}:{AfterJobId}");
+
+        public static ErasureCursor? Parse(string? text) =>
+            text?.Split(':', 3) is [var until, var after, var job]
+                && long.TryParse(until, NumberStyles.Integer, CultureInfo.InvariantCulture, out var u)
+                && long.TryParse(after, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
+                ? new ErasureCursor(u, a, job)
+                : null;
     }
 }

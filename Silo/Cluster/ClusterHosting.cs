@@ -33,7 +33,7 @@ internal static class ClusterHosting
             .Validate(o => o.IsPostgres ? o.ConnectionString.Length > 0 : o.Store.Equals("sqlite", StringComparison.OrdinalIgnoreCase),
                 "Cluster:Store must be sqlite, or postgres with Cluster:ConnectionString")
             .Validate(o => o.RoleSet.Count > 0 && o.RoleSet.All(r => r is "api" or "control" or "gpu"), "Cluster:Roles must be some of api, control, gpu")
-            .Validate(o => o.ProbeSeconds > 0 && o.MissedProbes > 0 && o.LeaseSeconds > 0 && o.InFlightBatches > 0, "Cluster timings out of range")
+            .Validate(o => o.ProbeSeconds > 0 && o.MissedProbes > 0 && o.LeaseSeconds > 0 && o.InFlightBatches > 0 && o.ErasureJobsPerPass > 0, "Cluster timings out of range")
             .ValidateOnStart();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<SiloIdentity>();
@@ -96,7 +96,8 @@ internal static class ClusterHosting
             var o = sp.GetRequiredService<IOptions<ClusterOptions>>().Value;
             // A job's record outlives its outputs: kept the longest output retention any plan gives.
             var outputs = sp.GetRequiredService<BillingOptions>().Plans.Values.Select(p => p.Retention.Output).DefaultIfEmpty(TimeSpan.Zero).Max();
-            return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours) > outputs ? TimeSpan.FromHours(o.RetentionHours) : outputs);
+            return new RetentionPolicy(TimeSpan.FromMinutes(o.MaxQueueMinutes), TimeSpan.FromHours(o.RetentionHours) > outputs ? TimeSpan.FromHours(o.RetentionHours) : outputs,
+                o.ErasureJobsPerPass);
         });
 
         // Order matters: the store is migrated before Orleans starts (its providers read their

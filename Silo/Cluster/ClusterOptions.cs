@@ -80,6 +80,9 @@ public sealed class ClusterOptions
 
     public double HousekeepingSeconds { get; set; } = 30;
 
+    /// <summary>A tenant's erasure goes through its jobs this many per grain call (8 at a time).</summary>
+    public int ErasureJobsPerPass { get; set; } = 200;
+
     /// <summary>Embedded mode: create tenant "demo" and an admin key on first start (saved under DataPath).</summary>
     public bool CreateDemoTenant { get; set; } = true;
 

@@ -57,12 +57,20 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
                 DateTimeOffset.FromUnixTimeMilliseconds(r.Created), DateTimeOffset.FromUnixTimeMilliseconds(r.Updated))).ToList(), cancellationToken);
     }
 
-    /// <summary>Finished jobs last changed before <paramref name="cutoff"/> (to purge).</summary>
-    /// <summary>Every job of a tenant the index holds (for erasing the tenant's data).</summary>
-    public Task<IReadOnlyList<string>> JobIdsOfTenantAsync(string tenantId, CancellationToken cancellationToken = default) =>
-        store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
-            "SELECT job_id FROM jobs WHERE tenant_id = @Tenant ORDER BY created_ms", new { Tenant = tenantId })).ToList(), cancellationToken);
+    /// <summary>A tenant's jobs the index holds (for erasing its data), in the order they were
+    /// created: at most <paramref name="max"/> after the job (<paramref name="afterCreatedMs"/>,
+    /// <paramref name="afterJobId"/>) and created no later than <paramref name="untilMs"/>. A key,
+    /// not an offset, so jobs purged meanwhile move nothing.</summary>
+    public Task<IReadOnlyList<(string JobId, long CreatedMs)>> JobsOfTenantAsync(string tenantId, long afterCreatedMs, string afterJobId, long untilMs, int max,
+        CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<(string JobId, long CreatedMs)>>(async c => (await c.QueryAsync<(string, long)>(
+            """
+            SELECT job_id, created_ms FROM jobs
+            WHERE tenant_id = @Tenant AND created_ms <= @Until AND (created_ms > @After OR (created_ms = @After AND job_id > @AfterJob))
+            ORDER BY created_ms, job_id LIMIT @Max
+            """, new { Tenant = tenantId, After = afterCreatedMs, AfterJob = afterJobId, Until = untilMs, Max = max })).ToList(), cancellationToken);
 
+    /// <summary>Finished jobs last changed before <paramref name="cutoff"/> (to purge).</summary>
     public Task<IReadOnlyList<string>> FinishedBeforeAsync(DateTimeOffset cutoff, int max, CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyList<string>>(async c => (await c.QueryAsync<string>(
             "SELECT job_id FROM jobs WHERE status IN ('Succeeded', 'Failed', 'Canceled', 'Expired') AND updated_ms < @Cut ORDER BY updated_ms LIMIT @Max",

@@ -40,7 +40,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
                 : new Actors.Grains.Billing.JobSettlement(sp.GetRequiredService<IGrainFactory>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Actors.Grains.Billing.JobSettlement>>()))
             .AddSingleton(TestBilling.Options())
             .AddSingleton(sp => new BlobStore(new FileObjectStore(Path.Combine(_dir, "blobs")), store.Sql, _time))
-            .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1))));
+            .AddSingleton(new Cluster.RetentionPolicy(TimeSpan.FromMinutes(10), TimeSpan.FromHours(1), ErasureJobsPerPass: 2)));
         _silos.Add(host);
         return host.Services;
     }
@@ -114,6 +114,44 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
         Assert.Equal(JobStatus.Queued, miss.Status);
         await Assert.ThrowsAsync<InvalidTransitionException>(() => grains.GetGrain<IJobGrain>("job-c").EraseDataAsync("tenant:tenant-a", audit: true)); // unfinished: cancel first
         Assert.Equal("job-c", Assert.Single(await queue.ClaimAsync("segmentation", "host", 10, TimeSpan.FromMinutes(1))).JobId);
+    }
+
+    /// <summary>A tenant's erasure goes pass by pass (2 jobs a pass here), each resuming where the
+    /// last stopped; it ends at the jobs that existed when it began (a minute's slack), so a
+    /// tenant still submitting cannot keep it going, and it never touches another tenant.</summary>
+    [Fact]
+    public async Task ATenantsErasureGoesPassByPassAndLeavesJobsSubmittedAfterItBegan()
+    {
+        var grains = await SiloAsync();
+        foreach (var (id, tenant, seed) in new[] { ("e-1", "tenant-e", 1), ("e-2", "tenant-e", 2), ("f-1", "tenant-f", 3), ("e-3", "tenant-e", 4) })
+        {
+            await grains.GetGrain<IJobGrain>(id).SubmitAsync(Request(tenant, seed));
+            _time.Advance(TimeSpan.FromMilliseconds(10));
+        }
+
+        var housekeeping = grains.GetGrain<Cluster.IHousekeepingGrain>("cluster");
+        var first = await housekeeping.EraseTenantAsync(Cluster.TenantErasure.Start("tenant-e"), "admin");
+        Assert.Equal((false, 2), (first.Complete, first.Jobs));
+        Assert.NotNull(first.Resume);
+
+        _time.Advance(TimeSpan.FromMinutes(2)); // past the slack: this one is the tenant's new work
+        await grains.GetGrain<IJobGrain>("e-late").SubmitAsync(Request("tenant-e", seed: 99));
+
+        var last = await housekeeping.EraseTenantAsync(first, "admin");
+        Assert.Equal((true, 3, null), (last.Complete, last.Jobs, last.Resume));
+        async Task<(JobStatus, bool)> StateOf(string id)
+        {
+            var job = await grains.GetGrain<IJobGrain>(id).GetAsync();
+            return (job.Status, job.DataErasedAt is not null);
+        }
+
+        foreach (var id in new[] { "e-1", "e-2", "e-3" })
+        {
+            Assert.Equal((JobStatus.Canceled, true), await StateOf(id)); // canceled first, then erased
+        }
+
+        Assert.Equal((JobStatus.Queued, false), await StateOf("e-late"));
+        Assert.Equal((JobStatus.Queued, false), await StateOf("f-1"));
     }
 
     [Fact]

@@ -262,10 +262,11 @@ public sealed class DataLifecycleOnFilesTests(VolumeSiloFactory factory) : DataL
 /// <summary>Blobs in a bucket of the S3-compatible server, state on PostgreSQL.</summary>
 public sealed class DataLifecycleOnS3Tests(S3SiloFactory factory) : DataLifecycleTests<S3SiloFactory>(factory), IClassFixture<S3SiloFactory>;
 
-/// <summary>The embedded silo with a 4 MiB volume limit (so a 5 MiB scan is refused).</summary>
+/// <summary>The embedded silo with a 4 MiB volume limit (so a 5 MiB scan is refused), erasing a
+/// tenant one job per pass (so an erasure of two jobs takes three grain calls).</summary>
 public class VolumeSiloFactory : SiloFactory
 {
-    protected override IEnumerable<(string Key, string Value)> Settings() => [("Api:MaxVolumeBytes", "4194304")];
+    protected override IEnumerable<(string Key, string Value)> Settings() => [("Api:MaxVolumeBytes", "4194304"), ("Cluster:ErasureJobsPerPass", "1")];
 }
 
 public sealed class S3SiloFactory : VolumeSiloFactory
