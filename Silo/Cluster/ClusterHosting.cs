@@ -100,9 +100,11 @@ internal static class ClusterHosting
                 o.ErasureJobsPerPass);
         });
 
-        // Order matters: the store is migrated before Orleans starts (its providers read their
-        // queries from it), grains are called once Orleans runs, and the GPU host stops (drains)
-        // before this silo leaves the cluster.
+        // Order matters: an embedded silo first makes sure its data folder is its own, the store
+        // is migrated before Orleans starts (its providers read their queries from it), grains are
+        // called once Orleans runs, and the GPU host stops (drains) before this silo leaves the
+        // cluster.
+        services.AddHostedService<EmbeddedDataLock>();
         services.AddHostedService<StoreMigration>();
         builder.AddOrleansSilo(roles);
         services.AddHostedService<ClusterStartup>();
