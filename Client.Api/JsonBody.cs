@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http;
 
 namespace Actors.Client.Api;
 
-/// <summary>Reads a small JSON request body; null when it is missing, not JSON or the wrong shape,
-/// so the endpoint answers its own 400 ProblemDetails. A field the body type does not have is
+/// <summary>Reads a small JSON request body; null when it is missing, too large, not JSON or the
+/// wrong shape, so the endpoint answers its own 400 ProblemDetails; text that is not UTF-8 or holds
+/// a lone surrogate is a 400 saying where (<see cref="JsonText"/>). A field the body type does not have is
 /// not ignored: <see cref="UnknownJsonFieldException"/>, a 422 <c>unknown_fields</c> (as for jobs).</summary>
 internal static class JsonBody
 {
@@ -21,9 +22,28 @@ internal static class JsonBody
             return null;
         }
 
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int n;
+        while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        {
+            if (buffer.Length + n > maxBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, n);
+        }
+
+        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (JsonText.Problem(body.Span) is { } text)
+        {
+            throw new BadHttpRequestException(text, StatusCodes.Status400BadRequest);
+        }
+
         try
         {
-            return await JsonSerializer.DeserializeAsync<T>(request.Body, Options, request.HttpContext.RequestAborted);
+            return JsonSerializer.Deserialize<T>(body.Span, Options);
         }
         catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {

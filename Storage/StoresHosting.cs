@@ -26,6 +26,7 @@ public static class StoresHosting
         services.AddSingleton<IStripeOutbox, StripeOutbox>();
         services.AddSingleton<IDashboardSamples, DashboardSamples>();
         services.AddSingleton<GrainStateRows>();
+        services.AddSingleton<OrleansProviders.ReminderRows>();
         services.AddSingleton<ErasureLog>();
         services.AddSingleton<IErasureLog>(sp => sp.GetRequiredService<ErasureLog>());
         return services;

@@ -54,9 +54,9 @@ internal static class AdminApi
         }
 
         var id = body.Id ?? "t_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-        if (id.Length > 64 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-')))
+        if (!TenantIds.IsValid(id))
         {
-            return Problems.BadRequest("malformed_request", "'id' may have letters, digits, '_' and '-' (at most 64)");
+            return Problems.BadRequest("malformed_request", $"'id' is 1 to {TenantIds.MaxLength} letters, digits, '_' and '-' (or leave it out for a generated one)");
         }
 
         var tenant = grains.GetGrain<ITenantGrain>(id);

@@ -62,6 +62,11 @@ internal static class StripeWebhookApi
             });
         }
 
+        if (JsonText.Problem(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is { } text)
+        {
+            return Problems.BadRequest("malformed_event", "the event is not a Stripe event object: " + text);
+        }
+
         StripeUpdate update;
         string? tenantId;
         try
@@ -75,12 +80,14 @@ internal static class StripeWebhookApi
             return Problems.BadRequest("malformed_event", "the event is not a Stripe event object: " + e.Message);
         }
 
-        if (tenantId is null && update.CustomerId is { } customer)
+        // A reference that cannot be a tenant id (blank, too long, other characters) names none.
+        tenantId = Admin.TenantIds.IsValid(tenantId) ? tenantId : null;
+        if (tenantId is null && !string.IsNullOrWhiteSpace(update.CustomerId))
         {
-            tenantId = await ledger.TenantOfCustomerAsync(customer);
+            tenantId = await ledger.TenantOfCustomerAsync(update.CustomerId);
         }
 
-        if (tenantId is null || !(await grains.GetGrain<ITenantGrain>(tenantId).GetAsync()).Exists)
+        if (!Admin.TenantIds.IsValid(tenantId) || !(await grains.GetGrain<ITenantGrain>(tenantId).GetAsync()).Exists)
         {
             await ledger.RecordUnclaimedEventAsync(update.EventId, update.Type, update.Created, time.GetUtcNow().ToUnixTimeMilliseconds(), "no tenant");
             return TypedResults.Ok(new { received = true, outcome = "no tenant" });

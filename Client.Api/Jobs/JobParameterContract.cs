@@ -17,7 +17,6 @@ internal static class JobParameterContract
     private sealed record Field(string Name, string Takes, Func<JsonElement, object?> FromJson, Func<string, object?> FromText,
         Func<JobParameters, object, JobParameters> Apply);
 
-    public const double MaxMillimetres = 1000;
     public const int MaxSteps = 1000;
     public const int MaxPromptLength = 200;
     public const double MaxGuidance = 100;
@@ -26,11 +25,11 @@ internal static class JobParameterContract
     [
         new("shape", "1 to 4 positive integers ([C, H, W] of raw float32 input; \"C,H,W\" as text)", ShapeFromJson, ShapeFromText,
             (p, v) => p with { Shape = (long[])v }),
-        new("spacingXMm", $"a number of millimetres, > 0 and <= {MaxMillimetres}", e => Millimetres(e.GetDouble()), t => Millimetres(Double(t)),
+        new("spacingXMm", $"a number of millimetres, {Inference.PhysicalSpacing.Range}", e => Millimetres(e.GetDouble()), t => Millimetres(Double(t)),
             (p, v) => p with { SpacingXMm = (double)v }),
-        new("spacingYMm", $"a number of millimetres, > 0 and <= {MaxMillimetres} (default: spacingXMm)", e => Millimetres(e.GetDouble()),
+        new("spacingYMm", $"a number of millimetres, {Inference.PhysicalSpacing.Range} (default: spacingXMm)", e => Millimetres(e.GetDouble()),
             t => Millimetres(Double(t)), (p, v) => p with { SpacingYMm = (double)v }),
-        new("sliceThicknessMm", $"a number of millimetres, > 0 and <= {MaxMillimetres}", e => Millimetres(e.GetDouble()), t => Millimetres(Double(t)),
+        new("sliceThicknessMm", $"a number of millimetres, {Inference.PhysicalSpacing.Range}", e => Millimetres(e.GetDouble()), t => Millimetres(Double(t)),
             (p, v) => p with { SliceThicknessMm = (double)v }),
         new("steps", $"an integer from 1 to {MaxSteps} (the model may allow fewer)", e => Steps(e.TryGetInt64(out var n) ? n : throw Wrong()),
             t => Steps(Integer(t)), (p, v) => p with { Steps = (int)v }),
@@ -147,7 +146,7 @@ internal static class JobParameterContract
 
     private static FormatException Wrong() => new("wrong type or range");
 
-    private static double Millimetres(double value) => double.IsFinite(value) && value > 0 && value <= MaxMillimetres ? value : throw Wrong();
+    private static double Millimetres(double value) => Inference.PhysicalSpacing.IsValid(value) ? value : throw Wrong();
 
     private static string Prompt(string text) =>
         text.Trim() is { Length: > 0 and <= MaxPromptLength } trimmed && !trimmed.Any(char.IsControl) ? trimmed : throw Wrong();

@@ -88,6 +88,11 @@ internal static class JobSubmissionReader
 
     private static JobSubmission FromJson(byte[] body)
     {
+        if (JsonText.Problem(body) is { } text)
+        {
+            throw Malformed(text);
+        }
+
         JsonDocument document;
         try
         {
@@ -182,7 +187,11 @@ internal static class JobSubmissionReader
                     contentType = section.ContentType ?? "image/png";
                     fileName = HeaderUtilities.RemoveQuotes(disposition.FileName).Value;
                 }
-                else if (!fields.TryAdd(name, System.Text.Encoding.UTF8.GetString(data.ToArray())))
+                else if (JsonText.DecodeStrict(data.ToArray()) is not { } value)
+                {
+                    throw Malformed($"the form field '{name}' is not valid UTF-8");
+                }
+                else if (!fields.TryAdd(name, value))
                 {
                     throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter", $"'{name}' is given more than once");
                 }
@@ -200,6 +209,11 @@ internal static class JobSubmissionReader
             {
                 throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_parameter",
                     "send the parameters either as form fields or as one 'parameters' JSON field, not both");
+            }
+
+            if (JsonText.Problem(System.Text.Encoding.UTF8.GetBytes(parametersJson)) is { } text)
+            {
+                throw Malformed($"'parameters': {text}");
             }
 
             try
@@ -227,17 +241,54 @@ internal static class JobSubmissionReader
     private static string RequireModel(string? model) =>
         string.IsNullOrWhiteSpace(model) ? throw Malformed("'model' is required") : model;
 
-    private static string? WebhookOrNull(string? url)
+    /// <summary>The receiver URL as the dispatcher will use it. Refused (422): not absolute
+    /// http(s), over 2,000 characters, holding a control, format (bidi, zero-width), surrogate or
+    /// unassigned character anywhere, or one whose normalised form does not parse again (the host
+    /// of <c>https://\u202e.com/</c> loses its character and then names nothing).</summary>
+    internal static string? WebhookOrNull(string? url)
     {
         if (string.IsNullOrWhiteSpace(url))
         {
             return null;
         }
 
-        return Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp) && url.Length <= 2000
-            ? uri.AbsoluteUri
-            : throw new SubmissionException(StatusCodes.Status422UnprocessableEntity, "bad_webhook_url", $"'webhookUrl' must be an absolute http(s) URL; got '{url}'");
+        var bad = url.FirstOrDefault(c => char.GetUnicodeCategory(c) is System.Globalization.UnicodeCategory.Control or System.Globalization.UnicodeCategory.Format
+            or System.Globalization.UnicodeCategory.Surrogate or System.Globalization.UnicodeCategory.OtherNotAssigned
+            or System.Globalization.UnicodeCategory.LineSeparator or System.Globalization.UnicodeCategory.ParagraphSeparator || char.IsWhiteSpace(c));
+        if (bad != default)
+        {
+            throw BadWebhook($"'webhookUrl' may not hold control, format or space characters; it has U+{(int)bad:X4}");
+        }
+
+        if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)
+            || ReparsedOrNull(uri) is not { } normalised)
+        {
+            throw BadWebhook($"'webhookUrl' must be an absolute http(s) URL of at most 2000 characters; got '{Shown(url)}'");
+        }
+
+        return normalised;
     }
+
+    /// <summary>The URL's normalised text if it parses to the same host again, and the host has an
+    /// IDN form (what a connection uses); otherwise null.</summary>
+    private static string? ReparsedOrNull(Uri uri)
+    {
+        try
+        {
+            return uri.Host.Length > 0 && uri.IdnHost.Length > 0 && Uri.TryCreate(uri.AbsoluteUri, UriKind.Absolute, out var again)
+                && string.Equals(again.IdnHost, uri.IdnHost, StringComparison.OrdinalIgnoreCase) && again.Port == uri.Port
+                ? uri.AbsoluteUri
+                : null;
+        }
+        catch (Exception e) when (e is UriFormatException or InvalidOperationException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static string Shown(string text) => text.Length > 200 ? text[..200] + "…" : text;
+
+    private static SubmissionException BadWebhook(string detail) => new(StatusCodes.Status422UnprocessableEntity, "bad_webhook_url", detail);
 
     private static SubmissionException Malformed(string detail) => new(StatusCodes.Status400BadRequest, "malformed_request", detail);
 }

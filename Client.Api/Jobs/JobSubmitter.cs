@@ -60,6 +60,7 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
             Parameters = parameters,
             IdempotencyKey = idempotencyKey,
             WebhookUrl = submission.WebhookUrl,
+            SharedCache = manifest.Cache.Shared,
         };
 
         var jobId = JobIds.New(time);

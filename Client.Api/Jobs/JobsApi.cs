@@ -278,14 +278,17 @@ internal static class JobsApi
         return TypedResults.Accepted($"/v1/jobs/{job.JobId}", view);
     }
 
-    private static TimeSpan? PreferredWait(HttpRequest request, int max)
+    /// <summary><c>Prefer: wait=N</c> (RFC 7240), N in whole seconds, capped at the server's
+    /// maximum however many digits it has (a value past 2³¹ is long, not absent).</summary>
+    internal static TimeSpan? PreferredWait(HttpRequest request, int max)
     {
         foreach (var preference in request.Headers["Prefer"].SelectMany(v => (v ?? "").Split(',')))
         {
             var parts = preference.Trim().Split('=', 2);
-            if (parts.Length == 2 && parts[0].Trim().Equals("wait", StringComparison.OrdinalIgnoreCase) &&
-                int.TryParse(parts[1].Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            var value = parts.Length == 2 ? parts[1].Trim().Trim('"') : "";
+            if (parts[0].Trim().Equals("wait", StringComparison.OrdinalIgnoreCase) && value.Length > 0 && value.All(char.IsAsciiDigit))
             {
+                var seconds = value.TrimStart('0') is { Length: > 9 } ? max : int.Parse(value, NumberStyles.None, CultureInfo.InvariantCulture);
                 return TimeSpan.FromSeconds(Math.Clamp(seconds, 0, max));
             }
         }

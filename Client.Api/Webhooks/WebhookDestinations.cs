@@ -64,7 +64,7 @@ public sealed class WebhookDestinations(IOptions<WebhookOptions> options)
         var addresses = IPAddress.TryParse(host.Trim('[', ']'), out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
         if (Refusal(host, addresses) is { } why)
         {
-            throw new HttpRequestException($"webhook destination refused: {why}");
+            throw new DestinationRefusedException(why);
         }
 
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -110,5 +110,25 @@ public sealed class WebhookDestinations(IOptions<WebhookOptions> options)
         return IPAddress.IsLoopback(address) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6SiteLocal
             || address.IsIPv6Multicast || address.IsIPv6UniqueLocal || compatible
             || (v6[0] == 0x00 && v6[1] == 0x64 && v6[2] == 0xff && v6[3] == 0x9b); // NAT64 (64:ff9b::/96) reaches IPv4 inside
+    }
+}
+
+/// <summary>A webhook's destination resolved to an address it may not reach: no retry can change
+/// that (short of the receiver's DNS changing), so the delivery fails at once with this reason.</summary>
+public sealed class DestinationRefusedException(string reason) : IOException($"webhook destination refused: {reason}")
+{
+    /// <summary>The refusal found anywhere in <paramref name="error"/>'s inner exceptions (the
+    /// HTTP handler wraps what its connect callback throws), or null.</summary>
+    public static DestinationRefusedException? In(Exception? error)
+    {
+        for (var e = error; e is not null; e = e.InnerException)
+        {
+            if (e is DestinationRefusedException refused)
+            {
+                return refused;
+            }
+        }
+
+        return null;
     }
 }

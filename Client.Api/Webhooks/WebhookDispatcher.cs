@@ -12,8 +12,10 @@ namespace Actors.Client.Api.Webhooks;
 
 /// <summary>Sends due webhook deliveries (the control role starts a pass every half second): signed per
 /// Standard Webhooks with the tenant's secret, 2xx = delivered, anything else retried with
-/// backoff (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h) and failed after 8 attempts. Every
-/// attempt's outcome is recorded on the delivery row.</summary>
+/// backoff (5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h) and failed after 8 attempts; a destination
+/// refused at connection (its name resolves inside: <see cref="DestinationRefusedException"/>) or a
+/// URL that no longer parses fails at once, with its reason. Every attempt's outcome is recorded on
+/// the delivery row.</summary>
 public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGrainFactory grains, IHttpClientFactory http, TimeProvider time, ILogger<WebhookDispatcher> logger)
 {
     public const int MaxAttempts = 8;
@@ -95,6 +97,7 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
     {
         int? status = null;
         string? error = null;
+        var final = false;
         try
         {
             var job = await grains.GetGrain<IJobGrain>(jobId).GetAsync();
@@ -113,6 +116,14 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
                 error = $"HTTP {status}";
             }
         }
+        catch (Exception e) when (DestinationRefusedException.In(e) is { } refused)
+        {
+            (error, final) = (refused.Message, true);
+        }
+        catch (UriFormatException e)
+        {
+            (error, final) = ($"the webhook URL is not a URL: {e.Message}", true); // stored before its check was strict
+        }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or InvalidOperationException)
         {
             error = e.Message;
@@ -120,9 +131,10 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
 
         var attempt = attempts + 1;
         var now = time.GetUtcNow();
-        var outcome = error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "pending";
-        ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : attempt >= MaxAttempts ? "failed" : "retry"));
-        var next = error is null || attempt >= MaxAttempts ? now : now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)];
+        final |= attempt >= MaxAttempts;
+        var outcome = error is null ? "delivered" : final ? "failed" : "pending";
+        ActorsMetrics.WebhookDeliveries.Add(1, new KeyValuePair<string, object?>("result", error is null ? "delivered" : final ? "failed" : "retry"));
+        var next = error is null || final ? now : now + Backoff[Math.Min(attempt - 1, Backoff.Length - 1)];
         if (error is not null)
         {
             LogAttemptFailed(logger, deliveryId, attempt, error);

@@ -42,12 +42,19 @@ public sealed record JobRequest
     /// <summary>How long the plan keeps this job's input, output and cached result.</summary>
     public DataRetention Retention { get; init; } = new();
 
-    /// <summary>Model + version + parameters + input hash: equal requests have equal keys.</summary>
+    /// <summary>The model's manifest lets any tenant's result answer this job (<c>cache.scope:
+    /// shared</c>, for public inputs); otherwise only this tenant's results do.</summary>
+    public bool SharedCache { get; init; }
+
+    /// <summary>Model + version + parameters + input hash, and the tenant unless the model shares
+    /// its cache: equal requests of one tenant have equal keys, and another tenant's request for
+    /// the same bytes never finds them (its key differs), so a hit says nothing across tenants.</summary>
     public string CacheKey
     {
         get
         {
-            var text = $"{Model}\n{ModelVersion}\n{Parameters.Canonical()}\n{InputContentType}\n{InputRef}";
+            var scope = SharedCache ? "shared" : "tenant:" + TenantId;
+            var text = $"{Model}\n{ModelVersion}\n{Parameters.Canonical()}\n{InputContentType}\n{InputRef}\n{scope}";
             return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
         }
     }

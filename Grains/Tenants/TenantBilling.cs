@@ -342,7 +342,11 @@ public static class TenantBilling
     private static (TenantRecord, TenantEffects, string) ApplyEvent(TenantRecord r, TenantEffects effects, StripeUpdate u, bool creditedBefore, BillingOptions billing)
     {
         var stale = u.Created < r.SubscriptionAsOf;
-        var canceledAlready = u.SubscriptionId is not null && u.SubscriptionId == r.SubscriptionId && r.SubscriptionStatus == "canceled";
+        if (!stale && SubscriptionOrder.Refusal(r.SubscriptionId, r.SubscriptionStatus, u) is { } ignored)
+        {
+            return (WithCustomer(r, u), effects, ignored);
+        }
+
         switch (u.Type)
         {
             case "checkout.session.completed" or "checkout.session.async_payment_succeeded" when u.PackCredits is { } credits:
@@ -374,7 +378,7 @@ public static class TenantBilling
                 return (r, effects, $"{AttentionPrefix}subscribed to an unknown plan '{u.Named}': plan unchanged; fix the plan's price or cancel the subscription in Stripe");
 
             case "checkout.session.completed":
-                if (stale || canceledAlready)
+                if (stale)
                 {
                     return (WithCustomer(r, u), effects, "stale");
                 }
@@ -390,7 +394,7 @@ public static class TenantBilling
 
             case "customer.subscription.created" or "customer.subscription.updated":
             {
-                if (stale || canceledAlready)
+                if (stale)
                 {
                     return (r, effects, "stale");
                 }
@@ -447,7 +451,7 @@ public static class TenantBilling
             }
 
             case "invoice.payment_failed":
-                if (stale || canceledAlready)
+                if (stale)
                 {
                     return (r, effects, "stale");
                 }

@@ -15,7 +15,10 @@ namespace Actors.Grains.Tenants;
 public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentState<TenantRecord> state, BillingOptions billing, CreditLedger ledger, TimeProvider time)
     : Grain, ITenantGrain
 {
-    internal const string ReservationsReminder = "reservations";
+    internal const string ReservationsReminder = ReservationsReminderName;
+
+    /// <summary>The reminder a tenant holds while it has open reservations (a restart wakes its holders).</summary>
+    public const string ReservationsReminderName = "reservations";
     internal const string DunningReminder = "dunning";
 
     private TaskCompletionSource? _nextWrite;

@@ -27,6 +27,9 @@ public sealed record ModelManifest
 
     public BatchLimits Batch { get; init; } = new();
 
+    /// <summary>Whose results may answer whose jobs (default: the same tenant's only).</summary>
+    public ResultCaching Cache { get; init; } = new();
+
     /// <summary>Per kind of device ("cpu", "cuda"): precision, channels-last, max batch.</summary>
     public IReadOnlyDictionary<string, DeviceRuntime> Runtime { get; init; } = new Dictionary<string, DeviceRuntime>();
 

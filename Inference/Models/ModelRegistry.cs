@@ -159,6 +159,11 @@ public static class ModelRegistry
                 : $"batch.maxStepRatio must be a number >= 1 (1: only equal step counts share a batch), not {ratio}");
         }
 
+        if (m.Cache?.Scope is not (ResultCaching.TenantScope or ResultCaching.SharedScope))
+        {
+            problems.Add($"cache.scope must be '{ResultCaching.TenantScope}' (results answer the same tenant only) or '{ResultCaching.SharedScope}' (public inputs), not '{m.Cache?.Scope}'");
+        }
+
         foreach (var (kind, runtime) in m.Runtime)
         {
             if (kind is not ("cpu" or "cuda"))

@@ -144,10 +144,10 @@ internal static class SegmentationPipeline
 
     internal static void CheckSpacing(InferenceRequest r)
     {
-        static bool Bad(double v) => !double.IsFinite(v) || v <= 0 || v > 1000;
+        static bool Bad(double v) => !PhysicalSpacing.IsValid(v);
         if (Bad(r.SpacingXMm) || Bad(r.SpacingYMm) || r.SliceThicknessMm is { } t && Bad(t))
         {
-            throw new InvalidInputException("spacing and slice thickness must be positive millimetres (at most 1000)");
+            throw new InvalidInputException($"spacing and slice thickness must be millimetres {PhysicalSpacing.Range}");
         }
     }
 }

@@ -100,7 +100,7 @@ public static class Nifti
         double dx = F32(80) * units, dy = F32(84) * units, dz = F32(88) * units;
         if (!IsSpacing(dx) || !IsSpacing(dy) || !IsSpacing(dz))
         {
-            throw Bad($"pixdim[1..3] must be positive voxel sizes (at most 1000 mm); got {F32(80)}, {F32(84)}, {F32(88)}");
+            throw Bad($"pixdim[1..3] must be voxel sizes {PhysicalSpacing.Range}; got {dx}, {dy}, {dz} mm");
         }
 
         var voxOffset = F32(108);
@@ -262,7 +262,7 @@ public static class Nifti
     private static double Det(double[] m) =>
         m[0] * (m[5] * m[10] - m[6] * m[9]) - m[1] * (m[4] * m[10] - m[6] * m[8]) + m[2] * (m[4] * m[9] - m[5] * m[8]);
 
-    private static bool IsSpacing(double v) => double.IsFinite(v) && v > 0 && v <= 1000;
+    private static bool IsSpacing(double v) => PhysicalSpacing.IsValid(v);
 
     private static BoundedStream Gunzip(ReadOnlyMemory<byte> upload, long maxVoxelBytes)
     {

@@ -12,7 +12,7 @@ namespace Actors.Silo.Cluster;
 /// <see cref="StoreMigration"/>): starts the housekeeping and pool reminders (control role) and,
 /// embedded, creates the demo tenant; once the server listens, prints how to use it.</summary>
 internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory grains, SiloIdentity silo, IOptions<ClusterOptions> options, PoolOptions pool,
-    IHostApplicationLifetime lifetime, IServer server, ILogger<ClusterStartup> logger) : IHostedService
+    Actors.Storage.OrleansProviders.ReminderRows reminders, IHostApplicationLifetime lifetime, IServer server, ILogger<ClusterStartup> logger) : IHostedService
 {
     public const string DemoTenantId = "demo";
 
@@ -27,6 +27,8 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
             {
                 await grains.GetGrain<IPoolGrain>(PoolGrain.Key).StartAsync(TimeSpan.FromSeconds(pool.TickSeconds), pool.Defaults());
             }
+
+            _ = WakeTenantsWithOpenReservationsAsync(lifetime.ApplicationStopping);
         }
 
         string? demoKey = null;
@@ -47,6 +49,37 @@ internal sealed partial class ClusterStartup(ClusterStore store, IGrainFactory g
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>After a restart (or a whole cluster's), the tenants that hold open reservations
+    /// (those with the reservations reminder) are activated now: each checks its reservations a
+    /// second after activation and settles the jobs that finished while no silo held it, instead
+    /// of waiting for its reminder's next tick (up to Billing:ReservationCheckSeconds later). Jobs
+    /// still running settle when they finish, as always. Any number of control silos may do this:
+    /// activating a tenant twice is activating it once.</summary>
+    private async Task WakeTenantsWithOpenReservationsAsync(CancellationToken stopping)
+    {
+        try
+        {
+            await Task.Yield();
+            var tenants = await reminders.GrainKeysAsync("tenant", TenantGrain.ReservationsReminderName, cancellationToken: stopping);
+            await Parallel.ForEachAsync(tenants, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = stopping },
+                async (tenant, _) => await grains.GetGrain<ITenantGrain>(tenant).GetAsync());
+            if (tenants.Count > 0)
+            {
+                LogWoken(logger, tenants.Count);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogWakeFailed(logger, e); // their reminders still tick
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Woke {Count} tenant(s) with open reservations to settle what finished while they were down")]
+    private static partial void LogWoken(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waking the tenants with open reservations failed; their reminders will settle them")]
+    private static partial void LogWakeFailed(ILogger logger, Exception error);
 
     private async Task<string> EnsureDemoTenantAsync(string dataPath)
     {

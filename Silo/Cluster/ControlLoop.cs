@@ -13,7 +13,8 @@ namespace Actors.Silo.Cluster;
 /// Orleans'). Any number of control silos may run this at once: every step is idempotent or hands
 /// each item to one of them only.</summary>
 internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queue, IGrainFactory grains, InstanceDirectory instances,
-    WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, ILogger<ControlLoop> logger) : BackgroundService
+    WebhookDispatcher webhooks, StripeOutboxDispatcher stripeOutbox, SiloIdentity silo, Microsoft.Extensions.Options.IOptions<ClusterOptions> options,
+    ILogger<ControlLoop> logger) : BackgroundService
 {
     private MembershipVersion _recovered = MembershipVersion.MinValue;
     private long _recoveredAt;
@@ -31,7 +32,9 @@ internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queu
     }
 
     /// <summary>Leases held by dead silos end at once; an instance whose host silo is dead goes back
-    /// to WARM, marked down. Read from the current state each time (not from one death event), so a
+    /// to WARM, marked down. Embedded, the one silo of its data folder (it holds the folder's lock)
+    /// is the only holder alive: a lease any other silo holds is a killed process's, ended on the
+    /// first pass after a restart rather than when it lapses. Read from the current state each time (not from one death event), so a
     /// step that fails, or a control silo that starts late, still recovers everything.</summary>
     internal async Task RecoverDeadSilosAsync(CancellationToken ct)
     {
@@ -46,7 +49,7 @@ internal sealed partial class ControlLoop(ClusterMembers members, IJobQueue queu
         var version = members.Version;
         foreach (var holder in (await queue.LeasedPerHostAsync(ct)).Keys)
         {
-            if (members.IsDead(holder))
+            if (members.IsDead(holder) || (!options.Value.IsPostgres && holder != silo.SiloId))
             {
                 LogSiloDead(logger, holder, await queue.ExpireLeasesOfAsync(holder, ct));
             }

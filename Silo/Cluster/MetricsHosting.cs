@@ -24,9 +24,18 @@ internal static partial class MetricsHosting
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/metrics", (HttpContext context, MetricsRecording recording, Microsoft.Extensions.Options.IOptions<TelemetryOptions> telemetry) =>
+        app.MapGet("/metrics", (HttpContext context, MetricsRecording recording, Microsoft.Extensions.Options.IOptions<TelemetryOptions> telemetry,
+                Microsoft.Extensions.Options.IOptions<ClusterOptions> cluster) =>
             {
                 var o = telemetry.Value;
+                if (o.MetricsClosed(cluster.Value.IsPostgres))
+                {
+                    return Results.Problem(title: "metrics closed", statusCode: StatusCodes.Status403Forbidden, type: "metrics_closed",
+                            detail: "a cluster silo does not show its metrics to anyone who can reach it: set Telemetry:MetricsToken (Prometheus sends it as a bearer token), " +
+                                    "Telemetry:MetricsUrl (a port of their own, bound where you say), or Telemetry:MetricsOpen=true; see docs/observability.md")
+                        .ExecuteAsync(context);
+                }
+
                 if (o.MetricsPort() is { } port && context.Connection.LocalPort != port)
                 {
                     return Results.Problem(title: "not found", detail: "metrics are served on their own port (Telemetry:MetricsUrl)", statusCode: StatusCodes.Status404NotFound, type: "not_found")

@@ -20,6 +20,17 @@ public sealed class TelemetryOptions
     /// served only on that port (404 on the API's).</summary>
     public string? MetricsUrl { get; set; }
 
+    /// <summary>Cluster mode only: serve /metrics on the API's port without a token (behind a
+    /// network that already keeps strangers out). Off by default: a cluster silo with neither
+    /// <see cref="MetricsToken"/> nor <see cref="MetricsUrl"/> answers /metrics with 403
+    /// <c>metrics_closed</c>. Embedded mode (loopback) stays open.</summary>
+    public bool MetricsOpen { get; set; }
+
+    /// <summary>True when /metrics on the API's port must be refused: cluster mode, no token, no
+    /// port of its own, and the operator did not say it is open.</summary>
+    public bool MetricsClosed(bool clusterMode) =>
+        clusterMode && !MetricsOpen && string.IsNullOrEmpty(MetricsToken) && string.IsNullOrWhiteSpace(MetricsUrl);
+
     /// <summary>The port of <see cref="MetricsUrl"/>, or null; a bad URL fails the start.</summary>
     public int? MetricsPort() =>
         string.IsNullOrWhiteSpace(MetricsUrl) ? null
