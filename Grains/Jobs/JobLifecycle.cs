@@ -24,6 +24,11 @@ public static class JobLifecycle
                 return job with { Status = JobStatus.Running, InstanceId = c.InstanceId, Attempts = c.Attempt, StartedAt = now, Reason = null };
             case JobCommand.Start c when s == JobStatus.Running && job.InstanceId == c.InstanceId && job.Attempts == c.Attempt:
                 return job;
+            case JobCommand.Start c when s == JobStatus.Running && c.Attempt > job.Attempts:
+                // The queue hands out attempt N+1 only after attempt N's lease ended and its row went
+                // back (a dead host's, recovered): the grain may hear that claim before the recovery's
+                // requeue, which then arrives late for an attempt that is over and changes nothing.
+                return job with { InstanceId = c.InstanceId, Attempts = c.Attempt, StartedAt = now, Reason = null };
 
             case JobCommand.Requeue c when s == JobStatus.Running && (c.Attempt is null || c.Attempt == job.Attempts):
                 return job with { Status = JobStatus.Queued, InstanceId = null, Reason = c.Reason };

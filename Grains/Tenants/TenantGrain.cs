@@ -31,7 +31,8 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
     /// <summary>Rows a silo died before inserting go in before anything else happens. Open
     /// reservations are checked a second after activation (a restart, or a move off a dead silo):
     /// a job that finished while no silo held this tenant is settled then, not at the next
-    /// reminder.</summary>
+    /// reminder; and a job stored as queued whose queue row the same death may have lost is put
+    /// back in the queue then (idempotent), not a minute later by housekeeping.</summary>
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (!S.Outbox.IsEmpty)
@@ -43,13 +44,15 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
 
         if (S.Book.Open.Count > 0)
         {
-            this.RegisterGrainTimer(CheckReservationsAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
+            this.RegisterGrainTimer(RecoverReservationsAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), Timeout.InfiniteTimeSpan));
         }
     }
 
-    private async Task CheckReservationsAsync(CancellationToken cancellationToken)
+    private Task RecoverReservationsAsync(CancellationToken cancellationToken) => CheckReservationsAsync(cancellationToken, requeue: true);
+
+    private async Task CheckReservationsAsync(CancellationToken cancellationToken, bool requeue = false)
     {
-        var jobs = await ReadJobsAsync([.. S.Book.Open.Keys]);
+        var jobs = await ReadJobsAsync([.. S.Book.Open.Keys], requeue);
         await CommitAsync(TenantBilling.CheckReservations(S, jobs, billing, Now));
     }
 
@@ -240,8 +243,9 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
     /// activation's own context: grain calls may not be made from thread-pool threads). A job still
     /// New past the grace never reached its grain (the submission was lost after admission): it is
     /// closed there first — so neither a late nor a repeated submission can run it unpaid — and its
-    /// reservation is then released. One that arrived meanwhile comes back as it is.</summary>
-    private async Task<List<(string JobId, JobSnapshot Job)>> ReadJobsAsync(List<string> ids)
+    /// reservation is then released. One that arrived meanwhile comes back as it is. With
+    /// <paramref name="requeue"/> (after activation), a queued job is made sure of its queue row.</summary>
+    private async Task<List<(string JobId, JobSnapshot Job)>> ReadJobsAsync(List<string> ids, bool requeue = false)
     {
         var jobs = new List<(string, JobSnapshot)>(ids.Count);
         var now = Now;
@@ -255,6 +259,10 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
                 {
                     job = await GrainFactory.GetGrain<IJobGrain>(chunk[i]).AbandonAsync(
                         $"the submission never arrived after admission; its {held.Price} credits were given back (submit again with a new Idempotency-Key)");
+                }
+                else if (requeue && job.Status == JobStatus.Queued)
+                {
+                    await GrainFactory.GetGrain<IJobGrain>(chunk[i]).EnsureQueuedAsync();
                 }
 
                 jobs.Add((chunk[i], job));

@@ -51,6 +51,15 @@ public sealed class JobLifecycleTests
         Assert.Same(again, JobLifecycle.Apply(again, new JobCommand.Requeue("late recovery of attempt 1", 1), T0)); // the newer attempt stands
         Assert.Equal(JobStatus.Queued, JobLifecycle.Apply(again, new JobCommand.Requeue("lapsed", 2), T0).Status);
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Succeed(2, A), T0)); // a stale or future attempt
+
+        // A host claims attempt 2 (the queue ended attempt 1's lease) before the recovery's requeue
+        // of attempt 1 reaches the grain: attempt 2 runs, the late requeue changes nothing, and
+        // attempt 1's host can no longer report.
+        var claimedFirst = JobLifecycle.Apply(running, new JobCommand.Start("k", 2), T0.AddSeconds(1));
+        Assert.Equal((JobStatus.Running, "k", 2, T0.AddSeconds(1)), (claimedFirst.Status, claimedFirst.InstanceId, claimedFirst.Attempts, claimedFirst.StartedAt!.Value));
+        Assert.Same(claimedFirst, JobLifecycle.Apply(claimedFirst, new JobCommand.Requeue("late recovery of attempt 1", 1), T0));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(claimedFirst, new JobCommand.Succeed(1, A), T0));
+        Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(claimedFirst, new JobCommand.Start("i", 1), T0)); // an older claim never takes it back
         Assert.Throws<InvalidTransitionException>(() => JobLifecycle.Apply(running, new JobCommand.Fail("late", 2), T0));
         var done = JobLifecycle.Apply(running, new JobCommand.Succeed(1, B), T0);
         Assert.Same(done, JobLifecycle.Apply(done, new JobCommand.Succeed(1, B), T0.AddHours(1)));
