@@ -259,8 +259,18 @@ public sealed class BillingTests(BillingCluster cluster, ITestOutputHelper outpu
             Assert.Contains("stale", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         }
 
+        // Then the canceled subscription's invoice fails (Stripe's last retry, after the cancel),
+        // with and without naming the subscription: it stays canceled, no past_due, no dunning.
+        foreach (var parent in new object?[] { new { subscription_details = new { subscription = sub, metadata = new { tenant_id = tenant } } }, null })
+        {
+            var failed = FakeStripe.Event("invoice.payment_failed", new { id = "in_late_" + tenant, @object = "invoice", customer, status = "open", parent, metadata = new { tenant_id = tenant } }, t + 50);
+            using var answer = await cluster.Stripe.SendAsync(Api.Http, failed);
+            Assert.Contains("stays so", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        }
+
         usage = await UsageAsync(key);
         Assert.Equal(("free", "canceled"), (usage.GetProperty("planId").GetString(), usage.GetProperty("subscriptionStatus").GetString()));
+        Assert.Equal(JsonValueKind.Null, usage.GetProperty("pastDueSince").ValueKind);
         Assert.Equal(50, usage.GetProperty("includedCredits").GetInt64()); // capped at Free's included credits
         Assert.Equal(1_000, usage.GetProperty("purchasedCredits").GetInt64()); // purchased credits stay
         await AssertLedgerConsistentAsync(tenant);

@@ -361,6 +361,13 @@ public static class BadSubmissionCases
         { "application/json", """{"model":"diffusion","webhookUrl":"http://[::ffff:10.0.0.1]/x"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "application/json", """{"model":"identity","input":"AAAA","contentType":"application/octet-stream","parameters":{"shape":[1,1,16]}}""", HttpStatusCode.UnprocessableEntity, "invalid_input" },
         { "application/json", """{"model":"segmentation","input":"AAAA","parameters":{"spacingXMm":-1}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"segmentation","input":"AAAA","parameters":{"spacingXMm":1e-40}}""", HttpStatusCode.UnprocessableEntity, "bad_parameter" }, // below a micron: not 0 ml
+        { Form, Multipart(("model", "segmentation"), ("sliceThicknessMm", "0.0000001")), HttpStatusCode.UnprocessableEntity, "bad_parameter" },
+        { "application/json", """{"model":"diffusion","parameters":{"prompt":"\ud800"}}""", HttpStatusCode.BadRequest, "malformed_request" }, // a lone surrogate
+        { "application/json", """{"model":"diffusion","\udfff":1}""", HttpStatusCode.BadRequest, "malformed_request" },
+        { "application/json", """{"model":"diffusion","webhookUrl":"https://\u202e.com/"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" }, // bidi in the host
+        { "application/json", """{"model":"diffusion","webhookUrl":"https://exa\u200bmple.com/"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
+        { Form, Multipart(("model", "diffusion"), ("webhookUrl", "https://\u202e.com/")), HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "application/json", """{"model":"diffusion","webhookUrl":"ftp://x"}""", HttpStatusCode.UnprocessableEntity, "bad_webhook_url" },
         { "text/plain", "hello", HttpStatusCode.UnsupportedMediaType, "unsupported_media_type" },
         { "application/json", "HUGE", HttpStatusCode.RequestEntityTooLarge, "upload_too_large" },
