@@ -62,23 +62,7 @@ public sealed class CacheIsolationTests(CacheScopeSiloFactory factory) : IClassF
         parameters = new { shape = new[] { 1, 1, 16 } },
     };
 
-    /// <summary>The host counts a run after the job's grain has it: wait until the count is still.</summary>
-    private async Task<long> SettledGpuRunsAsync()
-    {
-        var seen = GpuRuns;
-        for (var i = 0; i < 50; i++)
-        {
-            await Task.Delay(100);
-            if (GpuRuns == seen && i >= 3)
-            {
-                break;
-            }
-
-            seen = GpuRuns;
-        }
-
-        return seen;
-    }
+    private Task<long> SettledGpuRunsAsync() => GpuRunCount.SettledAsync(() => GpuRuns);
 
     [Fact]
     public async Task AnotherTenantsIdenticalScanIsAMissThatRunsLikeAFirstRequest()

@@ -20,22 +20,7 @@ public abstract class JobsApiTests<TFactory>(TFactory factory)
 
     private long GpuRuns => factory.Services.GetRequiredService<GpuHost>().Completed;
 
-    private async Task<long> SettledGpuRunsAsync()
-    {
-        var seen = GpuRuns;
-        for (var i = 0; i < 50; i++)
-        {
-            await Task.Delay(100);
-            if (GpuRuns == seen && i >= 3)
-            {
-                break;
-            }
-
-            seen = GpuRuns;
-        }
-
-        return seen;
-    }
+    private Task<long> SettledGpuRunsAsync() => GpuRunCount.SettledAsync(() => GpuRuns);
 
     [Fact]
     public async Task APhantomGetsItsPassportAndTheSameUploadAgainIsACacheHitWithoutTheGpu()
