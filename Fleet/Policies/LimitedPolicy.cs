@@ -1,3 +1,5 @@
+using Actors.Fleet.Providers;
+
 namespace Actors.Fleet.Policies;
 
 /// <summary>Wraps any policy with the operator's limits, which win over it:
@@ -8,6 +10,9 @@ namespace Actors.Fleet.Policies;
 /// the cap. Scale-outs that would pass it are dropped; if the fleet as it stands would pass it,
 /// non-primary instances are stopped and standbys released (the primary last). Each raises an
 /// alert. The cap beats min HOT: it is the one limit that is never exceeded.</item>
+/// <item>a provider that cannot stop (<see cref="ProviderCapabilities.CanStop"/>, Lambda): a stop
+/// becomes a release (the machine bills until it is gone), every rent goes straight to HOT, and a
+/// rent for a WARM standby is dropped — such a provider has no WARM.</item>
 /// </list></summary>
 public sealed class LimitedPolicy(IPoolPolicy inner) : IPoolPolicy
 {
@@ -17,7 +22,7 @@ public sealed class LimitedPolicy(IPoolPolicy inner) : IPoolPolicy
 
     public PoolDecision Decide(PoolSnapshot s)
     {
-        var decision = inner.Decide(s);
+        var decision = WithinCapabilities(inner.Decide(s), s.Capabilities);
         var limits = s.Limits;
         var actions = new List<PoolAction>();
         var views = s.Instances.ToDictionary(i => i.Id);
@@ -96,6 +101,17 @@ public sealed class LimitedPolicy(IPoolPolicy inner) : IPoolPolicy
                     active++;
                     actions.Add(action);
                     break;
+                case ReleaseAction release when views.TryGetValue(release.InstanceId, out var v) && v.Active:
+                    if (active - 1 < limits.MinHot)
+                    {
+                        continue; // a release in place of a stop: min HOT holds as for a stop
+                    }
+
+                    rate -= v.CurrentPerHour;
+                    active--;
+                    rented--;
+                    actions.Add(action);
+                    break;
                 case StopAction stop when views.TryGetValue(stop.InstanceId, out var v):
                     if (active - 1 < limits.MinHot)
                     {
@@ -132,10 +148,15 @@ public sealed class LimitedPolicy(IPoolPolicy inner) : IPoolPolicy
                     break;
                 }
 
-                if (victim!.Active)
+                if (victim!.Active && s.Capabilities.CanStop)
                 {
                     actions.Add(new StopAction(victim.Id, $"daily budget cap ${limit}: the fleet would spend more by midnight"));
                     rate -= victim.HotPerHour - victim.WarmPerHour;
+                }
+                else if (victim.Active)
+                {
+                    actions.Add(new ReleaseAction(victim.Id, $"daily budget cap ${limit}: the fleet would spend more by midnight (the provider cannot stop: released)"));
+                    rate -= victim.HotPerHour;
                 }
                 else
                 {
@@ -145,6 +166,35 @@ public sealed class LimitedPolicy(IPoolPolicy inner) : IPoolPolicy
             }
 
             BudgetAlert($"the fleet would pass the ${limit} daily cap by midnight (spent ${s.SpentTodayUsd:0.00}, {rate:0.00} $/h after shedding)");
+        }
+
+        return decision with { Actions = actions };
+    }
+
+    /// <summary>The inner policy's actions as a provider that cannot stop can carry them out.</summary>
+    private static PoolDecision WithinCapabilities(PoolDecision decision, ProviderCapabilities capabilities)
+    {
+        if (capabilities.CanStop)
+        {
+            return decision;
+        }
+
+        var actions = new List<PoolAction>(decision.Actions.Count);
+        foreach (var action in decision.Actions)
+        {
+            switch (action)
+            {
+                case StopAction stop:
+                    actions.Add(new ReleaseAction(stop.InstanceId, stop.Reason + " (the provider cannot stop: released)"));
+                    break;
+                case RentAction { ResumeWhenWarm: false }:
+                    break; // a WARM standby: such a provider has none to keep
+                case ResumeAction:
+                    break; // nothing is WARM to resume
+                default:
+                    actions.Add(action);
+                    break;
+            }
         }
 
         return decision with { Actions = actions };

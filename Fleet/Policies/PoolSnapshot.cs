@@ -21,8 +21,9 @@ public sealed record InstanceView(string Id, string GpuType, InstanceState State
 
     public bool Renting => State == InstanceState.Cold && Pending == InstanceState.Warm;
 
-    /// <summary>Held (rented or being rented): counts against the operator's maximum.</summary>
-    public bool Rented => State != InstanceState.Cold || Pending == InstanceState.Warm;
+    /// <summary>Held (rented or being rented, or launched on a provider that cannot stop): counts
+    /// against the operator's maximum.</summary>
+    public bool Rented => State != InstanceState.Cold || Pending is InstanceState.Warm or InstanceState.Hot;
 
     /// <summary>What it costs per hour now: hot while running or starting, warm while held.</summary>
     public decimal CurrentPerHour =>
@@ -82,6 +83,10 @@ public sealed record PoolSnapshot(
     public string GpuType { get; init; } = "rtx-4090-spot";
 
     public IReadOnlyList<GpuOffer> PriceList { get; init; } = SimulatedProviderOptions.DefaultPriceList;
+
+    /// <summary>What the pool's provider can do: where it cannot stop, a policy's stop becomes a
+    /// release and no WARM standby is kept (<see cref="LimitedPolicy"/>).</summary>
+    public ProviderCapabilities Capabilities { get; init; } = ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(45), spot: true);
 
     public int QueueDepth => Queues.Values.Sum(q => q.Depth);
 

@@ -13,17 +13,22 @@ public interface IInstanceProvider
     /// <summary>What can be rented and at what price.</summary>
     IReadOnlyList<GpuOffer> PriceList { get; }
 
+    /// <summary>What its machines can do (stop and resume? spot?), for the instance grain, the
+    /// pool policies and the simulator.</summary>
+    ProviderCapabilities Capabilities { get; }
+
     /// <summary>COLD → WARM: rent an instance of <paramref name="gpuType"/> and set it up (no
-    /// model loaded). Throws <see cref="ProviderException"/> ("unavailable") when none can be had.</summary>
+    /// model loaded); on a provider that cannot stop, COLD → HOT (running, models loaded: such a
+    /// machine is never WARM). Throws <see cref="ProviderException"/> ("unavailable") when none can be had.</summary>
     Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default);
 
     /// <summary>WARM → HOT: start it and load the models.</summary>
     Task<ProviderTicket> ResumeAsync(string instanceId, CancellationToken cancellationToken = default);
 
-    /// <summary>HOT → WARM: stop it, keep the lease.</summary>
+    /// <summary>HOT → WARM: stop it, keep the lease ("not_supported" where the provider cannot stop).</summary>
     Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default);
 
-    /// <summary>WARM → COLD: give the lease back.</summary>
+    /// <summary>WARM → COLD: give the lease back; on a provider that cannot stop, HOT → COLD.</summary>
     Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default);
 
     /// <summary>Where the instance is now; <see cref="ProviderPhase.Cold"/> for an unknown id.</summary>
@@ -82,7 +87,9 @@ public sealed record ProviderStatus(string InstanceId, ProviderPhase Phase, Inst
 }
 
 /// <summary>A provider refused or failed an operation. Codes: "unavailable" (none to rent),
-/// "invalid_state" (not from this state), "unknown_gpu", "failed", "timeout".</summary>
+/// "invalid_state" (not from this state), "unknown_gpu", "failed", "timeout"; from a cloud's API
+/// also "unauthorized", "forbidden", "quota", "rate_limited", "not_found", "invalid_request",
+/// "not_ours" (a machine without the cluster's name prefix) and "not_supported".</summary>
 [GenerateSerializer]
 public sealed class ProviderException : Exception
 {
@@ -101,6 +108,9 @@ public sealed class ProviderException : Exception
 
     public ProviderException(string message, Exception innerException)
         : base(message, innerException) => Code = "failed";
+
+    public ProviderException(string code, string message, Exception innerException)
+        : base(message, innerException) => Code = code;
 
     [Id(0)]
     public string Code { get; private set; } = "failed";

@@ -29,6 +29,10 @@ public sealed record SimulatedProviderOptions
 
     public IReadOnlyList<GpuOffer> PriceList { get; init; } = DefaultPriceList;
 
+    /// <summary>False: a cloud like Lambda, whose machines are running or gone — a rent brings one
+    /// up with its models (rent + resume + load), stop is refused, release ends a running one.</summary>
+    public bool CanStop { get; init; } = true;
+
     public int Seed { get; init; } = 1;
 
     /// <summary>Seed 000's TensorDock list and seed 003's RTX 4090 spot and on-demand rates; WARM
@@ -57,6 +61,9 @@ public sealed class SimulatedProvider(SimulatedProviderOptions options, TimeProv
 
     public IReadOnlyList<GpuOffer> PriceList => options.PriceList;
 
+    public ProviderCapabilities Capabilities { get; } = new(options.CanStop, options.PriceList.Any(o => o.Spot), options.CanStop,
+        (options.Rent.Min + options.Rent.Max) / 2 + (options.CanStop ? TimeSpan.Zero : (options.Resume.Min + options.Resume.Max + options.ModelLoad.Min + options.ModelLoad.Max) / 2));
+
     public SimulatedProviderOptions Options => options;
 
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default)
@@ -77,7 +84,9 @@ public sealed class SimulatedProvider(SimulatedProviderOptions options, TimeProv
             }
 
             machine.Offer = offer;
-            return Task.FromResult(Begin(machine, ProviderOperation.Rent, ProviderPhase.Renting, InstanceState.Warm, Draw(options.Rent)));
+            return Task.FromResult(options.CanStop
+                ? Begin(machine, ProviderOperation.Rent, ProviderPhase.Renting, InstanceState.Warm, Draw(options.Rent))
+                : Begin(machine, ProviderOperation.Rent, ProviderPhase.Renting, InstanceState.Hot, Draw(options.Rent) + Draw(options.Resume) + Draw(options.ModelLoad)));
         }
     }
 
@@ -85,10 +94,12 @@ public sealed class SimulatedProvider(SimulatedProviderOptions options, TimeProv
         Operate(instanceId, InstanceState.Warm, ProviderOperation.Resume, ProviderPhase.Resuming, InstanceState.Hot, () => Draw(options.Resume) + Draw(options.ModelLoad));
 
     public Task<ProviderTicket> StopAsync(string instanceId, CancellationToken cancellationToken = default) =>
-        Operate(instanceId, InstanceState.Hot, ProviderOperation.Stop, ProviderPhase.Stopping, InstanceState.Warm, () => Draw(options.Stop));
+        options.CanStop
+            ? Operate(instanceId, InstanceState.Hot, ProviderOperation.Stop, ProviderPhase.Stopping, InstanceState.Warm, () => Draw(options.Stop))
+            : throw new ProviderException("not_supported", $"provider '{Name}' cannot stop an instance (it runs, billed, or is gone): release it");
 
     public Task<ProviderTicket> ReleaseAsync(string instanceId, CancellationToken cancellationToken = default) =>
-        Operate(instanceId, InstanceState.Warm, ProviderOperation.Release, ProviderPhase.Releasing, InstanceState.Cold, () => Draw(options.Release));
+        Operate(instanceId, options.CanStop ? InstanceState.Warm : InstanceState.Hot, ProviderOperation.Release, ProviderPhase.Releasing, InstanceState.Cold, () => Draw(options.Release));
 
     public Task<ProviderStatus> StatusAsync(string instanceId, CancellationToken cancellationToken = default)
     {

@@ -141,8 +141,9 @@ public sealed class Simulator
 
     private void StartFleet()
     {
-        // The starting fleet is already there (rented and, for the primary, running).
-        for (var i = 0; i < _o.InitialHot + _o.InitialWarm; i++)
+        // The starting fleet is already there (rented and, for the primary, running); a provider
+        // that cannot stop holds no WARM standby.
+        for (var i = 0; i < _o.InitialHot + (_provider.Capabilities.CanStop ? _o.InitialWarm : 0); i++)
         {
             var machine = NewMachine();
             _provider.ForceSettled(machine.Id, _o.GpuType, i < _o.InitialHot ? InstanceState.Hot : InstanceState.Warm);
@@ -327,6 +328,7 @@ public sealed class Simulator
         {
             GpuType = _o.GpuType,
             PriceList = _provider.PriceList,
+            Capabilities = _provider.Capabilities,
         };
         var decision = _policy.Decide(snapshot);
         _memory = decision.Memory;
@@ -417,7 +419,7 @@ public sealed class Simulator
         var offer = _provider.OfferOf(m.Id) ?? new GpuOffer(_o.GpuType, 0, 0, false);
         InstanceState? pending = status.Phase switch
         {
-            ProviderPhase.Renting => InstanceState.Warm,
+            ProviderPhase.Renting => _provider.Capabilities.CanStop ? InstanceState.Warm : InstanceState.Hot,
             ProviderPhase.Resuming => InstanceState.Hot,
             ProviderPhase.Stopping => InstanceState.Warm,
             ProviderPhase.Releasing => InstanceState.Cold,

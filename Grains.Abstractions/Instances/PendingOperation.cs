@@ -1,6 +1,7 @@
 namespace Actors.Grains.Instances;
 
-/// <summary>A provider operation in flight: "rent", "resume", "stop" or "release", when it
+/// <summary>A provider operation in flight: "rent", "launch" (a rent on a provider that cannot
+/// stop: the machine comes up running, never WARM), "resume", "stop" or "release", when it
 /// started, when the provider expected it done, and which try this is.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PendingOperation(string Operation, DateTimeOffset StartedAt, DateTimeOffset ExpectedAt, int Attempt, string Reason)
@@ -10,6 +11,7 @@ public sealed record PendingOperation(string Operation, DateTimeOffset StartedAt
     public InstanceState Target => Operation switch
     {
         "rent" => InstanceState.Warm,
+        "launch" => InstanceState.Hot,
         "resume" => InstanceState.Hot,
         "stop" => InstanceState.Warm,
         _ => InstanceState.Cold,

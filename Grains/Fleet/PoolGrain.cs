@@ -129,6 +129,7 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
             {
                 GpuType = settings.GpuType,
                 PriceList = providers is not null && providers.Has(settings.Provider) ? providers.Get(settings.Provider).PriceList : [],
+                Capabilities = providers is not null && providers.Has(settings.Provider) ? providers.Get(settings.Provider).Capabilities : ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(1)),
             };
             var decision = options.CreatePolicy(settings.Policy).Decide(snapshot);
             r = r with { Memory = decision.Memory };

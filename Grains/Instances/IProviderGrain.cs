@@ -7,8 +7,9 @@ namespace Actors.Grains.Instances;
 /// and ending processes, a cloud's API) run where the provider and its state are.</summary>
 public interface IProviderGrain : IGrainWithStringKey
 {
-    /// <summary>What can be rented; null when no silo of the control plane has this provider.</summary>
-    Task<IReadOnlyList<GpuOffer>?> PriceListAsync();
+    /// <summary>What can be rented and what its machines can do; null when no silo of the
+    /// control plane has this provider.</summary>
+    Task<ProviderDescription?> DescribeAsync();
 
     Task<ProviderTicket> RentAsync(string instanceId, string gpuType);
 

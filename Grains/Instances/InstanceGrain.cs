@@ -33,7 +33,7 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
     private async Task<IInstanceProvider?> FindProviderAsync(string name)
     {
         var grain = GrainFactory.GetGrain<IProviderGrain>(name);
-        return await grain.PriceListAsync() is { } offers ? new RemoteProvider(name, offers, grain) : null;
+        return await grain.DescribeAsync() is { } description ? new RemoteProvider(name, description, grain) : null;
     }
 
     private async Task<IInstanceProvider> ProviderAsync(string name) =>
@@ -90,9 +90,11 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
         var now = time.GetUtcNow();
         if (state.State.HostSiloId == siloId)
         {
-            var moved = state.State.State is InstanceState.Hot or InstanceState.Serving
+            // A machine that cannot stop still runs, billed, when its silo dies: it stays HOT (down)
+            // until it is released, rather than being counted at a WARM rate it does not have.
+            var moved = state.State.State is InstanceState.Hot or InstanceState.Serving && !state.State.CannotStop
                 ? InstanceLifecycle.MoveTo(state.State, InstanceState.Warm, now)
-                : state.State;
+                : state.State.State == InstanceState.Serving ? InstanceLifecycle.Move(state.State, InstanceState.Hot, now) : state.State;
             state.State = moved with
             {
                 HostSiloId = null,
@@ -109,7 +111,7 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
     {
         ArgumentException.ThrowIfNullOrEmpty(siloId);
         var now = time.GetUtcNow();
-        var moved = state.State.State == InstanceState.Warm ? state.State : InstanceLifecycle.MoveTo(state.State, InstanceState.Warm, now);
+        var moved = state.State.State == InstanceState.Warm || state.State.CannotStop ? state.State : InstanceLifecycle.MoveTo(state.State, InstanceState.Warm, now);
         state.State = moved with { HostSiloId = siloId, Models = [], Health = InstanceHealth.Ok, HealthReason = null };
         await state.WriteStateAsync();
         FollowHost(siloId);
@@ -129,13 +131,15 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
             ?? throw new ProviderException("unknown_gpu", $"provider '{provider}' has no GPU type '{gpuType}' (it has: {string.Join(", ", p.PriceList.Select(o => o.GpuType))})");
         var ticket = await p.RentAsync(GrainKey, gpuType);
         var now = time.GetUtcNow();
+        var cannotStop = !p.Capabilities.CanStop;
         state.State = InstanceLifecycle.Close(r, now) with
         {
             GpuType = gpuType,
-            Rates = new HourlyRates(0, offer.WarmPerHour, offer.HotPerHour, offer.HotPerHour),
+            Rates = new HourlyRates(0, cannotStop ? offer.HotPerHour : offer.WarmPerHour, offer.HotPerHour, offer.HotPerHour),
             Provider = provider,
-            Pending = Pending(ticket, "rent", 1, reason, now),
-            ResumeWhenWarm = resumeWhenWarm,
+            CannotStop = cannotStop,
+            Pending = Pending(ticket, cannotStop ? "launch" : "rent", 1, reason, now),
+            ResumeWhenWarm = resumeWhenWarm && !cannotStop,
             LastError = null,
             Health = InstanceHealth.Ok,
             HealthReason = null,
@@ -146,9 +150,17 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
 
     public Task<InstanceSnapshot> ResumeAsync(string reason) => BeginAsync("resume", reason, InstanceState.Warm);
 
-    public Task<InstanceSnapshot> StopAsync(string reason) => BeginAsync("stop", reason, InstanceState.Hot, InstanceState.Serving);
+    /// <summary>HOT → WARM; refused ("not_supported") on a provider that cannot stop: release it.</summary>
+    public Task<InstanceSnapshot> StopAsync(string reason) =>
+        state.State.CannotStop
+            ? throw new ProviderException("not_supported", $"instance {GrainKey}'s provider '{state.State.Provider}' cannot stop a machine (it runs, billed, or is gone): release it instead")
+            : BeginAsync("stop", reason, InstanceState.Hot, InstanceState.Serving);
 
-    public Task<InstanceSnapshot> ReleaseAsync(string reason) => BeginAsync("release", reason, InstanceState.Warm);
+    /// <summary>WARM → COLD; from HOT (or SERVING) on a provider that cannot stop.</summary>
+    public Task<InstanceSnapshot> ReleaseAsync(string reason) =>
+        state.State.CannotStop
+            ? BeginAsync("release", reason, InstanceState.Hot, InstanceState.Serving)
+            : BeginAsync("release", reason, InstanceState.Warm);
 
     public async Task<InstanceSnapshot> PollAsync()
     {
@@ -206,7 +218,7 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
             }
 
             var error = $"{pending.Operation} timed out after {(now - pending.StartedAt).TotalSeconds:0} s (ETA was {(pending.ExpectedAt - pending.StartedAt).TotalSeconds:0} s)";
-            if (pending.Operation == "rent")
+            if (pending.Operation is "rent" or "launch")
             {
                 // Never left waiting on a rent that does not come: give it back.
                 var release = await TryCall(provider, "release");
@@ -251,7 +263,7 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
 
         // Failed, or settled somewhere else than asked: try again, up to MaxAttempts.
         var why = status.Error ?? $"the provider settled it {status.Settled}, not {pending.Target}";
-        if (status.Settled == InstanceState.Cold && r.State != InstanceState.Cold && pending.Operation != "rent")
+        if (status.Settled == InstanceState.Cold && r.State != InstanceState.Cold && pending.Operation is not ("rent" or "launch"))
         {
             return Gone(r, now, why);
         }
@@ -314,7 +326,7 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
         "resume" => provider.ResumeAsync(GrainKey),
         "stop" => provider.StopAsync(GrainKey),
         "release" => provider.ReleaseAsync(GrainKey),
-        "rent" => provider.RentAsync(GrainKey, state.State.GpuType),
+        "rent" or "launch" => provider.RentAsync(GrainKey, state.State.GpuType),
         _ => throw new ArgumentOutOfRangeException(nameof(operation), operation, "unknown operation"),
     };
 

@@ -13,12 +13,23 @@ public static class InstanceLifecycle
         (InstanceState.Warm, InstanceState.Cold),     // release
     ];
 
-    public static bool CanMove(InstanceState from, InstanceState to) => Allowed.Contains((from, to));
+    /// <summary>On a provider that cannot stop (<see cref="InstanceRecord.CannotStop"/>): no WARM.</summary>
+    private static readonly HashSet<(InstanceState, InstanceState)> AllowedWithoutStop =
+    [
+        (InstanceState.Cold, InstanceState.Hot),      // launch: up and running when rented
+        (InstanceState.Hot, InstanceState.Serving),
+        (InstanceState.Serving, InstanceState.Hot),
+        (InstanceState.Hot, InstanceState.Cold),      // release a running machine
+        (InstanceState.Serving, InstanceState.Cold),  // the same while it served (its jobs go back to the queue)
+    ];
+
+    public static bool CanMove(InstanceState from, InstanceState to, bool cannotStop = false) =>
+        (cannotStop ? AllowedWithoutStop : Allowed).Contains((from, to));
 
     /// <summary>Closes the current period (its cost at the current rate) and opens the next.</summary>
     public static InstanceRecord Move(InstanceRecord record, InstanceState to, DateTimeOffset now)
     {
-        if (!CanMove(record.State, to))
+        if (!CanMove(record.State, to, record.CannotStop))
         {
             throw new InvalidTransitionException("instance", record.State.ToString(), to.ToString());
         }
@@ -54,6 +65,8 @@ public static class InstanceLifecycle
         {
             var next = (record.State, to) switch
             {
+                (InstanceState.Cold, _) when record.CannotStop => InstanceState.Hot,
+                (InstanceState.Hot or InstanceState.Serving, InstanceState.Cold) when record.CannotStop => InstanceState.Cold,
                 (InstanceState.Cold, _) => InstanceState.Warm,
                 (InstanceState.Warm, InstanceState.Cold) => InstanceState.Cold,
                 (InstanceState.Warm, _) => InstanceState.Hot,

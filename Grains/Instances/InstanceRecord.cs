@@ -38,4 +38,8 @@ public sealed record InstanceRecord
     public string? LastError { get; init; }
 
     public Dictionary<string, double> MeasuredSeconds { get; init; } = [];
+
+    /// <summary>Its provider cannot stop a machine (Lambda): it is launched straight to HOT and
+    /// released from there — never WARM.</summary>
+    public bool CannotStop { get; init; }
 }

@@ -13,8 +13,8 @@ public sealed class ProviderGrain(InstanceProviders? providers = null) : Grain, 
 
     private string Name => this.GetPrimaryKeyString();
 
-    public Task<IReadOnlyList<GpuOffer>?> PriceListAsync() =>
-        Task.FromResult(providers is not null && providers.Has(Name) ? providers.Get(Name).PriceList : null);
+    public Task<ProviderDescription?> DescribeAsync() =>
+        Task.FromResult(providers is not null && providers.Has(Name) ? new ProviderDescription(providers.Get(Name).PriceList, providers.Get(Name).Capabilities) : null);
 
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType) => Provider.RentAsync(instanceId, gpuType);
 
@@ -32,11 +32,13 @@ public sealed class ProviderGrain(InstanceProviders? providers = null) : Grain, 
 
 /// <summary>A provider as an instance grain uses it: its price list as of now, its operations
 /// through <see cref="IProviderGrain"/>.</summary>
-internal sealed class RemoteProvider(string name, IReadOnlyList<GpuOffer> priceList, IProviderGrain grain) : IInstanceProvider
+internal sealed class RemoteProvider(string name, ProviderDescription description, IProviderGrain grain) : IInstanceProvider
 {
     public string Name => name;
 
-    public IReadOnlyList<GpuOffer> PriceList => priceList;
+    public IReadOnlyList<GpuOffer> PriceList => description.PriceList;
+
+    public ProviderCapabilities Capabilities => description.Capabilities;
 
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default) => grain.RentAsync(instanceId, gpuType);
 

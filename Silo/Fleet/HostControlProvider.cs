@@ -12,6 +12,9 @@ internal sealed class HostControlProvider(HostControlClient hosts, TimeProvider 
 
     public IReadOnlyList<GpuOffer> PriceList => [];
 
+    /// <summary>A host started by hand: stopped and resumed through its own door, never rented.</summary>
+    public ProviderCapabilities Capabilities { get; } = ProviderCapabilities.Stoppable(TimeSpan.FromSeconds(10));
+
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default) =>
         throw new ProviderException("invalid_state", $"instance '{instanceId}' was started by hand: it cannot be rented (start a GPU-host silo instead)");
 

@@ -50,6 +50,9 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
     public IReadOnlyList<GpuOffer> PriceList => [new(options.Value.GpuType, options.Value.HotPerHour, options.Value.WarmPerHour, Spot: false)];
 
+    /// <summary>A process stops and starts again; "time to ready" is a process start and a model load.</summary>
+    public ProviderCapabilities Capabilities { get; } = ProviderCapabilities.Stoppable(TimeSpan.FromSeconds(10));
+
     public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default)
     {
         if (!cluster.Value.IsPostgres || cluster.Value.Redis.Length == 0)

@@ -37,6 +37,31 @@ public sealed class SimulationTests
         Assert.Throws<FormatException>(() => Trace.ReadCsv(new StringReader("seconds,tier\n-5,pro\n")));
     }
 
+    /// <summary>On a provider that cannot stop (Lambda), the same policy runs without a WARM
+    /// minute: scale-ins release, no standby is kept, every rent comes up running; every job is
+    /// still served or accounted for, and the cost is the running hours at the running rate.</summary>
+    [Fact]
+    public void OnAProviderThatCannotStopTheFleetIsNeverWarmAndEveryJobIsAccounted()
+    {
+        var trace = Trace.Generate(TwoDays);
+        var options = new SimulationOptions { Provider = new SimulatedProviderOptions { CanStop = false } };
+        foreach (var policy in new[] { "seed", "slo" })
+        {
+            var result = Simulator.Run(trace, PoolPolicies.Create(policy)!, options);
+            var h = result.InstanceHours;
+            Assert.Equal((0.0, 0.0), (h.GetValueOrDefault("warm"), h.GetValueOrDefault("renting")));
+            Assert.All(result.Timeline, s => Assert.Equal((0, 0), (s.Warm, s.Renting)));
+            Assert.True(h.GetValueOrDefault("starting") > 0, policy); // it did scale out: machines came up
+            foreach (var tier in result.Tiers)
+            {
+                Assert.InRange(tier.Served + tier.Refused + tier.Expired, tier.Arrived - 5, tier.Arrived);
+            }
+
+            var expected = 0.40 * (h.GetValueOrDefault("hot") + h.GetValueOrDefault("serving") + h.GetValueOrDefault("starting"));
+            Assert.Equal(expected, (double)result.TotalCostUsd, 0);
+        }
+    }
+
     [Fact]
     public void SimulationIsDeterministicAndAccountsForEveryJob()
     {

@@ -44,6 +44,39 @@ public sealed partial class GrainsThroughTheRuntimeTests
         Assert.Equal(Math.Round(0.05m * (decimal)resumeSeconds / 3600m, 6), hot.AccruedUsd); // WARM while resuming, nothing while renting
     }
 
+    /// <summary>A provider that cannot stop (Lambda): the rent launches the machine straight to
+    /// HOT (never WARM, no WARM rate), a stop is refused with what to do instead, and a release
+    /// ends the running machine.</summary>
+    [Fact]
+    public async Task OnAProviderThatCannotStopAnInstanceIsNeverWarm()
+    {
+        var provider = new SimulatedProvider(Reliable with { CanStop = false }, _time);
+        Assert.False(provider.Capabilities.CanStop);
+        var instance = (await ServicesAsync(provider)).GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001");
+
+        var launching = await instance.RentAsync("rtx-a4000", "simulated", resumeWhenWarm: false, "test");
+        Assert.Equal(("launch", InstanceState.Cold), (launching.Pending!.Operation, launching.State));
+        Assert.Equal(new HourlyRates(0, 0.22m, 0.22m, 0.22m), launching.Rates); // no cheaper WARM rate: it bills as it runs
+
+        _time.Advance(provider.NextChange("i-001")!.Value - _time.GetUtcNow());
+        var hot = await instance.PollAsync();
+        Assert.Equal((InstanceState.Hot, (PendingOperation?)null), (hot.State, hot.Pending));
+        Assert.False(hot.TimeInState.ContainsKey(InstanceState.Warm) && hot.TimeInState[InstanceState.Warm] > TimeSpan.Zero);
+        Assert.DoesNotContain(InstanceState.Warm, hot.TimeInState.Keys);
+
+        var refused = await Assert.ThrowsAsync<ProviderException>(() => instance.StopAsync("scale in"));
+        Assert.Equal("not_supported", refused.Code);
+        Assert.Contains("release it instead", refused.Message, StringComparison.Ordinal);
+
+        var releasing = await instance.ReleaseAsync("scale in");
+        Assert.Equal(("release", InstanceState.Hot), (releasing.Pending!.Operation, releasing.State));
+        _time.Advance(provider.NextChange("i-001")!.Value - _time.GetUtcNow());
+        var cold = await instance.PollAsync();
+        Assert.Equal((InstanceState.Cold, (PendingOperation?)null), (cold.State, cold.Pending));
+        Assert.DoesNotContain(InstanceState.Warm, cold.TimeInState.Keys);
+        Assert.Equal(Math.Round(0.22m * (decimal)cold.TimeInState[InstanceState.Hot].TotalSeconds / 3600m, 6), cold.AccruedUsd);
+    }
+
     [Fact]
     public async Task AFailingOperationIsTriedThreeTimesThenGivenUpAndMarkedDegraded()
     {
@@ -203,6 +236,8 @@ public sealed partial class GrainsThroughTheRuntimeTests
         public string Name => "stuck";
 
         public IReadOnlyList<GpuOffer> PriceList => [new("stuck-gpu", 0.5m, 0.1m, false)];
+
+        public ProviderCapabilities Capabilities { get; } = ProviderCapabilities.Stoppable(TimeSpan.FromSeconds(1));
 
         public Task<ProviderTicket> RentAsync(string instanceId, string gpuType, CancellationToken cancellationToken = default) =>
             Task.FromResult(new ProviderTicket(instanceId, ProviderOperation.Rent, time.GetUtcNow(), TimeSpan.FromMinutes(10)));

@@ -38,6 +38,23 @@ public sealed class InstanceLifecycleTests
         Assert.Equal((from.ToString(), to.ToString()), (e.From, e.To));
     }
 
+    /// <summary>On a provider that cannot stop, COLD → HOT → COLD and no WARM either way.</summary>
+    [Fact]
+    public void AnInstanceThatCannotStopGoesStraightBetweenColdAndHot()
+    {
+        var cold = new InstanceRecord { State = InstanceState.Cold, Since = T0, CannotStop = true, Rates = new HourlyRates(0, 0.4m, 0.4m, 0.4m) };
+        var hot = InstanceLifecycle.Move(cold, InstanceState.Hot, T0.AddMinutes(5));
+        var serving = InstanceLifecycle.Move(hot, InstanceState.Serving, T0.AddMinutes(10));
+        var gone = InstanceLifecycle.MoveTo(serving, InstanceState.Cold, T0.AddMinutes(65));
+        Assert.Equal(InstanceState.Cold, gone.State);
+        Assert.DoesNotContain(InstanceState.Warm, gone.ClosedSeconds.Keys);
+        Assert.Equal(0.4m, gone.ClosedCostUsd); // one running hour (COLD bills nothing)
+
+        Assert.Throws<InvalidTransitionException>(() => InstanceLifecycle.Move(cold, InstanceState.Warm, T0));
+        Assert.Throws<InvalidTransitionException>(() => InstanceLifecycle.Move(hot, InstanceState.Warm, T0));
+        Assert.Equal(InstanceState.Hot, InstanceLifecycle.MoveTo(cold, InstanceState.Hot, T0).State);
+    }
+
     [Fact]
     public void OnAnyWalkTheCostEqualsTheSumOfRateTimesDurationAndNeverDecreases()
     {

@@ -1,0 +1,12 @@
+namespace Actors.Fleet.Providers;
+
+/// <summary>What a provider's machines can do, declared by the provider so the instance grain, the
+/// pool policies and the simulator need not guess: whether a machine can be stopped and resumed
+/// (Lambda: no — a machine is running and billed, or gone), whether it sells spot, what a stopped
+/// machine still bills (its disk), and how long a machine typically takes from rent to running.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
+public sealed record ProviderCapabilities(bool CanStop, bool Spot, bool StoppedBillsStorage, TimeSpan TypicalTimeToReady)
+{
+    /// <summary>The local and simulated providers' shape: stop and resume, storage billed while stopped.</summary>
+    public static ProviderCapabilities Stoppable(TimeSpan typicalTimeToReady, bool spot = false) => new(true, spot, true, typicalTimeToReady);
+}
