@@ -245,7 +245,7 @@ internal static class JobSubmissionReader
     /// http(s), over 2,000 characters, holding a control, format (bidi, zero-width), surrogate or
     /// unassigned character anywhere, or one whose normalised form does not parse again (the host
     /// of <c>https://\u202e.com/</c> loses its character and then names nothing).</summary>
-    internal static string? WebhookOrNull(string? url)
+    private static string? WebhookOrNull(string? url)
     {
         if (string.IsNullOrWhiteSpace(url))
         {
