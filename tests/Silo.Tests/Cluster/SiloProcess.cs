@@ -55,7 +55,25 @@ public sealed class SiloProcess : IDisposable
         return StartAsync(settings);
     }
 
+    /// <summary>Starts the silo and waits until it is ready. A port found free can be taken before
+    /// the process binds it (another test's process, an outgoing connection): a start that fails
+    /// only because an address is in use is tried again on new ports, up to three times.</summary>
     public static async Task<SiloProcess> StartAsync(IDictionary<string, string> settings)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await StartOnceAsync(settings);
+            }
+            catch (InvalidOperationException e) when (attempt < 3 && e.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+                // a port race, not the silo's failure: once more on other ports
+            }
+        }
+    }
+
+    private static async Task<SiloProcess> StartOnceAsync(IDictionary<string, string> settings)
     {
         var port = Actors.Silo.Cluster.SiloIdentity.FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -87,7 +105,10 @@ public sealed class SiloProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"silo exited with {process.ExitCode}:\n{silo.Output}");
+                process.WaitForExit(); // and for the rest of its output
+                var (code, output) = (process.ExitCode, silo.Output);
+                silo.Dispose();
+                throw new InvalidOperationException($"silo exited with {code}:\n{output}");
             }
 
             try
