@@ -22,28 +22,19 @@ internal static class JsonBody
             return null;
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await request.Body.ReadAsync(chunk, request.HttpContext.RequestAborted)) > 0)
+        if (await BoundedBody.ReadAsync(request.Body, maxBytes, request.HttpContext.RequestAborted) is not { } body)
         {
-            if (buffer.Length + n > maxBytes)
-            {
-                return null;
-            }
-
-            buffer.Write(chunk, 0, n);
+            return null;
         }
 
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
-        if (JsonText.Problem(body.Span) is { } text)
+        if (JsonText.Problem(body) is { } text)
         {
             throw new BadHttpRequestException(text, StatusCodes.Status400BadRequest);
         }
 
         try
         {
-            return JsonSerializer.Deserialize<T>(body.Span, Options);
+            return JsonSerializer.Deserialize<T>(body, Options);
         }
         catch (JsonException e) when (e.Message.Contains("could not be mapped", StringComparison.Ordinal))
         {

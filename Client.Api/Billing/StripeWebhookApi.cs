@@ -30,20 +30,12 @@ internal static class StripeWebhookApi
             return Problems.Of(StatusCodes.Status503ServiceUnavailable, "stripe_webhooks_not_configured", "no Billing:Stripe:WebhookSecrets are set");
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        int n;
-        while ((n = await context.Request.Body.ReadAsync(chunk, context.RequestAborted)) > 0)
+        if (await BoundedBody.ReadAsync(context.Request.Body, MaxBodyBytes, context.RequestAborted) is not { } body)
         {
-            if (buffer.Length + n > MaxBodyBytes)
-            {
-                return Problems.TooLarge($"a Stripe event may be at most {MaxBodyBytes} bytes");
-            }
-
-            buffer.Write(chunk, 0, n);
+            return Problems.TooLarge($"a Stripe event may be at most {MaxBodyBytes} bytes");
         }
 
-        var payload = Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        var payload = Encoding.UTF8.GetString(body);
         var verdict = StripeEvents.Verify(context.Request.Headers["Stripe-Signature"].ToString(), payload, o.WebhookSecrets, time.GetUtcNow(),
             TimeSpan.FromSeconds(o.ToleranceSeconds));
         if (verdict != StripeEvents.Verdict.Valid)
@@ -62,7 +54,7 @@ internal static class StripeWebhookApi
             });
         }
 
-        if (JsonText.Problem(buffer.GetBuffer().AsSpan(0, (int)buffer.Length)) is { } text)
+        if (JsonText.Problem(body) is { } text)
         {
             return Problems.BadRequest("malformed_event", "the event is not a Stripe event object: " + text);
         }

@@ -61,23 +61,9 @@ internal static class JobSubmissionReader
         };
     }
 
-    private static async Task<byte[]> ReadBodyAsync(Stream body, long maxBody, long maxInput, CancellationToken ct)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await body.ReadAsync(chunk, ct)) > 0)
-        {
-            if (buffer.Length + n > maxBody)
-            {
-                throw new SubmissionException(StatusCodes.Status413PayloadTooLarge, "upload_too_large", $"the request is over the limit; inputs may be at most {maxInput} bytes");
-            }
-
-            buffer.Write(chunk, 0, n);
-        }
-
-        return buffer.ToArray();
-    }
+    private static async Task<byte[]> ReadBodyAsync(Stream body, long maxBody, long maxInput, CancellationToken ct) =>
+        await BoundedBody.ReadAsync(body, maxBody, ct)
+            ?? throw new SubmissionException(StatusCodes.Status413PayloadTooLarge, "upload_too_large", $"the request is over the limit; inputs may be at most {maxInput} bytes");
 
     /// <summary>Top-level names of a JSON job.</summary>
     private static readonly HashSet<string> JsonFields = new(StringComparer.Ordinal) { "model", "input", "contentType", "parameters", "webhookUrl" };
