@@ -7,6 +7,10 @@ namespace Actors.Fleet.Providers;
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record ProviderCapabilities(bool CanStop, bool Spot, bool StoppedBillsStorage, TimeSpan TypicalTimeToReady)
 {
+    /// <summary>A rent gives a running machine (a cloud: create starts it), so the instance goes
+    /// COLD → HOT once its silo has joined; it is WARM only after a stop.</summary>
+    public bool RentsRunning { get; init; }
+
     /// <summary>The local and simulated providers' shape: stop and resume, storage billed while stopped.</summary>
     public static ProviderCapabilities Stoppable(TimeSpan typicalTimeToReady, bool spot = false) => new(true, spot, true, typicalTimeToReady);
 }

@@ -132,14 +132,16 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
         var ticket = await p.RentAsync(GrainKey, gpuType);
         var now = time.GetUtcNow();
         var cannotStop = !p.Capabilities.CanStop;
+        var launch = cannotStop || p.Capabilities.RentsRunning;
         state.State = InstanceLifecycle.Close(r, now) with
         {
             GpuType = gpuType,
             Rates = new HourlyRates(0, cannotStop ? offer.HotPerHour : offer.WarmPerHour, offer.HotPerHour, offer.HotPerHour),
             Provider = provider,
             CannotStop = cannotStop,
-            Pending = Pending(ticket, cannotStop ? "launch" : "rent", 1, reason, now),
-            ResumeWhenWarm = resumeWhenWarm && !cannotStop,
+            RentsRunning = launch,
+            Pending = Pending(ticket, launch ? "launch" : "rent", 1, reason, now),
+            ResumeWhenWarm = resumeWhenWarm && !launch,
             LastError = null,
             Health = InstanceHealth.Ok,
             HealthReason = null,

@@ -23,13 +23,13 @@ public static class InstanceLifecycle
         (InstanceState.Serving, InstanceState.Cold),  // the same while it served (its jobs go back to the queue)
     ];
 
-    public static bool CanMove(InstanceState from, InstanceState to, bool cannotStop = false) =>
-        (cannotStop ? AllowedWithoutStop : Allowed).Contains((from, to));
+    public static bool CanMove(InstanceState from, InstanceState to, bool cannotStop = false, bool rentsRunning = false) =>
+        (cannotStop ? AllowedWithoutStop : Allowed).Contains((from, to)) || (rentsRunning && from == InstanceState.Cold && to == InstanceState.Hot);
 
     /// <summary>Closes the current period (its cost at the current rate) and opens the next.</summary>
     public static InstanceRecord Move(InstanceRecord record, InstanceState to, DateTimeOffset now)
     {
-        if (!CanMove(record.State, to, record.CannotStop))
+        if (!CanMove(record.State, to, record.CannotStop, record.RentsRunning))
         {
             throw new InvalidTransitionException("instance", record.State.ToString(), to.ToString());
         }
@@ -66,6 +66,7 @@ public static class InstanceLifecycle
             var next = (record.State, to) switch
             {
                 (InstanceState.Cold, _) when record.CannotStop => InstanceState.Hot,
+                (InstanceState.Cold, InstanceState.Hot or InstanceState.Serving) when record.RentsRunning => InstanceState.Hot,
                 (InstanceState.Hot or InstanceState.Serving, InstanceState.Cold) when record.CannotStop => InstanceState.Cold,
                 (InstanceState.Cold, _) => InstanceState.Warm,
                 (InstanceState.Warm, InstanceState.Cold) => InstanceState.Cold,

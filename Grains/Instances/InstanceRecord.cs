@@ -42,4 +42,8 @@ public sealed record InstanceRecord
     /// <summary>Its provider cannot stop a machine (Lambda): it is launched straight to HOT and
     /// released from there — never WARM.</summary>
     public bool CannotStop { get; init; }
+
+    /// <summary>Its provider rents a running machine (a cloud): rented COLD → HOT once its silo has
+    /// joined; it is WARM only after a stop.</summary>
+    public bool RentsRunning { get; init; }
 }
