@@ -26,10 +26,10 @@ internal static class FleetApi
         group.MapPost("/instances/{id}/{action}", ActAsync).WithSummary("resume, stop or release an instance");
     }
 
-    internal static async Task<IResult> GetAsync(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time) =>
-        TypedResults.Ok(await BuildAsync(grains, directory, queue, time));
+    internal static async Task<IResult> GetAsync(HttpContext context, IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time) =>
+        TypedResults.Ok(await BuildAsync(grains, directory, queue, time, context.RequestServices.GetService(typeof(ICloudsView)) as ICloudsView));
 
-    internal static async Task<FleetView> BuildAsync(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time)
+    internal static async Task<FleetView> BuildAsync(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, TimeProvider time, ICloudsView? clouds = null)
     {
         var now = time.GetUtcNow();
         var pool = await grains.GetGrain<IPoolGrain>(IPoolGrain.Key).GetAsync();
@@ -38,7 +38,11 @@ internal static class FleetApi
         var queues = Enum.GetValues<Tier>().Select(t => depth.GetValueOrDefault((int)t) is { } d
             ? new TierQueueView(t.ToString().ToLowerInvariant(), d.Depth, Math.Round(Math.Max(0, (now - d.OldestEnqueuedAt).TotalSeconds), 1), pool.Refusing(t, now))
             : new TierQueueView(t.ToString().ToLowerInvariant(), 0, 0, pool.Refusing(t, now))).ToArray();
-        return new FleetView(now, pool, [.. instances.Select(i => InstanceView.Of(i, now))], queues);
+        return new FleetView(now, pool, [.. instances.Select(i => InstanceView.Of(i, now))], queues)
+        {
+            Clouds = clouds?.Clouds() ?? [],
+            CloudLosses = clouds?.Lost() ?? [],
+        };
     }
 
     internal static async Task<IResult> SetAsync(HttpRequest request, IGrainFactory grains, InstanceProviders providers)
@@ -133,7 +137,14 @@ internal sealed record SettingsBody(bool? Autoscale, string? Policy, int? MinHot
 
 internal sealed record TierQueueView(string Tier, int Depth, double OldestWaitSeconds, bool Refusing);
 
-internal sealed record FleetView(DateTimeOffset Now, PoolView Pool, InstanceView[] Instances, TierQueueView[] Queues);
+internal sealed record FleetView(DateTimeOffset Now, PoolView Pool, InstanceView[] Instances, TierQueueView[] Queues)
+{
+    /// <summary>The GPU clouds rented from: capabilities, offers, last reconciliation.</summary>
+    public IReadOnlyList<CloudView> Clouds { get; init; } = [];
+
+    /// <summary>Machines found lost lately (preempted, stopped by the cloud, silent).</summary>
+    public IReadOnlyList<CloudLoss> CloudLosses { get; init; } = [];
+}
 
 internal sealed record InstanceView(string Id, string GpuType, string State, DateTimeOffset Since, double SecondsInState, string Health, string? HealthReason,
     string? Host, IReadOnlyList<string> Models, decimal AccruedUsd, decimal PerHour, string? Provider, PendingOperation? Pending, string? LastError,

@@ -69,11 +69,11 @@ internal sealed record DashboardSnapshot(
 
 /// <summary>Builds <see cref="DashboardSnapshot"/> from the store and the grains.</summary>
 internal sealed class DashboardData(IGrainFactory grains, IInstanceDirectory directory, IQueueReads queue, IJobListings jobs,
-    IDashboardSamples history, DashboardAlerts alerts, TimeProvider time)
+    IDashboardSamples history, DashboardAlerts alerts, TimeProvider time, ICloudsView? clouds = null)
 {
     public async Task<DashboardSnapshot> BuildAsync(CancellationToken ct)
     {
-        var fleet = await FleetApi.BuildAsync(grains, directory, queue, time);
+        var fleet = await FleetApi.BuildAsync(grains, directory, queue, time, clouds);
         var now = fleet.Now;
         var leased = await queue.LeasedPerHostAsync(ct);
         var running = fleet.Instances.ToDictionary(i => i.Id, i => i.Host is { } host ? leased.GetValueOrDefault(host) : 0);

@@ -30,6 +30,21 @@ public static class ActorsMetrics
 
     public static readonly Counter<long> PoolAlerts = Meter.CreateCounter<long>("actors.pool.alerts", "{alert}", "Autoscaler alerts by name (budget_cap, max_instances)");
 
+    public static readonly Counter<long> PoolOfferDecisions = Meter.CreateCounter<long>("actors.pool.offer.decisions", "{decision}",
+        "The pool's choice among its offers when it rents, by provider and outcome (rented, unavailable, failed, backing_off, over_price, over_budget)");
+
+    public static readonly Counter<long> CloudOrphansTerminated = Meter.CreateCounter<long>("actors.cloud.orphans.terminated", "{machine}",
+        "Machines with the cluster's prefix that no instance held, terminated by reconciliation, by cloud");
+
+    public static readonly Counter<long> CloudMachinesLost = Meter.CreateCounter<long>("actors.cloud.machines.lost", "{machine}",
+        "Rented machines found lost (spot preemption, stopped or failed by the cloud, silo silent), by provider");
+
+    public static readonly Counter<long> CloudRentsFailed = Meter.CreateCounter<long>("actors.cloud.rents.failed", "{rent}",
+        "Rents whose machine never joined the cluster in time (released), by provider");
+
+    public static readonly Gauge<long> CloudMachines = Meter.CreateGauge<long>("actors.cloud.machines", "{machine}",
+        "Machines of ours each cloud lists and an instance holds, at the last reconciliation");
+
     public static readonly Counter<long> WebhookDeliveries = Meter.CreateCounter<long>("actors.webhook.deliveries", "{delivery}", "Webhook delivery attempts by result");
 
     public static readonly Histogram<double> GrainTurn = Meter.CreateHistogram<double>("actors.grain.turn.duration", "s", "Grain call latency on the silo that runs it (queueing in the activation not included), by grain interface");

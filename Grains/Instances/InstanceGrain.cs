@@ -1,5 +1,6 @@
 using Actors.Fleet.Providers;
 using Actors.Grains;
+using Actors.Grains.Diagnostics;
 
 namespace Actors.Grains.Instances;
 
@@ -158,11 +159,14 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
             ? throw new ProviderException("not_supported", $"instance {GrainKey}'s provider '{state.State.Provider}' cannot stop a machine (it runs, billed, or is gone): release it instead")
             : BeginAsync("stop", reason, InstanceState.Hot, InstanceState.Serving);
 
-    /// <summary>WARM → COLD; from HOT (or SERVING) on a provider that cannot stop.</summary>
+    /// <summary>WARM → COLD; from HOT (or SERVING) on a provider that cannot stop; from any of
+    /// them on a cloud (a running machine is terminated as it is).</summary>
     public Task<InstanceSnapshot> ReleaseAsync(string reason) =>
         state.State.CannotStop
             ? BeginAsync("release", reason, InstanceState.Hot, InstanceState.Serving)
-            : BeginAsync("release", reason, InstanceState.Warm);
+            : state.State.RentsRunning
+                ? BeginAsync("release", reason, InstanceState.Warm, InstanceState.Hot, InstanceState.Serving)
+                : BeginAsync("release", reason, InstanceState.Warm);
 
     public async Task<InstanceSnapshot> PollAsync()
     {
@@ -222,7 +226,8 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
             var error = $"{pending.Operation} timed out after {(now - pending.StartedAt).TotalSeconds:0} s (ETA was {(pending.ExpectedAt - pending.StartedAt).TotalSeconds:0} s)";
             if (pending.Operation is "rent" or "launch")
             {
-                // Never left waiting on a rent that does not come: give it back.
+                // Never left waiting on a rent that does not come (a machine that never joined): give it back.
+                ActorsMetrics.CloudRentsFailed.Add(1, new KeyValuePair<string, object?>("provider", r.Provider));
                 var release = await TryCall(provider, "release");
                 return r with
                 {

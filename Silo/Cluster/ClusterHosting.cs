@@ -90,6 +90,7 @@ internal static class ClusterHosting
         services.AddSingleton<HostControlClient>();
         services.AddSingleton<IInstanceProvider, HostControlProvider>();
         services.AddSingleton<IInstanceProvider, LocalProcessProvider>();
+        services.AddClouds(builder.Configuration, roles);
         services.AddSingleton<InstanceProviders>();
         services.AddSingleton(sp =>
         {

@@ -36,13 +36,6 @@ public sealed class LocalProviderOptions
 internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions> options, IOptions<ClusterOptions> cluster, IConfiguration configuration,
     IHostEnvironment environment, HostControlClient hosts, TimeProvider time, ILogger<LocalProcessProvider> logger) : IInstanceProvider, IAsyncDisposable
 {
-    private static readonly string[] ForwardedSections = ["Cluster", "Blobs", "Inference", "Api", "Billing", "Logging"];
-    private static readonly HashSet<string> Overridden = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "Cluster:Roles", "Cluster:InstanceId", "Cluster:SiloId", "Cluster:StartWarm", "Cluster:GpuType", "Cluster:CreateDemoTenant",
-        "Cluster:SiloPort", "Cluster:GatewayPort",
-    };
-
     private readonly ConcurrentDictionary<string, Child> _children = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ProviderOperation, double> _measured = new();
 
@@ -244,15 +237,9 @@ internal sealed partial class LocalProcessProvider(IOptions<LocalProviderOptions
 
         // This silo's settings travel as environment variables (not on the command line, where
         // the admin key and connection string would show in `ps`).
-        foreach (var section in ForwardedSections)
+        foreach (var (key, value) in GpuHostSettings.From(configuration))
         {
-            foreach (var (key, value) in configuration.GetSection(section).AsEnumerable())
-            {
-                if (value is not null && !Overridden.Contains(key))
-                {
-                    start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-                }
-            }
+            start.Environment[key] = value;
         }
 
         Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);

@@ -29,6 +29,35 @@ public abstract class CloudApiOptions
 
     public double TimeoutSeconds { get; set; } = 30;
 
+    /// <summary>Rent on demand from this cloud (provider "{cloud}").</summary>
+    public bool OnDemand { get; set; } = true;
+
+    /// <summary>Rent spot too, where the cloud sells it (provider "{cloud}-spot").</summary>
+    public bool Spot { get; set; }
+
+    /// <summary>Regions, data centers or country codes to rent in; none: any.</summary>
+    public List<string> Regions { get; set; } = [];
+
+    /// <summary>Never rent (or bid) above this $/h.</summary>
+    public decimal? MaxPerHour { get; set; }
+
+    /// <summary>A spot bid is the minimum bid plus this fraction.</summary>
+    public decimal BidMargin { get; set; } = 0.1m;
+
+    /// <summary>A rented machine whose silo has not joined after twice this plus 30 s is released
+    /// (a failed rent); default: the cloud's typical time to ready.</summary>
+    public double? ReadySeconds { get; set; }
+
+    /// <summary>A joined machine whose silo is silent this long is lost (replaced).</summary>
+    public double LostAfterSeconds { get; set; } = 10;
+
+    /// <summary>The provider settings for on-demand or spot rents from this cloud.</summary>
+    public CloudProviderOptions Provider(bool spot, string image, IReadOnlyDictionary<string, string> environment) => new()
+    {
+        Spot = spot, Regions = Regions, MaxPerHour = MaxPerHour, BidMargin = BidMargin, ReadySeconds = ReadySeconds,
+        LostAfterSeconds = LostAfterSeconds, Image = image, Environment = environment,
+    };
+
     /// <summary>The configuration section, for messages.</summary>
     protected abstract string Section { get; }
 

@@ -144,6 +144,26 @@ public sealed class SiloProcess : IDisposable
         }
     }
 
+    /// <summary>SIGTERM (a cloud stopping the machine): the silo drains and leaves; SIGKILL after
+    /// <paramref name="grace"/> if it has not exited.</summary>
+    public void Terminate(TimeSpan grace)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false }))
+        {
+            kill?.WaitForExit();
+        }
+
+        if (!_process.WaitForExit(grace))
+        {
+            Kill();
+        }
+    }
+
     public void Dispose()
     {
         Kill();
