@@ -50,7 +50,7 @@ internal static class FleetApi
         if (await JsonBody.ReadAsync<SettingsBody>(request) is not { } body)
         {
             return Problems.BadRequest("malformed_request",
-                "send a JSON object with any of autoscale, policy, minHot, maxInstances, dailyBudgetUsd, clearBudget, gpuType, provider");
+                "send a JSON object with any of autoscale, policy, minHot, maxInstances, dailyBudgetUsd, clearBudget, gpuType, provider, offers, maxPerHourUsd, clearMaxPerHour");
         }
 
         var pool = grains.GetGrain<IPoolGrain>(IPoolGrain.Key);
@@ -69,7 +69,13 @@ internal static class FleetApi
             DailyBudgetUsd = body.ClearBudget == true ? null : body.DailyBudgetUsd ?? current.DailyBudgetUsd,
             GpuType = body.GpuType ?? current.GpuType,
             Provider = body.Provider ?? current.Provider,
+            Offers = body.Offers is { } lines ? [.. lines.Select(o => new PoolOffer(o.Provider?.Trim() ?? "", o.GpuType?.Trim() ?? "", o.MaxPerHour))] : current.Offers,
+            MaxPerHourUsd = body.ClearMaxPerHour == true ? null : body.MaxPerHourUsd ?? current.MaxPerHourUsd,
         };
+        if (body.MaxPerHourUsd is not null && body.ClearMaxPerHour == true)
+        {
+            return Problems.BadRequest("malformed_request", "send either 'maxPerHourUsd' or 'clearMaxPerHour', not both");
+        }
         if (next.Problem() is { } problem)
         {
             return Problems.BadRequest("invalid_settings", problem);
@@ -78,6 +84,11 @@ internal static class FleetApi
         if (!providers.Has(next.Provider) || next.Provider == InstanceProviders.HostProviderName)
         {
             return Problems.Unprocessable("unknown_provider", $"no provider '{next.Provider}' to rent from (there are: {string.Join(", ", providers.Names.Where(n => n != InstanceProviders.HostProviderName))})");
+        }
+
+        if (next.Offers.FirstOrDefault(o => !providers.Has(o.Provider) || o.Provider == InstanceProviders.HostProviderName) is { } unknown)
+        {
+            return Problems.Unprocessable("unknown_provider", $"offer {unknown}: no provider '{unknown.Provider}' to rent from (there are: {string.Join(", ", providers.Names.Where(n => n != InstanceProviders.HostProviderName))})");
         }
 
         var offers = providers.Get(next.Provider).PriceList;
@@ -133,7 +144,11 @@ internal static class FleetApi
     }
 }
 
-internal sealed record SettingsBody(bool? Autoscale, string? Policy, int? MinHot, int? MaxInstances, decimal? DailyBudgetUsd, bool? ClearBudget, string? GpuType, string? Provider);
+internal sealed record SettingsBody(bool? Autoscale, string? Policy, int? MinHot, int? MaxInstances, decimal? DailyBudgetUsd, bool? ClearBudget, string? GpuType, string? Provider,
+    OfferBody[]? Offers = null, decimal? MaxPerHourUsd = null, bool? ClearMaxPerHour = null);
+
+/// <summary>One line of the pool's ordered offers (an empty list: rent from provider/gpuType only).</summary>
+internal sealed record OfferBody(string? Provider, string? GpuType, decimal? MaxPerHour);
 
 internal sealed record TierQueueView(string Tier, int Depth, double OldestWaitSeconds, bool Refusing);
 

@@ -31,6 +31,13 @@ public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int
 {
     public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load"];
 
+    /// <summary>Where a rent goes, in order: the first offer not backing off, within its own max
+    /// $/h and the pool's, that the cloud can fill (none: <see cref="Provider"/> and <see cref="GpuType"/>).</summary>
+    public IReadOnlyList<PoolOffer> Offers { get; init; } = [];
+
+    /// <summary>The pool's running cost never goes above this $/h: a rent that would is not made.</summary>
+    public decimal? MaxPerHourUsd { get; init; }
+
     /// <summary>What is wrong with these settings, or null.</summary>
     public string? Problem() =>
         !Policies.Contains(Policy) ? $"policy must be one of {string.Join(", ", Policies)}"
@@ -40,7 +47,22 @@ public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int
         : DailyBudgetUsd < 0 ? "dailyBudgetUsd cannot be negative"
         : string.IsNullOrWhiteSpace(GpuType) ? "gpuType is required"
         : string.IsNullOrWhiteSpace(Provider) ? "provider is required"
+        : MaxPerHourUsd < 0 ? "maxPerHourUsd cannot be negative"
+        : Offers.Any(o => string.IsNullOrWhiteSpace(o.Provider) || string.IsNullOrWhiteSpace(o.GpuType)) ? "every offer needs a provider and a gpuType"
+        : Offers.Any(o => o.MaxPerHour < 0) ? "an offer's maxPerHour cannot be negative"
         : null;
+
+    public override string ToString() =>
+        $"{(Autoscale ? "autoscale" : "manual")} {Policy}, min HOT {MinHot}, max {MaxInstances}, budget {(DailyBudgetUsd is { } b ? $"${b}/day" : "none")}, "
+        + (Offers.Count > 0 ? $"offers [{string.Join(" → ", Offers)}]" : $"{Provider}/{GpuType}") + (MaxPerHourUsd is { } m ? $", max ${m}/h" : "");
+}
+
+/// <summary>One line of a pool's ordered offers: a provider ("runpod-spot", "vast", "lambda", …),
+/// its GPU type in that cloud's naming, and the most this line may cost an hour.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
+public sealed record PoolOffer(string Provider, string GpuType, decimal? MaxPerHour = null)
+{
+    public override string ToString() => $"{Provider}/{GpuType}{(MaxPerHour is { } m ? $" ≤ ${m}/h" : "")}";
 }
 
 /// <summary>One thing the pool did (or could not do), and why.</summary>
@@ -65,4 +87,7 @@ public sealed record PoolView(
 
     /// <summary>Jobs behind <see cref="ServiceSecondsPerJob"/>; 0 while it is still the configured value.</summary>
     public long ServiceMeasuredJobs { get; init; }
+
+    /// <summary>Providers the pool skips for now: provider → until when, after how many failures, why.</summary>
+    public IReadOnlyDictionary<string, string> BackingOff { get; init; } = new Dictionary<string, string>();
 }

@@ -105,6 +105,7 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
             }
         }
 
+        r = CountFailures(r, instances, now);
         var accrued = instances.Sum(i => i.AccruedUsd);
         var today = DateOnly.FromDateTime(now.UtcDateTime);
         if (r.Day != today)
@@ -127,9 +128,9 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
             var snapshot = new PoolSnapshot(now, views, await QueuesAsync(now), r.Service.Or(options.ServiceSecondsPerJob), r.SpentTodayUsd,
                 new PoolLimits { MinHot = settings.MinHot, MaxInstances = settings.MaxInstances, DailyBudgetUsd = settings.DailyBudgetUsd }, r.Memory)
             {
-                GpuType = settings.GpuType,
-                PriceList = providers is not null && providers.Has(settings.Provider) ? providers.Get(settings.Provider).PriceList : [],
-                Capabilities = providers is not null && providers.Has(settings.Provider) ? providers.Get(settings.Provider).Capabilities : ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(1)),
+                GpuType = settings.Offers.Count > 0 ? settings.Offers[0].GpuType : settings.GpuType,
+                PriceList = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).PriceList : [],
+                Capabilities = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).Capabilities : ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(1)),
             };
             var decision = options.CreatePolicy(settings.Policy).Decide(snapshot);
             r = r with { Memory = decision.Memory };
@@ -150,6 +151,8 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
     {
         switch (action)
         {
+            case RentAction rent when settings.Offers.Count > 0:
+                return await RentFromOffersAsync(r, settings, rent, now);
             case RentAction rent:
                 var id = $"i-{r.Rented + 1:000}";
                 r = r with { Rented = r.Rented + 1 };
@@ -174,6 +177,100 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
                 return r;
         }
     }
+
+    private static string Primary(PoolSettings settings) => settings.Offers.Count > 0 ? settings.Offers[0].Provider : settings.Provider;
+
+    /// <summary>A rent through the pool's ordered offers: each line is skipped while its provider
+    /// backs off, when its price is over the line's max or would take the pool over its max $/h,
+    /// or when the provider has no capacity (which starts its back-off); the first that takes the
+    /// rent wins. Every decision is an event (in /admin/fleet and on the dashboard) and a metric.</summary>
+    private async Task<PoolRecord> RentFromOffersAsync(PoolRecord r, PoolSettings settings, RentAction rent, DateTimeOffset now)
+    {
+        var id = $"i-{r.Rented + 1:000}";
+        r = r with { Rented = r.Rented + 1 };
+        var skipped = new List<string>();
+        foreach (var offer in settings.Offers)
+        {
+            var line = offer.ToString();
+            string? skip = null, outcome = null;
+            var price = providers is not null && providers.Has(offer.Provider) ? providers.Get(offer.Provider).PriceList.FirstOrDefault(o => o.GpuType == offer.GpuType)?.HotPerHour : null;
+            if (r.Backoff.TryGetValue(offer.Provider, out var backoff) && backoff.Until > now)
+            {
+                (skip, outcome) = ($"{line}: backing off until {backoff.Until:HH:mm:ss} after {backoff.Failures} failure(s) ({backoff.LastReason})", "backing_off");
+            }
+            else if (price is { } p && offer.MaxPerHour is { } max && p > max)
+            {
+                (skip, outcome) = ($"{line}: ${p}/h is over the line's max ${max}/h", "over_price");
+            }
+            else if (price is { } q && settings.MaxPerHourUsd is { } cap && r.CurrentPerHour + q > cap)
+            {
+                (skip, outcome) = ($"{line}: ${q}/h would take the pool from ${r.CurrentPerHour}/h over its max ${cap}/h", "over_budget");
+            }
+
+            if (skip is not null)
+            {
+                ActorsMetrics.PoolOfferDecisions.Add(1, new("provider", offer.Provider), new("outcome", outcome));
+                skipped.Add(skip);
+                continue;
+            }
+
+            try
+            {
+                await GrainFactory.GetGrain<IInstanceGrain>(id).RentAsync(offer.GpuType, offer.Provider, rent.ResumeWhenWarm, rent.Reason);
+                ActorsMetrics.PoolOfferDecisions.Add(1, new("provider", offer.Provider), new("outcome", "rented"));
+                ActorsMetrics.PoolActions.Add(1, new("action", "rent"), new("result", "ok"));
+                var why = skipped.Count == 0 ? "first choice" : "fallback after: " + string.Join("; ", skipped);
+                return Record(r, Event("rent", id, $"{rent.Reason} — via {line}{(price is { } paid ? $" at ${paid}/h" : "")} ({why})")) with
+                {
+                    CurrentPerHour = r.CurrentPerHour + (price ?? 0),
+                };
+            }
+            catch (Exception e) when (e is ProviderException or InvalidTransitionException or HttpRequestException or TimeoutException or OrleansException)
+            {
+                var code = e is ProviderException pe ? pe.Code : "failed";
+                ActorsMetrics.PoolOfferDecisions.Add(1, new("provider", offer.Provider), new("outcome", code == "unavailable" ? "unavailable" : "failed"));
+                r = Record(r, Event("offer", id, $"{line}: could not rent ({code})", e.Message));
+                r = Backoff(r, offer.Provider, $"{code}: {e.Message}", now);
+                skipped.Add($"{line}: {code}");
+            }
+        }
+
+        ActorsMetrics.PoolActions.Add(1, new("action", "rent"), new("result", "error"));
+        var none = string.Join("; ", skipped);
+        return Record(r, Event("rent", id, rent.Reason, $"no offer could be rented: {none}")) with { Memory = r.Memory with { RentBackoffUntil = now + Delay(1) } };
+    }
+
+    /// <summary>Failed rents (a machine that never joined: released at its time-out) and lost
+    /// machines (preempted, stopped by the cloud, silent) count against their provider, once each.</summary>
+    private PoolRecord CountFailures(PoolRecord r, List<InstanceSnapshot> instances, DateTimeOffset now)
+    {
+        foreach (var i in instances.Where(i => i.Provider is not null && !r.CountedFailures.Contains(i.InstanceId)))
+        {
+            var failedRent = i.LastError is { } e && (e.StartsWith("launch ", StringComparison.Ordinal) || e.StartsWith("rent ", StringComparison.Ordinal))
+                && (e.Contains("timed out", StringComparison.Ordinal) || e.Contains("failed after", StringComparison.Ordinal));
+            var lost = i.State == InstanceState.Cold && i.Pending is null && i.Health == InstanceHealth.Down;
+            if (failedRent || lost)
+            {
+                var why = (failedRent ? i.LastError : i.HealthReason) ?? "lost";
+                r = Backoff(Record(r, Event("offer", i.InstanceId, $"{i.Provider}: {(failedRent ? "rent failed" : "machine lost")}", why)), i.Provider!, why, now) with
+                {
+                    CountedFailures = [.. r.CountedFailures.Append(i.InstanceId).TakeLast(200)],
+                };
+            }
+        }
+
+        return r;
+    }
+
+    private PoolRecord Backoff(PoolRecord r, string provider, string why, DateTimeOffset now)
+    {
+        var failures = r.Backoff.TryGetValue(provider, out var before) && now - before.Until < TimeSpan.FromMinutes(30) ? before.Failures + 1 : 1;
+        var backoff = new Dictionary<string, OfferBackoff>(r.Backoff) { [provider] = new OfferBackoff(failures, now + Delay(failures), why.Length > 300 ? why[..300] + "…" : why) };
+        return r with { Backoff = backoff };
+    }
+
+    private TimeSpan Delay(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(900, options.OfferBackoffSeconds * Math.Pow(2, Math.Max(0, failures - 1))));
 
     private async Task<PoolRecord> TryAsync(PoolRecord r, string kind, string instanceId, string reason, Func<Task<InstanceSnapshot>> act, Func<Exception, PoolMemory?>? onError = null)
     {
@@ -254,5 +351,7 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
         {
             ServiceSecondsPerJob = r.Service.Or(options.ServiceSecondsPerJob),
             ServiceMeasuredJobs = r.Service.Jobs,
+            BackingOff = r.Backoff.Where(b => b.Value.Until > time.GetUtcNow())
+                .ToDictionary(b => b.Key, b => $"until {b.Value.Until:O} after {b.Value.Failures} failure(s): {b.Value.LastReason}"),
         };
 }

@@ -42,11 +42,35 @@ public sealed class PoolOptions
     /// <summary>Window over which arrival rates are measured.</summary>
     public double ArrivalWindowSeconds { get; set; } = 300;
 
-    public PoolSettings Defaults() => new(Autoscale, Policy, MinHot, MaxInstances, DailyBudgetUsd, GpuType, Provider);
+    /// <summary>The ordered offers a rent tries (Fleet:Offers:0:Provider, …:GpuType, …:MaxPerHour).</summary>
+    public List<PoolOfferOption> Offers { get; set; } = [];
+
+    /// <summary>The pool's cap on its running cost, $/h.</summary>
+    public decimal? MaxPerHourUsd { get; set; }
+
+    /// <summary>An offer that had no capacity or whose rent failed is skipped this long, doubled per
+    /// further failure (at most 15 minutes).</summary>
+    public double OfferBackoffSeconds { get; set; } = 30;
+
+    public PoolSettings Defaults() => new(Autoscale, Policy, MinHot, MaxInstances, DailyBudgetUsd, GpuType, Provider)
+    {
+        Offers = [.. Offers.Select(o => new PoolOffer(o.Provider, o.GpuType, o.MaxPerHour))],
+        MaxPerHourUsd = MaxPerHourUsd,
+    };
 
     /// <summary>"seed" or "slo", optionally "-by-load" (GPU type per seed 000's load rule), inside
     /// the operator's limits.</summary>
     public IPoolPolicy CreatePolicy(string name) =>
         PoolPolicies.Create(name, TimeSpan.FromMinutes(QuietMinutes), TimeSpan.FromMinutes(ScaleInMinutes))
         ?? throw new ArgumentException($"unknown policy '{name}' ({string.Join(", ", PoolSettings.Policies)})", nameof(name));
+}
+
+/// <summary>One configured offer (bound from configuration).</summary>
+public sealed class PoolOfferOption
+{
+    public string Provider { get; set; } = "";
+
+    public string GpuType { get; set; } = "";
+
+    public decimal? MaxPerHour { get; set; }
 }

@@ -35,4 +35,14 @@ public sealed record PoolRecord
 
     /// <summary>Each instance's total SERVING seconds at the last tick (to take differences).</summary>
     public Dictionary<string, double> ServingSeconds { get; init; } = [];
+
+    /// <summary>Providers backing off after no capacity or failed rents: provider → (failures, until).</summary>
+    public Dictionary<string, OfferBackoff> Backoff { get; init; } = [];
+
+    /// <summary>Instances whose failed rent or loss has been counted against their provider.</summary>
+    public List<string> CountedFailures { get; init; } = [];
 }
+
+/// <summary>A provider the pool skips until <see cref="Until"/>, after <see cref="Failures"/> in a row.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties)]
+public sealed record OfferBackoff(int Failures, DateTimeOffset Until, string LastReason);

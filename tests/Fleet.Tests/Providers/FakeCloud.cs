@@ -91,19 +91,20 @@ public abstract class FakeCloud : IDisposable
         lock (Gate)
         {
             var m = Held[id];
-            m.Phase = FakePhase.Stopped;
             m.Preempted = true;
             Down(m);
+            m.Phase = FakePhase.Stopped;
         }
     }
 
-    /// <summary>A machine someone else runs on the same account (not ours: no prefix).</summary>
+    /// <summary>A machine already running on the account that no launch of this test made: someone
+    /// else's (no prefix), or one of ours nobody holds (an orphan). It runs no process.</summary>
     public string AddForeign(string name, string gpuType)
     {
         lock (Gate)
         {
             var m = Launch(name, gpuType, spot: false, new Dictionary<string, string>());
-            Up(m);
+            m.Phase = FakePhase.Running; // running whatever it runs: no process of ours
             return m.Id;
         }
     }

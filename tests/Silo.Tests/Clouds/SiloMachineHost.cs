@@ -7,7 +7,7 @@ namespace Actors.Silo.Tests.Clouds;
 /// <summary>What our image does on a rented machine, done on this one: a fake cloud's machine that
 /// comes up starts a real GPU-host silo process with the environment its launch passed (plus what
 /// docker/gpu-silo.Dockerfile sets: a data folder, CPU here); one that stops or goes away gets
-/// SIGTERM (then SIGKILL after 5 s, as RunPod's spot warning). Start failures are kept for the test to print.</summary>
+/// SIGTERM (then SIGKILL after 5 s), a preempted one SIGKILL at once. Start failures are kept for the test to print.</summary>
 public sealed class SiloMachineHost : IFakeMachineHost, IDisposable
 {
     private readonly ConcurrentDictionary<string, Task<SiloProcess?>> _running = new(StringComparer.Ordinal);
@@ -44,7 +44,14 @@ public sealed class SiloMachineHost : IFakeMachineHost, IDisposable
             _ = Task.Run(async () =>
             {
                 using var silo = await starting;
-                silo?.Terminate(TimeSpan.FromSeconds(5));
+                if (machine.Preempted)
+                {
+                    silo?.Kill(); // the market takes it back: no drain (the harsh case)
+                }
+                else
+                {
+                    silo?.Terminate(TimeSpan.FromSeconds(5));
+                }
             });
         }
     }
