@@ -163,6 +163,58 @@ public sealed partial class GrainsThroughTheRuntimeTests
     }
 
     [Fact]
+    public async Task ARentGoesToTheFirstOfferWithinItsPriceAndThePoolsMaxAndNoCapacityBacksAProviderOff()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        var offers = new PoolSettings(true, "seed", MinHot: 1, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated")
+        {
+            Offers = [new PoolOffer("simulated", "rtx-4090", MaxPerHour: 0.30m), new PoolOffer("simulated", "rtx-a4000")],
+            MaxPerHourUsd = 0.20m,
+        };
+
+        // Both lines over something: the 4090 over its line's max, the A4000 over the pool's max $/h.
+        await pool.ConfigureAsync(offers);
+        var none = await pool.TickAsync();
+        var refused = Assert.Single(none.Recent, e => e.Kind == "rent");
+        Assert.Contains("over the line's max $0.30/h", refused.Error, StringComparison.Ordinal);
+        Assert.Contains("over its max $0.20/h", refused.Error, StringComparison.Ordinal);
+        Assert.Equal(InstanceState.Cold, (await services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>("i-001").GetAsync()).State);
+
+        // Room for one A4000: the rent falls past the 4090 line to it, and says why.
+        await pool.ConfigureAsync(offers with { MaxPerHourUsd = 0.25m });
+        _time.Advance(TimeSpan.FromMinutes(2));
+        var rented = await pool.TickAsync();
+        var rent = Assert.Single(rented.Recent, e => e.Kind == "rent" && e.Error is null);
+        Assert.Contains("via simulated/rtx-a4000 at $0.22/h (fallback after: simulated/rtx-4090 ≤ $0.30/h: $0.33/h is over the line's max", rent.Reason, StringComparison.Ordinal);
+        var instance = await services.GetRequiredService<IGrainFactory>().GetGrain<IInstanceGrain>(rent.InstanceId!).GetAsync();
+        Assert.Equal(("rtx-a4000", "simulated"), (instance.GpuType, instance.Provider));
+    }
+
+    [Fact]
+    public async Task AProviderWithNoCapacityIsBackedOffAndSkippedUntilItsBackOffEnds()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable with { UnavailableRate = 1 }, _time));
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        await pool.ConfigureAsync(new PoolSettings(true, "seed", MinHot: 1, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated")
+        {
+            Offers = [new PoolOffer("simulated", "rtx-a4000")],
+        });
+
+        var first = await pool.TickAsync();
+        Assert.Contains(first.Recent, e => e.Kind == "offer" && e.Reason.Contains("could not rent (unavailable)", StringComparison.Ordinal));
+        Assert.True(first.BackingOff.ContainsKey("simulated"));
+
+        _time.Advance(TimeSpan.FromSeconds(31)); // past the pool's own rent back-off, not the provider's (30 s, then 60 s)
+        var second = await pool.TickAsync();
+        Assert.Contains(second.Recent, e => e.Kind == "rent" && e.Error is { } error && error.Contains("backing off", StringComparison.Ordinal) is false
+            && error.Contains("unavailable", StringComparison.Ordinal));
+        _time.Advance(TimeSpan.FromSeconds(31));
+        var third = await pool.TickAsync();
+        Assert.Contains(third.Recent, e => e.Kind == "rent" && e.Error is { } error && error.Contains("backing off until", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task FreeJobsWaitingOverSixtySecondsMakeThePoolRefuseTheFreeTierForAWhile()
     {
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));

@@ -17,6 +17,10 @@ public sealed class SiloMachineHost : IFakeMachineHost, IDisposable
     /// <summary>Machine id → GPU-host processes it ran (one per time it came up).</summary>
     public ConcurrentDictionary<string, int> Started { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Seconds from a machine's process start to its silo ready, per start (the baseline
+    /// a rent's time to HOT is compared with: what the cloud adapter adds on top).</summary>
+    public ConcurrentQueue<double> ReadySeconds { get; } = new();
+
     public void Start(FakeMachine machine)
     {
         Started.AddOrUpdate(machine.Id, 1, (_, n) => n + 1);
@@ -27,7 +31,10 @@ public sealed class SiloMachineHost : IFakeMachineHost, IDisposable
         {
             try
             {
-                return await SiloProcess.StartAsync(settings);
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var silo = await SiloProcess.StartAsync(settings);
+                ReadySeconds.Enqueue(clock.Elapsed.TotalSeconds);
+                return silo;
             }
             catch (Exception e) when (e is InvalidOperationException or TimeoutException)
             {
