@@ -246,12 +246,13 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
     {
         foreach (var i in instances.Where(i => i.Provider is not null && !r.CountedFailures.Contains(i.InstanceId)))
         {
-            var failedRent = i.LastError is { } e && (e.StartsWith("launch ", StringComparison.Ordinal) || e.StartsWith("rent ", StringComparison.Ordinal))
+            static bool RentFailed(string? e) => e is not null && (e.StartsWith("launch ", StringComparison.Ordinal) || e.StartsWith("rent ", StringComparison.Ordinal))
                 && (e.Contains("timed out", StringComparison.Ordinal) || e.Contains("failed after", StringComparison.Ordinal));
             var lost = i.State == InstanceState.Cold && i.Pending is null && i.Health == InstanceHealth.Down;
+            var failedRent = RentFailed(i.LastError) || (lost && RentFailed(i.HealthReason));
             if (failedRent || lost)
             {
-                var why = (failedRent ? i.LastError : i.HealthReason) ?? "lost";
+                var why = (failedRent ? i.LastError ?? i.HealthReason : i.HealthReason) ?? "lost";
                 r = Backoff(Record(r, Event("offer", i.InstanceId, $"{i.Provider}: {(failedRent ? "rent failed" : "machine lost")}", why)), i.Provider!, why, now) with
                 {
                     CountedFailures = [.. r.CountedFailures.Append(i.InstanceId).TakeLast(200)],

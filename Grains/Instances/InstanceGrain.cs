@@ -234,6 +234,8 @@ public sealed class InstanceGrain([PersistentState(InstanceDirectory.StateName)]
                     Pending = release is null ? null : Pending(release, "release", 1, error, now),
                     LastError = error,
                     ResumeWhenWarm = false,
+                    Health = InstanceHealth.Down, // it never came up (kept once the release is done: a failed rent)
+                    HealthReason = error,
                 };
             }
 

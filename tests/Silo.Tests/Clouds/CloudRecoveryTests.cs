@@ -80,6 +80,42 @@ public sealed class CloudRecoveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AMachineThatNeverJoinsIsTerminatedCountedAsAFailedRentAndThePoolMovesToTheNextCloud()
+    {
+        using var vast = new FakeVast(0.05) { BootDelay = TimeSpan.FromSeconds(1), NeverBoot = true };
+        using var runpod = new FakeRunPod { BootDelay = TimeSpan.FromSeconds(1) };
+        using var host = new SiloMachineHost();
+        runpod.Host = host;
+        vast.Host = host;
+        var settings = CloudSilo("runpod", Gpu, runpod, "fallback");
+        foreach (var (key, value) in CloudSilo("vast", "RTX 4090", vast, "unused").Where(kv => kv.Key.StartsWith("Providers:Vast", StringComparison.Ordinal)))
+        {
+            settings[key] = value;
+        }
+
+        settings["Providers:Vast:ReadySeconds"] = "2"; // ETA 2 s: released 2 × 2 + 30 s after the rent
+        settings["Fleet:Offers:0:Provider"] = "vast";
+        settings["Fleet:Offers:0:GpuType"] = "RTX 4090";
+        settings["Fleet:Offers:1:Provider"] = "runpod";
+        settings["Fleet:Offers:1:GpuType"] = Gpu;
+        using var control = await SiloProcess.StartAsync(settings);
+
+        // Vast first (cheaper): its machine stays "loading" forever; at the time-out it is destroyed and the rent counted failed.
+        var fleet = await WaitForAsync(control, f => Hot(f).Count == 1, $"a HOT instance after the failed rent{Failures(host)}", 150);
+        Assert.Equal("runpod", Hot(fleet).Single().GetProperty("provider").GetString());
+        var failed = Instance(fleet, "i-001");
+        Assert.Equal(("COLD", "vast"), (failed.GetProperty("state").GetString(), failed.GetProperty("provider").GetString()));
+        Assert.Equal("down", failed.GetProperty("health").GetString());
+        Assert.Contains("launch timed out", failed.GetProperty("healthReason").GetString(), StringComparison.Ordinal);
+        Assert.All(vast.Machines, m => Assert.Equal(FakePhase.Gone, m.Phase)); // never left billing
+        var recent = fleet.GetProperty("pool").GetProperty("recent").EnumerateArray().ToList();
+        Assert.Contains(recent, e => e.GetProperty("kind").GetString() == "offer" && e.GetProperty("reason").GetString() == "vast: rent failed");
+        Assert.Contains(recent, e => e.GetProperty("kind").GetString() == "rent" && e.GetProperty("reason").GetString()!.Contains("fallback after: vast/RTX 4090: backing off", StringComparison.Ordinal));
+        Assert.Empty(vast.Refused);
+        Assert.Empty(runpod.Refused);
+    }
+
+    [Fact]
     public async Task AControlSiloRestartAdoptsWhatItsInstancesHoldAndTerminatesOnlyOurOrphans()
     {
         using var fake = new FakeRunPod { BootDelay = TimeSpan.FromSeconds(1) };
