@@ -18,7 +18,19 @@ public static class CloudReconciliation
         foreach (var machine in machines.Where(m => !m.Gone && m.Name.StartsWith(api.NamePrefix, StringComparison.Ordinal)))
         {
             var instanceId = machine.Name[api.NamePrefix.Length..];
-            if (launchedRecently(instanceId) || await held(instanceId, cancellationToken))
+            bool isHeld;
+            try
+            {
+                isHeld = launchedRecently(instanceId) || await held(instanceId, cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // Not known to be an orphan is not an orphan: kept, asked again on the next pass.
+                errors.Add($"{machine.Name}: could not ask its instance ({e.GetType().Name}: {e.Message}); kept");
+                isHeld = true;
+            }
+
+            if (isHeld)
             {
                 kept.Add(instanceId);
                 continue;
