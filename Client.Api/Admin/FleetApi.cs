@@ -42,6 +42,7 @@ internal static class FleetApi
         {
             Clouds = clouds?.Clouds() ?? [],
             CloudLosses = clouds?.Lost() ?? [],
+            CloudOrphansTerminated = clouds?.OrphansTerminated() ?? [],
         };
     }
 
@@ -159,6 +160,9 @@ internal sealed record FleetView(DateTimeOffset Now, PoolView Pool, InstanceView
 
     /// <summary>Machines found lost lately (preempted, stopped by the cloud, silent).</summary>
     public IReadOnlyList<CloudLoss> CloudLosses { get; init; } = [];
+
+    /// <summary>Orphans of ours that reconciliation terminated lately.</summary>
+    public IReadOnlyList<CloudOrphan> CloudOrphansTerminated { get; init; } = [];
 }
 
 internal sealed record InstanceView(string Id, string GpuType, string State, DateTimeOffset Since, double SecondsInState, string Health, string? HealthReason,

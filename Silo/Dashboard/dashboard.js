@@ -119,14 +119,16 @@ function render(s) {
   renderList("failures", s.failures, (f) => [time(f.at), " ", el("b", {}, f.model), " (", f.tenantId, ") ", f.jobId, f.reason ? [" — ", f.reason] : null], "No failed jobs");
   renderList("decisions", (fleet.pool.recent || []).slice().reverse().slice(0, 12),
     (e) => [time(e.at), " ", el("b", {}, e.kind), e.instanceId ? " " + e.instanceId : "", ": ", e.reason, e.error ? el("span", { class: "sev-critical" }, " — " + e.error) : null], "No decisions yet");
-  renderList("clouds", (fleet.clouds || []).map((c) => ({ kind: "cloud", c })).concat((fleet.cloudLosses || []).slice().reverse().slice(0, 6).map((l) => ({ kind: "lost", l }))),
+  renderList("clouds", (fleet.clouds || []).map((c) => ({ kind: "cloud", c })).concat((fleet.cloudLosses || []).slice().reverse().slice(0, 6).map((l) => ({ kind: "lost", l })))
+      .concat((fleet.cloudOrphansTerminated || []).slice().reverse().slice(0, 3).map((o) => ({ kind: "orphan", o }))),
     (x) => x.kind === "cloud"
       ? [el("b", {}, x.c.provider), ` ${x.c.offers} offers`, x.c.cheapestPerHour != null ? ` from ${money(x.c.cheapestPerHour)}/h` : "",
         x.c.canStop ? "" : " (no stop)", x.c.spot ? " spot" : "",
         x.c.lastReconcile ? ` · ${x.c.lastReconcile.kept.length} held, ${x.c.lastReconcile.terminated.length} orphans ended` : "",
         x.c.offersError ? el("span", { class: "sev-critical" }, " — " + x.c.offersError) : null]
-      : [time(x.l.at), " ", el("b", {}, x.l.provider), " " + x.l.instanceId + " lost: ", x.l.reason],
-    "No cloud configured", (x) => x.kind === "cloud" ? { "data-provider": x.c.provider } : { "data-lost": x.l.instanceId });
+      : x.kind === "lost" ? [time(x.l.at), " ", el("b", {}, x.l.provider), " " + x.l.instanceId + " lost: ", x.l.reason]
+      : [time(x.o.at), " ", el("b", {}, x.o.cloud), " orphan terminated: ", x.o.machine],
+    "No cloud configured", (x) => x.kind === "cloud" ? { "data-provider": x.c.provider } : x.kind === "lost" ? { "data-lost": x.l.instanceId } : { "data-orphan": x.o.machine });
   renderSettings(fleet.pool.settings);
   const measured = fleet.pool.serviceMeasuredJobs;
   $("service-time").textContent = `SLO service time ${fleet.pool.serviceSecondsPerJob.toFixed(2)} s a job (`

@@ -27,6 +27,7 @@ internal sealed partial class CloudFleet : IDisposable, ICloudsView
     private readonly ConcurrentDictionary<string, ReconcileReport> _reconciled = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _offerErrors = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<CloudLoss> _lost = new();
+    private readonly ConcurrentQueue<CloudOrphan> _orphans = new();
     private readonly TimeProvider _time;
     private readonly ILogger<CloudFleet> _logger;
 
@@ -102,6 +103,11 @@ internal sealed partial class CloudFleet : IDisposable, ICloudsView
                 ActorsMetrics.CloudMachines.Record(report.Kept.Count, new KeyValuePair<string, object?>("cloud", api.Cloud));
                 foreach (var terminated in report.Terminated)
                 {
+                    _orphans.Enqueue(new CloudOrphan(_time.GetUtcNow(), api.Cloud, terminated));
+                    while (_orphans.Count > 20 && _orphans.TryDequeue(out _))
+                    {
+                    }
+
                     ActorsMetrics.CloudOrphansTerminated.Add(1, new KeyValuePair<string, object?>("cloud", api.Cloud));
                     LogOrphan(_logger, api.Cloud, terminated);
                 }
@@ -120,6 +126,8 @@ internal sealed partial class CloudFleet : IDisposable, ICloudsView
             _offerErrors.GetValueOrDefault(p.Name), _reconciled.TryGetValue(p.Api.Cloud, out var r) ? r : null))];
 
     public IReadOnlyList<CloudLoss> Lost() => [.. _lost];
+
+    public IReadOnlyList<CloudOrphan> OrphansTerminated() => [.. _orphans];
 
     public void Dispose()
     {

@@ -152,6 +152,8 @@ public sealed class CloudProvider(ICloudApi api, CloudProviderOptions options, I
         {
             (null or CloudMachineState.Gone, CloudMachineState.Running) when tracked.Wanted is not null =>
                 await LostAsync(instanceId, tracked, machine, $"{Name} no longer has machine {machine?.Id ?? tracked.MachineId} (it was not released by us)", cancellationToken),
+            (null or CloudMachineState.Gone or CloudMachineState.Terminating, CloudMachineState.Gone) when tracked.LostReason is { } lost =>
+                (ProviderPhase.Preempted, InstanceState.Cold, lost), // said again: the instance may not have recorded it yet
             (null or CloudMachineState.Gone, _) => (ProviderPhase.Cold, InstanceState.Cold, (string?)null),
             (CloudMachineState.Terminating, _) => (ProviderPhase.Releasing, before, null),
             (_, CloudMachineState.Gone) => (ProviderPhase.Releasing, before, null),

@@ -125,6 +125,8 @@ public sealed class CloudProviderTests
         Assert.Contains("spot preemption", status.Error, StringComparison.Ordinal);
         Assert.Equal(status.Error, lost);
         Assert.Equal(FakePhase.Gone, Assert.Single(cloud.Fake.Machines).Phase); // a stopped spot machine still bills its disk: ended
+        var again = await provider.StatusAsync("i-011"); // asked again (the instance's turn that heard it may have failed): the same answer
+        Assert.Equal((ProviderPhase.Preempted, status.Error), (again.Phase, again.Error));
         Assert.Empty(cloud.Fake.Refused);
     }
 

@@ -9,7 +9,7 @@ namespace Actors.Fleet.Tests.Providers;
 /// body with only documented fields, <c>env</c> an object, <c>price</c> 0.001–128 (present: a bid);
 /// a bid under the offer's minimum creates the instance <i>stopped</i> and answers an error with its
 /// id, as Vast does; state changes with <c>{"state": running|stopped}</c> only; the per-endpoint
-/// minimum intervals enforced with Vast's plain-text 429 (no Retry-After); one instance as an
+/// minimum intervals enforced (on arrival, with a quarter's slack for loopback jitter) with Vast's plain-text 429 (no Retry-After); one instance as an
 /// object, the list 25 a page with <c>next_token</c>; an outbid spot instance stops.</summary>
 public sealed class FakeVast(double intervalScale) : FakeCloud(Secret)
 {
@@ -56,7 +56,7 @@ public sealed class FakeVast(double intervalScale) : FakeCloud(Secret)
         }
 
         var now = DateTimeOffset.UtcNow;
-        if (_last.TryGetValue(endpoint, out var last) && (now - last).TotalSeconds < threshold * intervalScale * 0.9)
+        if (_last.TryGetValue(endpoint, out var last) && (now - last).TotalSeconds < threshold * intervalScale * 0.75)
         {
             return Refuse(429, $"API requests too frequent endpoint threshold={threshold.ToString(CultureInfo.InvariantCulture)}", $"{endpoint} paced too fast") with { ContentType = "text/plain" };
         }

@@ -133,8 +133,8 @@ public sealed class CloudRecoveryTests(ITestOutputHelper output)
         var foreign = fake.AddForeign("training-run-of-another-team", Gpu);
         var clock = Stopwatch.StartNew();
         using var second = await SiloProcess.StartAsync(settings);
-        var fleet = await WaitForAsync(second, f => f.GetProperty("clouds").EnumerateArray().Any(c => c.GetProperty("lastReconcile").ValueKind == JsonValueKind.Object
-            && c.GetProperty("lastReconcile").GetProperty("terminated").GetArrayLength() == 1), "a reconciliation that ended the orphan", 60);
+        var fleet = await WaitForAsync(second, f => f.GetProperty("cloudOrphansTerminated").GetArrayLength() > 0, "a reconciliation that ended the orphan", 90);
+        Assert.StartsWith("actors-e2e-i-099", Assert.Single(fleet.GetProperty("cloudOrphansTerminated").EnumerateArray()).GetProperty("machine").GetString(), StringComparison.Ordinal);
         var reconciled = clock.Elapsed;
 
         var machines = fake.Machines;
