@@ -53,7 +53,7 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            var next = events.NextChangeAsync(seen.JobId);
+            using var watch = events.Watch(seen.JobId); // given back each round: none is left behind on a job that is done
             var now = await grain.GetAsync();
             if (now.Status != seen.Status || now.Attempts != seen.Attempts || now.Progress != seen.Progress)
             {
@@ -68,7 +68,7 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
 
             try
             {
-                await next.WaitAsync(left < Poll ? left : Poll, ct);
+                await watch.Changed.WaitAsync(left < Poll ? left : Poll, ct);
             }
             catch (TimeoutException)
             {
