@@ -10,6 +10,7 @@ using Actors.Grains.Jobs;
 using Actors.Grains.Stores;
 using Actors.Grains.Tenants;
 using Actors.Inference.Errors;
+using Actors.Jobs;
 using Actors.Inference.Pipelines;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Options;

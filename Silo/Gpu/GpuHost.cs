@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
-using Actors.Client.Api.Jobs;
+using Actors.Jobs;
 using Actors.Grains;
 using Actors.Grains.Instances;
 using Actors.Grains.Jobs;

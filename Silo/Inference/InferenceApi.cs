@@ -1,6 +1,7 @@
 using Actors.Client.Api.Auth;
 using Actors.Client.Api.Jobs;
 using Actors.Inference;
+using Actors.Jobs;
 using Actors.Inference.Errors;
 using Actors.Inference.Pipelines;
 using Microsoft.AspNetCore.Http.HttpResults;

@@ -1,7 +1,7 @@
 using Actors.Grains.Jobs;
 using Actors.Inference.Pipelines;
 
-namespace Actors.Client.Api.Jobs;
+namespace Actors.Jobs;
 
 /// <summary>A job's parameters and input as the inference engine takes them: the API validates
 /// with it, the GPU host runs with it, so both see the same request.</summary>
