@@ -36,7 +36,7 @@ public sealed class ClusterStore : IAsyncDisposable
     public static ClusterStore Postgres(string connectionString, TimeProvider time)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var dataSource = NpgsqlDataSource.Create(connectionString);
+        var dataSource = NpgsqlDataSource.Create(Actors.Storage.Sql.PostgresConnections.Lean(connectionString));
         return new ClusterStore(new PostgresJobQueue(dataSource, time), SqlStore.Postgres(dataSource),
             $"postgres {builder.Host}:{builder.Port}/{builder.Database}", dataSource, null);
     }

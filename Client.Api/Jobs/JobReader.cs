@@ -27,8 +27,12 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
     internal async Task<JobView> ViewAsync(JobSnapshot job)
     {
         JsonElement? output = null;
-        if (job is { Status: JobStatus.Succeeded, DataErasedAt: null, Result: { } result }
-            && await blobs.OpenAsync(job.TenantId, BlobClass.Output, result.OutputRef) is { } blob)
+        if (job is { Status: JobStatus.Succeeded, DataErasedAt: null, Result.OutputInline: { } inline })
+        {
+            output = JsonSerializer.Deserialize<JsonElement>(inline);
+        }
+        else if (job is { Status: JobStatus.Succeeded, DataErasedAt: null, Result.OutputRef: { } outputRef }
+            && await blobs.OpenAsync(job.TenantId, BlobClass.Output, outputRef) is { } blob)
         {
             await using (blob)
             {

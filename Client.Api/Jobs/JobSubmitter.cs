@@ -18,7 +18,7 @@ using Microsoft.Extensions.Options;
 namespace Actors.Client.Api.Jobs;
 
 /// <summary>Admits a parsed submission: the model must exist, the input and parameters must
-/// suit it (checked here, without a GPU), the input goes to the blob store, the
+/// suit it (checked here, without a GPU), the input goes into the job (small) or the blob store, the
 /// Idempotency-Key picks the job id, and the job grain queues it (or answers from the cache).</summary>
 public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBlobStore blobs, IIdempotencyKeys idempotency,
     PoolGate pool, IJobListings index, IOptions<ClientApiOptions> options, TimeProvider time)
@@ -119,7 +119,12 @@ public sealed class JobSubmitter(IGrainFactory grains, ModelCatalog catalog, IBl
             Tier = admission.Priority, Billed = true, Watermark = admission.Watermark, MaxWaitSeconds = admission.MaxWaitSeconds,
             Retention = admission.Retention,
         };
-        if (inputHash is not null)
+        if (inputHash is not null && submission.Input.Length <= JobRequest.InlineBytes)
+        {
+            // Small: it travels in the job itself (dropped when the job ends), no blob.
+            request = request with { InputInline = Convert.ToBase64String(submission.Input.Span) };
+        }
+        else if (inputHash is not null)
         {
             // Kept for the plan's input retention from now, referenced by this job.
             using var content = MemoryStreams.Of(submission.Input);

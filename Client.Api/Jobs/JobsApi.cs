@@ -151,6 +151,11 @@ internal static class JobsApi
         var accept = context.Request.GetTypedHeaders().Accept;
         var wanted = format ?? (accept.Any(a => a.MediaType == "image/png") ? "png"
             : accept.Any(a => a.MediaType == "application/gzip" || a.MediaType == Inference.Volumes.Nifti.ContentType) ? "nifti" : "json");
+        if (wanted == "json" && result.OutputInline is { } inline)
+        {
+            return TypedResults.Text(inline, "application/json", System.Text.Encoding.UTF8);
+        }
+
         var reference = wanted == "json" ? result.OutputRef : result.ImageRef;
         if (reference is null)
         {

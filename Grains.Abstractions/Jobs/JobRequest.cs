@@ -3,8 +3,8 @@ using System.Text;
 
 namespace Actors.Grains.Jobs;
 
-/// <summary>What a client asked for: whose, which model (and version), the input (a blob, by
-/// its SHA-256) and parameters, and where to call back.</summary>
+/// <summary>What a client asked for: whose, which model (and version), the input (by its
+/// SHA-256: a blob, or the bytes themselves when small) and parameters, and where to call back.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record JobRequest
 {
@@ -21,6 +21,18 @@ public sealed record JobRequest
     public string? InputRef { get; init; }
 
     public string InputContentType { get; init; } = "";
+
+    /// <summary>An input of at most <see cref="InlineBytes"/> travels in the job itself (base64),
+    /// not as a blob: no object, no catalogue rows, no read at run time. It is dropped when the
+    /// job ends (nothing reads an input after its run), so it never outlives the plan's input
+    /// retention either.</summary>
+    public string? InputInline { get; init; }
+
+    /// <summary>The largest input or JSON output kept inline. Below it a blob costs more than its
+    /// bytes: an object (a 4 KB file-system block or an S3 request) and two catalogue rows
+    /// (three statements to write, one to read); above it the job's row would outgrow
+    /// PostgreSQL's 2 KB in-line limit (TOAST) and every state write would rewrite the payload.</summary>
+    public const int InlineBytes = 2048;
 
     public JobParameters Parameters { get; init; } = new();
 
@@ -49,6 +61,11 @@ public sealed record JobRequest
     /// <summary>Model + version + parameters + input hash, and the tenant unless the model shares
     /// its cache: equal requests of one tenant have equal keys, and another tenant's request for
     /// the same bytes never finds them (its key differs), so a hit says nothing across tenants.</summary>
+    /// <summary>The same request, whether or not its inline input is still there (a job drops it
+    /// when it ends; a repeated submission carries it).</summary>
+    public bool SameAs(JobRequest? other) =>
+        other is not null && (this == other || this with { InputInline = null } == other with { InputInline = null });
+
     public string CacheKey
     {
         get

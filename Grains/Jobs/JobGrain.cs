@@ -5,7 +5,7 @@ namespace Actors.Grains.Jobs;
 /// <summary>One job. Its state is the truth about the job: a queue row is how hosts find it, and
 /// a host whose start or completion this grain rejects drops its work, so a job is reported
 /// once however often it ran.</summary>
-public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
+public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.JobStateStorage.Name)] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
 {
     private string GrainKey => this.GetPrimaryKeyString();
 
@@ -108,7 +108,13 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         if (Current.DataErasedAt is null)
         {
             // Marked first: from now on nothing of it is served, even if what follows is retried.
-            state.State = Current with { DataErasedAt = time.GetUtcNow() };
+            // What it kept inline goes with the mark.
+            state.State = Current with
+            {
+                DataErasedAt = time.GetUtcNow(),
+                Request = Current.Request is { } request ? request with { InputInline = null } : null,
+                Result = Current.Result is { } result ? result with { OutputInline = null } : null,
+            };
             await state.WriteStateAsync();
             services.Events.Publish(GrainKey);
         }
@@ -133,8 +139,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         }
 
         await services.Blobs.ReleaseAsync("job:" + GrainKey); // normally expired already; a purge never leaves references behind
-        await state.ClearStateAsync();
-        await services.Index.RemoveAsync(GrainKey);
+        await state.ClearStateAsync(); // its row, listing included
         return true;
     }
 
@@ -158,8 +163,7 @@ public sealed class JobGrain([PersistentState("job")] IPersistentState<JobSnapsh
         }
 
         state.State = after;
-        await state.WriteStateAsync();
-        await services.Index.UpsertAsync(after);
+        await state.WriteStateAsync(); // the job's row: state and listing columns in one statement
         var key = GrainKey;
         if (after.Status == JobStatus.Running && before.Status != JobStatus.Running && after.QueuedAt is { } queued && after.StartedAt is { } started)
         {

@@ -7,17 +7,26 @@ public static class JobLifecycle
 {
     public static JobSnapshot Apply(JobSnapshot job, JobCommand command, DateTimeOffset now)
     {
+        var after = Decide(job, command, now);
+        // An ended job needs its input no more: an inline one goes with the transition.
+        return !ReferenceEquals(after, job) && after.IsTerminal && after.Request is { InputInline: not null } request
+            ? after with { Request = request with { InputInline = null } }
+            : after;
+    }
+
+    private static JobSnapshot Decide(JobSnapshot job, JobCommand command, DateTimeOffset now)
+    {
         var s = job.Status;
         switch (command)
         {
             case JobCommand.Submit c when s == JobStatus.New:
                 return job with { Status = JobStatus.Queued, Request = c.Request, QueuedAt = now };
-            case JobCommand.Submit c when job.Request == c.Request:
+            case JobCommand.Submit c when c.Request.SameAs(job.Request):
                 return job;
 
             case JobCommand.SubmitFromCache c when s == JobStatus.New:
                 return job with { Status = JobStatus.Succeeded, Request = c.Request, Result = c.Result, QueuedAt = now, FinishedAt = now };
-            case JobCommand.SubmitFromCache c when job.Request == c.Request && s == JobStatus.Succeeded:
+            case JobCommand.SubmitFromCache c when c.Request.SameAs(job.Request) && s == JobStatus.Succeeded:
                 return job;
 
             case JobCommand.Start c when s == JobStatus.Queued && c.Attempt > job.Attempts: // a claim whose host died before starting still counts

@@ -22,11 +22,11 @@ namespace Actors.Silo.Gpu;
 /// <summary>The gpu role: registers this silo's instance (HOT once the models are loaded,
 /// SERVING while it holds jobs), claims jobs per model from the queue in batches (up to
 /// <see cref="ClusterOptions.InFlightBatches"/> × the model's batch size at once, so the dynamic
-/// batcher can fill its batches), runs them, stores outputs as blobs, fills the result cache and
+/// batcher can fill its batches), runs them, stores outputs (in the job when small, else as blobs), fills the result cache and
 /// completes the jobs. Identical jobs it holds run once. Leases are renewed while jobs run. On
 /// shutdown it drains: stops claiming, finishes what it holds, then the instance goes to WARM.</summary>
 internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IGrainFactory grains, BlobStore blobs, ResultCache cache,
-    QueueSignal signal, SiloIdentity silo, IOptions<ClusterOptions> options, TimeProvider time, ILogger<GpuHost> logger) : IHostedService, IDisposable
+    Actors.Grains.Cluster.RetentionPolicy retention, QueueSignal signal, SiloIdentity silo, IOptions<ClusterOptions> options, TimeProvider time, ILogger<GpuHost> logger) : IHostedService, IDisposable
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly ConcurrentDictionary<string, JobLease> _held = new(StringComparer.Ordinal);
@@ -400,19 +400,18 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         }
     }
 
+    /// <summary>Runs the model for one job. The result cache was asked once, when the job was
+    /// submitted; identical jobs held here at once run once (<see cref="_computing"/>).</summary>
     private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request, string jobId, int attempt)
     {
         var owner = "job:" + jobId;
         var outputsUntil = time.GetUtcNow() + request.Retention.Output;
-        if (await cache.ServeAsync(request.CacheKey, request.TenantId, jobId, outputsUntil) is { } served)
-        {
-            // its own earlier run (re-run after a crash) is not a hit
-            ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", served.CacheHit ? "hit" : "miss"));
-            return served;
-        }
-
         ReadOnlyMemory<byte> input = default;
-        if (request.InputRef is { } inputRef)
+        if (request.InputInline is { } inline)
+        {
+            input = Convert.FromBase64String(inline);
+        }
+        else if (request.InputRef is { } inputRef)
         {
             await using var blob = await blobs.OpenAsync(request.TenantId, BlobClass.Input, inputRef)
                 ?? throw new InvalidInputException($"the input blob {inputRef} is gone (erased, or past its retention)");
@@ -424,16 +423,27 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         var output = await engine.RunAsync(request.Model, inference);
         var runMs = clock.Elapsed.TotalMilliseconds;
         ActorsMetrics.InferenceDuration.Record(runMs / 1000, new KeyValuePair<string, object?>("model", request.Model));
-        var outputRef = (await blobs.PutAsync(request.TenantId, BlobClass.Output, JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json),
-            "application/json", owner, outputsUntil)).Hash;
         var (file, fileType) = output switch
         {
             VolumeSegmentationOutput { LabelVolume: { } labels } => (labels, Actors.Inference.Volumes.Nifti.ContentType),
             { Png: { } png } => (png, "image/png"),
             _ => ((byte[]?)null, ""),
         };
-        var imageRef = file is not null ? (await blobs.PutAsync(request.TenantId, BlobClass.Output, file, fileType, owner, outputsUntil)).Hash : null;
-        var result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3), jobId);
+        var json = JsonSerializer.SerializeToUtf8Bytes<InferenceOutput>(output, Json);
+        JobResult result;
+        if (file is null && json.Length <= JobRequest.InlineBytes && request.Retention.Output >= retention.Retention)
+        {
+            // Small and alone: kept in the job (and its cache entry). Only where the job's record
+            // goes no later than the plan's output retention ends, so it never outlives it.
+            result = new JobResult(null, null, false, Math.Round(runMs, 3), jobId, System.Text.Encoding.UTF8.GetString(json));
+        }
+        else
+        {
+            var outputRef = (await blobs.PutAsync(request.TenantId, BlobClass.Output, json, "application/json", owner, outputsUntil)).Hash;
+            var imageRef = file is not null ? (await blobs.PutAsync(request.TenantId, BlobClass.Output, file, fileType, owner, outputsUntil)).Hash : null;
+            result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3), jobId);
+        }
+
         await cache.PutAsync(request.CacheKey, request.Model, request.TenantId, result, request.Retention.Cache);
         return result;
     }

@@ -17,6 +17,18 @@ public sealed class CreditLedger(SqlStore store) : ICreditLedger
         ON CONFLICT (tenant_id, entry_key) DO NOTHING
         """;
 
+    /// <summary>PostgreSQL: all of an outbox's ledger rows in one statement (one round trip, however
+    /// many admissions and settlements one group commit carried), in their order.</summary>
+    private const string InsertManySql =
+        """
+        INSERT INTO credit_ledger (tenant_id, entry_key, kind, included, purchased, overage, job_id, reference, created_ms)
+        SELECT @TenantId, u.k, u.kind, u.inc, u.pur, u.ovr, u.job, u.ref, u.at
+        FROM unnest(@Keys::text[], @Kinds::text[], @Included::bigint[], @Purchased::bigint[], @Overage::bigint[], @Jobs::text[], @Refs::text[], @Ats::bigint[])
+             WITH ORDINALITY AS u(k, kind, inc, pur, ovr, job, ref, at, n)
+        ORDER BY u.n
+        ON CONFLICT (tenant_id, entry_key) DO NOTHING
+        """;
+
     private const string EventSql =
         """
         INSERT INTO stripe_events (event_id, type, tenant_id, created_s, received_ms, outcome)
@@ -40,7 +52,23 @@ public sealed class CreditLedger(SqlStore store) : ICreditLedger
         outbox.IsEmpty ? Task.CompletedTask : store.WriteAsync(async c =>
         {
             await using var tx = await c.BeginTransactionAsync();
-            if (outbox.Ledger.Count > 0)
+            if (outbox.Ledger.Count > 1 && store.IsPostgres)
+            {
+                var lines = outbox.Ledger;
+                await c.ExecuteAsync(InsertManySql, new
+                {
+                    TenantId = tenantId,
+                    Keys = lines.Select(l => l.Entry.Key).ToArray(),
+                    Kinds = lines.Select(l => l.Entry.Kind).ToArray(),
+                    Included = lines.Select(l => l.Entry.Included).ToArray(),
+                    Purchased = lines.Select(l => l.Entry.Purchased).ToArray(),
+                    Overage = lines.Select(l => l.Entry.Overage).ToArray(),
+                    Jobs = lines.Select(l => l.Entry.JobId).ToArray(),
+                    Refs = lines.Select(l => l.Entry.Reference).ToArray(),
+                    Ats = lines.Select(l => l.AtMs).ToArray(),
+                }, tx);
+            }
+            else if (outbox.Ledger.Count > 0)
             {
                 await c.ExecuteAsync(InsertSql, outbox.Ledger.Select(l => new
                 {

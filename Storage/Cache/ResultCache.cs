@@ -8,7 +8,8 @@ using Dapper;
 namespace Actors.Storage.Cache;
 
 /// <summary>Finished results by cache key (model + version + parameters + input SHA-256): a hit
-/// answers a job without a GPU. An entry references its producer's output blobs (owner
+/// answers a job without a GPU. An inline answer (<see cref="JobResult.OutputInline"/>) is all in
+/// the entry; otherwise an entry references its producer's output blobs (owner
 /// <c>cache:{key}</c>) until its retention ends (the producer's plan's cache days after its last
 /// use); a hit gives the hitting job its own references (a copy in its tenant's space when the
 /// tenants differ), and an entry whose blobs are gone is dropped rather than served.</summary>
@@ -31,11 +32,15 @@ public sealed class ResultCache(SqlStore store, BlobStore blobs, TimeProvider ti
         }
 
         var owner = "job:" + jobId;
-        var kept = await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, result.OutputRef, owner, outputsUntil, cancellationToken);
+        var kept = result.OutputRef is not { } output || await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, output, owner, outputsUntil, cancellationToken);
         if (kept && result.ImageRef is { } image && !await blobs.ShareAsync(row.Tenant, tenantId, BlobClass.Output, image, owner, outputsUntil, cancellationToken))
         {
             // Only the reference this hit added goes: the job keeps its own (its input).
-            await blobs.ReleaseAsync(owner, tenantId, BlobClass.Output, result.OutputRef, cancellationToken);
+            if (result.OutputRef is { } added)
+            {
+                await blobs.ReleaseAsync(owner, tenantId, BlobClass.Output, added, cancellationToken);
+            }
+
             kept = false;
         }
 
@@ -48,10 +53,12 @@ public sealed class ResultCache(SqlStore store, BlobStore blobs, TimeProvider ti
         var expires = now + row.KeepMs;
         await store.WriteAsync(async c =>
         {
-            await c.ExecuteAsync("UPDATE result_cache SET hits = hits + 1, last_used_ms = @Now, expires_ms = @Expires WHERE cache_key = @Key",
+            var touched = await c.ExecuteAsync("UPDATE result_cache SET hits = hits + 1, last_used_ms = @Now, expires_ms = @Expires WHERE cache_key = @Key",
                 new { Now = now, Expires = expires, Key = cacheKey });
-            return await c.ExecuteAsync("UPDATE blob_refs SET expires_ms = @Expires WHERE owner = @Owner AND expires_ms < @Expires",
-                new { Expires = expires, Owner = "cache:" + cacheKey });
+            return result.HasBlobs
+                ? await c.ExecuteAsync("UPDATE blob_refs SET expires_ms = @Expires WHERE owner = @Owner AND expires_ms < @Expires",
+                    new { Expires = expires, Owner = "cache:" + cacheKey })
+                : touched; // an inline answer: the entry is all there is
         }, cancellationToken);
         return result.ServedTo(jobId);
     }
@@ -79,7 +86,7 @@ public sealed class ResultCache(SqlStore store, BlobStore blobs, TimeProvider ti
         }
 
         var owner = "cache:" + cacheKey;
-        var kept = await blobs.ShareAsync(tenantId, tenantId, BlobClass.Output, result.OutputRef, owner, until, cancellationToken)
+        var kept = (result.OutputRef is not { } output || await blobs.ShareAsync(tenantId, tenantId, BlobClass.Output, output, owner, until, cancellationToken))
             && (result.ImageRef is not { } image || await blobs.ShareAsync(tenantId, tenantId, BlobClass.Output, image, owner, until, cancellationToken));
         if (!kept)
         {

@@ -16,8 +16,10 @@ public static class SiloStorage
     public static ISiloBuilder UsePostgresStore(this ISiloBuilder silo, string connectionString)
     {
         ArgumentNullException.ThrowIfNull(silo);
+        connectionString = Sql.PostgresConnections.Lean(connectionString);
         silo.AddAdoNetGrainStorageAsDefault(s => (s.Invariant, s.ConnectionString, s.GrainStorageSerializer) = ("Npgsql", connectionString, new JsonGrainStateSerializer()));
         silo.UseAdoNetReminderService(r => (r.Invariant, r.ConnectionString) = ("Npgsql", connectionString));
+        AddJobRows(silo.Services);
         return silo;
     }
 
@@ -29,8 +31,15 @@ public static class SiloStorage
         LockWrites(silo.Services, SqliteFileLocks.For(Path.GetFullPath(path)));
         silo.AddReminders();
         silo.Services.AddSingleton<IReminderTable>(new SqliteReminderTable(path, serviceId));
+        AddJobRows(silo.Services);
         return silo;
     }
+
+    /// <summary>Job states go to the jobs table, one row per job (<see cref="JobStateStorage"/>),
+    /// through the cluster's <see cref="Sql.SqlStore"/> (embedded: its writer lock).</summary>
+    private static void AddJobRows(IServiceCollection services) =>
+        services.AddKeyedSingleton<IGrainStorage>(JobStateStorage.Name, (sp, _) =>
+            new JobStateStorage(sp.GetRequiredService<Sql.SqlStore>(), sp.GetService<TimeProvider>() ?? TimeProvider.System));
 
     /// <summary>Wraps the default grain storage the ADO.NET provider registered (a keyed singleton
     /// built by its factory) in <see cref="WriterLockedGrainStorage"/>.</summary>

@@ -148,8 +148,9 @@ static async Task<IHost> SiloAsync(ClusterStore store, string? postgres)
     builder.Services
         .AddSingleton(TimeProvider.System)
         .AddSingleton(store.Queue).AddSingleton(store.Sql)
-        .AddSingleton(billing).AddSingleton<CreditLedger>().AddSingleton<JobSettlement>()
-        .AddSingleton<ResultCache>().AddSingleton<JobIndex>().AddSingleton<WebhookOutbox>().AddSingleton<JobEvents>()
+        .AddSingleton(billing).AddSingleton<JobSettlement>()
+        .AddActorsStores() // every table the grains write (the ledger, the job index, the erasure log, …), as the silo registers them
+        .AddSingleton<ResultCache>().AddSingleton<JobEvents>()
         .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
         .AddSingleton(sp => new BlobStore(new FileObjectStore(Path.Combine(Path.GetTempPath(), "billing-bench-blobs")), store.Sql, TimeProvider.System));
     builder.UseOrleans(silo =>

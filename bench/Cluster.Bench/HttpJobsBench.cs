@@ -11,6 +11,10 @@ internal sealed class HttpJobsBench(HttpClient http, IReadOnlyList<string> apiKe
 {
     private long _seed = Environment.TickCount64 * 1000;
     private long _sent;
+    private int _failures;
+
+    /// <summary>Jobs that did not succeed, over every phase so far.</summary>
+    public int Failures => Volatile.Read(ref _failures);
 
     public async Task<Percentiles> SaturatedAsync(int clients, TimeSpan duration)
     {
@@ -77,8 +81,13 @@ internal sealed class HttpJobsBench(HttpClient http, IReadOnlyList<string> apiKe
 
     public async Task<(bool Ok, double Ms)> OneAsync()
     {
+        // Each job distinct: the counter spread over three floats of 20 bits each (a float holds
+        // integers exactly only up to 2^24; one float of a large counter made repeats, and cache hits).
+        var seed = Interlocked.Increment(ref _seed);
         var values = new float[16];
-        values[0] = Interlocked.Increment(ref _seed);
+        values[0] = seed & 0xFFFFF;
+        values[1] = (seed >> 20) & 0xFFFFF;
+        values[2] = (seed >> 40) & 0xFFFFF;
         var body = new
         {
             model = "identity",
@@ -94,10 +103,21 @@ internal sealed class HttpJobsBench(HttpClient http, IReadOnlyList<string> apiKe
         var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         if (!response.IsSuccessStatusCode)
         {
+            if (Interlocked.Increment(ref _failures) <= 5)
+            {
+                Console.WriteLine($"  job refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+
             return (false, ms);
         }
 
         var job = await response.Content.ReadFromJsonAsync<JsonElement>();
-        return (job.GetProperty("status").GetString() == "succeeded", ms);
+        var ok = job.GetProperty("status").GetString() == "succeeded";
+        if (!ok && Interlocked.Increment(ref _failures) <= 5)
+        {
+            Console.WriteLine($"  job did not succeed: {job}");
+        }
+
+        return (ok, ms);
     }
 }

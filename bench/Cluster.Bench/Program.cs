@@ -22,6 +22,8 @@ var rate = int.Parse(options.GetValueOrDefault("rate", "100"), CultureInfo.Invar
 var tenants = int.Parse(options.GetValueOrDefault("tenants", "1"), CultureInfo.InvariantCulture);
 var storeKind = options.GetValueOrDefault("store", "postgres");
 var redis = options.GetValueOrDefault("redis");
+var smoke = options.ContainsKey("smoke"); // scripts/test: a short run that must work, numbers aside
+var warmupTime = TimeSpan.FromSeconds(smoke ? 1 : 3);
 if (storeKind is not ("postgres" or "sqlite"))
 {
     throw new ArgumentException("--store must be postgres or sqlite");
@@ -43,37 +45,69 @@ for (var i = 0; i < tenants; i++)
 
 var e2e = new HttpJobsBench(http, keys);
 var bytesBefore = StoredBytes(storeKind, siloDb, dataPath);
+var siloStatements = storeKind == "postgres" ? StatementCounter.For(siloDb) : null;
 
-Console.WriteLine("warming up (3 s) ...");
-var warmup = await e2e.SaturatedAsync(clients, TimeSpan.FromSeconds(3));
+Console.WriteLine($"warming up ({warmupTime.TotalSeconds:0} s) ...");
+var warmup = await e2e.SaturatedAsync(clients, warmupTime);
+var siloBefore = siloStatements?.Take();
 Console.WriteLine("phase 1/4: end to end, saturated ...");
 var e2eSaturated = await e2e.SaturatedAsync(clients, seconds);
+var siloDelta = siloBefore is null ? null : siloStatements!.Take().Since(siloBefore);
 Console.WriteLine($"phase 2/4: end to end at {rate}/s ...");
 var e2eRate = await e2e.AtRateAsync(rate, seconds);
 var jobsRun = warmup.Count + e2eSaturated.Count + e2eRate.Count;
 var bytesAfter = StoredBytes(storeKind, siloDb, dataPath);
 silo.Kill(entireProcessTree: true);
-Console.WriteLine("warming up the raw queue (3 s) ...");
-await RawQueueBench.AtRateAsync(CreateDatabaseMigrated(server, "bench_raw0"), rate, TimeSpan.FromSeconds(3));
+var rawDb = CreateDatabaseMigrated(server, "bench_raw");
+var rawStatements = StatementCounter.For(rawDb);
+await using var raw = new RawQueueBench(rawDb);
+Console.WriteLine($"warming up the raw queue ({warmupTime.TotalSeconds:0} s) ...");
+await raw.SaturatedAsync(clients, warmupTime);
+var rawBefore = rawStatements.Take();
 Console.WriteLine("phase 3/4: raw queue, saturated ...");
-var rawSaturated = await RawQueueBench.SaturatedAsync(CreateDatabaseMigrated(server, "bench_raw1"), clients, seconds);
+var rawSaturated = await raw.SaturatedAsync(clients, seconds);
+var rawDelta = rawStatements.Take().Since(rawBefore);
 Console.WriteLine($"phase 4/4: raw queue at {rate}/s ...");
-var rawRate = await RawQueueBench.AtRateAsync(CreateDatabaseMigrated(server, "bench_raw2"), rate, seconds);
+var rawRate = await raw.AtRateAsync(rate, seconds);
 
 Console.WriteLine();
 Console.WriteLine("| phase | jobs/s | p50 ms | p99 ms | jobs |");
 Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-Row("end to end (HTTP, grains, queue, GPU host, identity model), saturated", e2eSaturated);
-Row("raw queue (enqueue/claim/complete), saturated", rawSaturated);
+Row($"end to end (HTTP, billing, grains, queue, GPU host, identity model; silo on {storeKind}), saturated", e2eSaturated);
+Row("raw queue (submit, claim, complete, read back; PostgreSQL), saturated", rawSaturated);
 Row($"end to end at {rate}/s", e2eRate);
 Row($"raw queue at {rate}/s", rawRate);
 Console.WriteLine();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"ratio end-to-end/raw throughput: {e2eSaturated.PerSecond / rawSaturated.PerSecond:0.000}; added latency at {rate}/s (end to end − raw): p50 {e2eRate.P50Ms - rawRate.P50Ms:0.0} ms, p99 {e2eRate.P99Ms - rawRate.P99Ms:0.0} ms"));
+if (siloDelta is not null)
+{
+    Console.WriteLine($"SQL, end to end (saturated phase, whole silo): {siloDelta.PerJob(e2eSaturated.Count)}");
+    foreach (var line in siloDelta.Top(e2eSaturated.Count, 40))
+    {
+        Console.WriteLine(line);
+    }
+}
+
+if (rawStatements.Available)
+{
+    Console.WriteLine($"SQL, raw queue (saturated phase): {rawDelta.PerJob(rawSaturated.Count)}");
+}
 
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"storage per job ({jobsRun} jobs, 64-byte inputs): database {(bytesAfter.Database - bytesBefore.Database) / (double)jobsRun:0} B, blobs {(bytesAfter.Blobs - bytesBefore.Blobs) / (double)jobsRun:0} B, total {(bytesAfter.Database + bytesAfter.Blobs - bytesBefore.Database - bytesBefore.Blobs) / (double)jobsRun:0} B"));
 
+if (e2e.Failures > 0 || e2eSaturated.Count == 0 || e2eRate.Count == 0 || rawSaturated.Count == 0 || (siloDelta is not null && siloDelta.Statements == 0))
+{
+    Console.WriteLine($"FAILED: {e2e.Failures} jobs did not succeed; jobs measured: end to end {e2eSaturated.Count} + {e2eRate.Count}, raw {rawSaturated.Count}");
+    return 1;
+}
+
+return 0;
+
+/// <summary>What the stores take on disk: PostgreSQL's database size (tables, indexes, TOAST,
+/// free space in pages), or the SQLite files; and the blob folder — both counted in allocated
+/// file-system blocks (du), so a 64-byte object counts as the 4 KB it occupies.</summary>
 static (long Database, long Blobs) StoredBytes(string storeKind, string database, string dataPath)
 {
     long databaseBytes = 0;
@@ -85,12 +119,20 @@ static (long Database, long Blobs) StoredBytes(string storeKind, string database
     }
     else
     {
-        databaseBytes = Directory.EnumerateFiles(dataPath, "*.db*").Sum(f => new FileInfo(f).Length);
+        databaseBytes = Directory.EnumerateFiles(dataPath, "*.db*").Sum(DiskBytes);
     }
 
     var blobs = Path.Combine(dataPath, "blobs");
-    var blobBytes = Directory.Exists(blobs) ? Directory.EnumerateFiles(blobs, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+    var blobBytes = Directory.Exists(blobs) ? DiskBytes(blobs) : 0;
     return (databaseBytes, blobBytes);
+}
+
+static long DiskBytes(string path)
+{
+    var du = Process.Start(new ProcessStartInfo("du", ["-s", "-B1", path]) { RedirectStandardOutput = true, UseShellExecute = false })!;
+    var text = du.StandardOutput.ReadToEnd();
+    du.WaitForExit();
+    return long.Parse(text.Split('\t', 2)[0], CultureInfo.InvariantCulture);
 }
 
 static void Row(string name, Percentiles p) =>

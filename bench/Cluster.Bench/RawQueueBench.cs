@@ -5,90 +5,121 @@ using Npgsql;
 
 namespace Actors.Cluster.Bench;
 
-/// <summary>The baseline: the job queue alone on the same PostgreSQL — producers enqueue, one
-/// consumer claims batches with SKIP LOCKED and completes each job. No HTTP, no grains, no model.</summary>
-internal static class RawQueueBench
+/// <summary>The baseline: the job queue alone on the same PostgreSQL, in the end-to-end run's
+/// shape — each client submits a job (enqueue), one consumer claims batches with SKIP LOCKED
+/// and completes each job, the client is woken and reads its job back (one SELECT), then
+/// submits the next. No HTTP, no grains, no model, no billing.</summary>
+internal sealed class RawQueueBench : IAsyncDisposable
 {
-    public static async Task<Percentiles> SaturatedAsync(string connectionString, int producers, TimeSpan duration)
+    private readonly NpgsqlDataSource _data;
+    private readonly PostgresJobQueue _queue;
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _waiting = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _consuming;
+    private long _next;
+
+    public RawQueueBench(string connectionString)
     {
-        await using var data = NpgsqlDataSource.Create(connectionString);
-        var queue = new PostgresJobQueue(data, TimeProvider.System);
-        var enqueued = new ConcurrentDictionary<string, long>();
+        _data = NpgsqlDataSource.Create(Actors.Storage.Sql.PostgresConnections.Lean(connectionString)); // as the silo opens its connections
+        _queue = new PostgresJobQueue(_data, TimeProvider.System);
+        _consuming = ConsumeAsync();
+    }
+
+    public async Task<Percentiles> SaturatedAsync(int clients, TimeSpan duration)
+    {
         var latencies = new List<double>();
         using var stop = new CancellationTokenSource(duration);
         var clock = Stopwatch.StartNew();
-        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(async () =>
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
         {
-            for (var i = 0; !stop.IsCancellationRequested; i++)
+            while (!stop.IsCancellationRequested)
             {
-                var id = $"raw-{p}-{i}-{Guid.NewGuid():N}";
-                enqueued[id] = Stopwatch.GetTimestamp();
-                await queue.EnqueueAsync(new QueuedJob(id, "bench", 0));
+                var ms = await OneAsync();
+                lock (latencies)
+                {
+                    latencies.Add(ms);
+                }
             }
-        })).ToArray();
-        var consuming = ConsumeAsync(queue, enqueued, latencies, stop.Token);
-        await Task.WhenAll(producing);
-        await consuming;
+        })));
         return Percentiles.Of(latencies, clock.Elapsed);
     }
 
-    public static async Task<Percentiles> AtRateAsync(string connectionString, int perSecond, TimeSpan duration)
+    public async Task<Percentiles> AtRateAsync(int perSecond, TimeSpan duration)
     {
-        await using var data = NpgsqlDataSource.Create(connectionString);
-        var queue = new PostgresJobQueue(data, TimeProvider.System);
-        var enqueued = new ConcurrentDictionary<string, long>();
         var latencies = new List<double>();
-        using var stop = new CancellationTokenSource();
-        var consuming = ConsumeAsync(queue, enqueued, latencies, stop.Token);
+        var tasks = new List<Task>();
         var clock = Stopwatch.StartNew();
         var sent = 0;
-        var tasks = new List<Task>();
         while (clock.Elapsed < duration)
         {
             while (sent < clock.Elapsed.TotalSeconds * perSecond)
             {
-                var id = $"rate-{sent++}-{Guid.NewGuid():N}";
-                enqueued[id] = Stopwatch.GetTimestamp();
-                tasks.Add(queue.EnqueueAsync(new QueuedJob(id, "bench", 0)));
+                sent++;
+                tasks.Add(Task.Run(async () =>
+                {
+                    var ms = await OneAsync();
+                    lock (latencies)
+                    {
+                        latencies.Add(ms);
+                    }
+                }));
             }
 
             await Task.Delay(1);
         }
 
         await Task.WhenAll(tasks);
-        while (!enqueued.IsEmpty && clock.Elapsed < duration + TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(10);
-        }
-
-        await stop.CancelAsync();
-        await consuming;
         return Percentiles.Of(latencies, duration);
     }
 
-    private static async Task ConsumeAsync(PostgresJobQueue queue, ConcurrentDictionary<string, long> enqueued, List<double> latencies, CancellationToken stop)
+    /// <summary>One job: submitted, claimed, completed, read back.</summary>
+    private async Task<double> OneAsync()
     {
-        while (!stop.IsCancellationRequested)
+        var id = $"raw-{Interlocked.Increment(ref _next)}-{Guid.NewGuid():N}";
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _waiting[id] = done;
+        var start = Stopwatch.GetTimestamp();
+        await _queue.EnqueueAsync(new QueuedJob(id, "bench", 0));
+        await done.Task;
+        await using (var read = _data.CreateCommand("SELECT count(*) FROM job_queue WHERE job_id = $1"))
         {
-            var leases = await queue.ClaimAsync("bench", "raw-host", 64, TimeSpan.FromMinutes(1), CancellationToken.None);
+            read.Parameters.AddWithValue(id);
+            if ((long)(await read.ExecuteScalarAsync())! != 0)
+            {
+                throw new InvalidOperationException($"{id} completed but still queued");
+            }
+        }
+
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+    }
+
+    private async Task ConsumeAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            var leases = await _queue.ClaimAsync("bench", "raw-host", 64, TimeSpan.FromMinutes(1), CancellationToken.None);
             if (leases.Count == 0)
             {
                 await Task.Delay(1, CancellationToken.None);
                 continue;
             }
 
-            await Task.WhenAll(leases.Select(l => queue.CompleteAsync(l.JobId, "raw-host")));
-            var now = Stopwatch.GetTimestamp();
-            lock (latencies)
+            await Task.WhenAll(leases.Select(l => _queue.CompleteAsync(l.JobId, "raw-host")));
+            foreach (var lease in leases)
             {
-                foreach (var lease in leases)
+                if (_waiting.TryRemove(lease.JobId, out var done))
                 {
-                    if (enqueued.TryRemove(lease.JobId, out var at))
-                    {
-                        latencies.Add(Stopwatch.GetElapsedTime(at, now).TotalMilliseconds);
-                    }
+                    done.TrySetResult();
                 }
             }
         }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _consuming;
+        _stop.Dispose();
+        await _data.DisposeAsync();
     }
 }

@@ -21,7 +21,7 @@ pg::start() {
   runuser -u postgres -- "$bin/initdb" -D "$dir/data" --locale=C -E UTF8 --auth=trust -U postgres >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; return 1; }
   runuser -u postgres -- "$bin/pg_ctl" -D "$dir/data" -l "$dir/run/server.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir/run -c max_connections=200 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" \
     start >/dev/null || { cat "$dir/run/server.log" >&2; return 1; }
   PG_DIR="$dir"; PG_BIN="$bin"
   export ACTORS_TEST_PG="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=50"

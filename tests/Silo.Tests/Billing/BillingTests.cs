@@ -552,10 +552,12 @@ public sealed class BillingTests(BillingCluster cluster, ITestOutputHelper outpu
     {
         var (tenant, key, _) = await Api.CreateTenantAsync("premium");
         var before = await UsageAsync(key);
-        var input = Enumerable.Range(0, 64).Select(i => (byte)(i * 3 + 1)).ToArray();
+        // An image over JobRequest.InlineBytes, so the input is a blob (a small one travels in the job).
+        var input = await File.ReadAllBytesAsync(Path.Combine(TestPaths.Repo, "models", "segmentation", "sample.png"));
+        Assert.True(input.Length > Actors.Grains.Jobs.JobRequest.InlineBytes);
         var body = new
         {
-            model = "identity", input = Convert.ToBase64String(input), contentType = "application/octet-stream", parameters = new { shape = new[] { 1, 1, 16 }, seed = 7007 },
+            model = "segmentation", input = Convert.ToBase64String(input), contentType = "image/png", parameters = new { spacingXMm = 0.8 },
         };
 
         // The first request is admitted (credits held, key claimed), then its input cannot be
