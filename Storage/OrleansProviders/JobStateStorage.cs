@@ -14,9 +14,25 @@ namespace Actors.Storage.OrleansProviders;
 /// index upsert after it (two statements, and a crash between them left a stale listing).
 /// <para>A write applies only over the version it read (a stale activation's write changes
 /// nothing and fails with <see cref="InconsistentStateException"/>, as Orleans' own providers do);
-/// a first write expects no state. Migration 011 moved the states stored before.</para></summary>
-public sealed class JobStateStorage(SqlStore store, TimeProvider time) : IGrainStorage
+/// a first write expects no state. Migration 011 moved the states stored before.</para>
+/// <para>Writes of many job grains share a statement (<see cref="GroupCommit{TItem,TResult}"/>):
+/// on PostgreSQL one multi-row upsert per round trip, each row applied only over its own version;
+/// on SQLite one transaction (one commit) for the batch.</para></summary>
+public sealed class JobStateStorage : IGrainStorage
 {
+    private readonly SqlStore store;
+    private readonly TimeProvider time;
+    private readonly GroupCommit<Row, long?> _writes;
+
+    public JobStateStorage(SqlStore store, TimeProvider time)
+    {
+        this.store = store;
+        this.time = time;
+        _writes = new GroupCommit<Row, long?>(WriteBatchAsync, row => row.Id);
+    }
+
+    /// <summary>Job-state writes so far, and the round trips (batches) they took.</summary>
+    public (long Writes, long Batches) Written => (_writes.Items, _writes.Batches);
     /// <summary>The provider's name (<c>[PersistentState("job", JobStateStorage.Name)]</c>).</summary>
     public const string Name = "jobs";
 
@@ -31,6 +47,22 @@ public sealed class JobStateStorage(SqlStore store, TimeProvider time) : IGrainS
             wait_ms = excluded.wait_ms, state_json = excluded.state_json, version = jobs.version + 1
         WHERE (@Expected IS NULL AND jobs.state_json IS NULL) OR jobs.version = @Expected
         RETURNING version
+        """;
+
+    /// <summary>PostgreSQL, a batch: each row carries the version it will have (the one read + 1;
+    /// 1 for a first write, over no state: a listing-only row has version 0), and applies only
+    /// over the version before it. Rows refused are not returned.</summary>
+    private const string WriteManySql =
+        """
+        INSERT INTO jobs AS j (job_id, tenant_id, model, tier, status, created_ms, updated_ms, cache_hit, run_ms, wait_ms, state_json, version)
+        SELECT u.id, u.tenant, u.model, u.tier, u.status, @Now, @Now, u.hit, u.run, u.wait, u.state, u.version
+        FROM unnest(@Ids::text[], @Tenants::text[], @Models::text[], @Tiers::int[], @Statuses::text[], @Hits::int[], @Runs::float8[],
+                    @Waits::bigint[], @States::text[], @Versions::bigint[]) AS u(id, tenant, model, tier, status, hit, run, wait, state, version)
+        ON CONFLICT (job_id) DO UPDATE SET tenant_id = excluded.tenant_id, model = excluded.model, tier = excluded.tier,
+            status = excluded.status, updated_ms = excluded.updated_ms, cache_hit = excluded.cache_hit, run_ms = excluded.run_ms,
+            wait_ms = excluded.wait_ms, state_json = excluded.state_json, version = excluded.version
+        WHERE j.version = excluded.version - 1
+        RETURNING j.job_id
         """;
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -61,21 +93,13 @@ public sealed class JobStateStorage(SqlStore store, TimeProvider time) : IGrainS
         }
 
         var id = grainId.Key.ToString()!;
-        var expected = Expected(grainState.ETag);
-        var written = await store.WriteAsync(c => c.QuerySingleOrDefaultAsync<long?>(WriteSql, new
-        {
-            Id = id,
-            Tenant = job.TenantId,
-            Model = job.Model,
-            job.Tier,
-            Status = job.Status.ToString(),
-            Now = time.GetUtcNow().ToUnixTimeMilliseconds(),
-            CacheHit = job.Result?.CacheHit == true ? 1 : 0,
-            RunMs = job.Result is { CacheHit: false } r ? r.RunMs : (double?)null,
-            WaitMs = job.StartedAt is { } started && job.QueuedAt is { } queued ? (long)(started - queued).TotalMilliseconds : (long?)null,
-            State = Json.Serialize(job with { JobId = id, Progress = null }).ToString(),
-            Expected = expected,
-        }));
+        var written = await _writes.RunAsync(new Row(
+            id, job.TenantId, job.Model, job.Tier, job.Status.ToString(),
+            job.Result?.CacheHit == true ? 1 : 0,
+            job.Result is { CacheHit: false } r ? r.RunMs : null,
+            job.StartedAt is { } started && job.QueuedAt is { } queued ? (long)(started - queued).TotalMilliseconds : null,
+            Json.Serialize(job with { JobId = id, Progress = null }).ToString(),
+            Expected(grainState.ETag)));
         if (written is not { } version)
         {
             throw new InconsistentStateException($"job {id}: the stored state is not version {grainState.ETag ?? "none"} (another activation wrote it)",
@@ -105,8 +129,50 @@ public sealed class JobStateStorage(SqlStore store, TimeProvider time) : IGrainS
         grainState.RecordExists = false;
     }
 
+    private async Task<IReadOnlyList<long?>> WriteBatchAsync(IReadOnlyList<Row> rows)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        if (store.IsPostgres)
+        {
+            var applied = await store.WriteAsync(async c => (await c.QueryAsync<string>(WriteManySql, new
+            {
+                Now = now,
+                Ids = rows.Select(r => r.Id).ToArray(),
+                Tenants = rows.Select(r => r.Tenant).ToArray(),
+                Models = rows.Select(r => r.Model).ToArray(),
+                Tiers = rows.Select(r => r.Tier).ToArray(),
+                Statuses = rows.Select(r => r.Status).ToArray(),
+                Hits = rows.Select(r => r.CacheHit).ToArray(),
+                Runs = rows.Select(r => r.RunMs).ToArray(),
+                Waits = rows.Select(r => r.WaitMs).ToArray(),
+                States = rows.Select(r => r.State).ToArray(),
+                Versions = rows.Select(r => (r.Expected ?? 0) + 1).ToArray(),
+            })).ToHashSet(StringComparer.Ordinal));
+            return [.. rows.Select(r => applied.Contains(r.Id) ? (r.Expected ?? 0) + 1 : (long?)null)];
+        }
+
+        // SQLite: no round trip to save, but one transaction, one commit, for the batch.
+        return await store.WriteAsync<IReadOnlyList<long?>>(async c =>
+        {
+            await using var tx = await c.BeginTransactionAsync();
+            var versions = new List<long?>(rows.Count);
+            foreach (var r in rows)
+            {
+                versions.Add(await c.QuerySingleOrDefaultAsync<long?>(WriteSql, new
+                {
+                    r.Id, r.Tenant, r.Model, r.Tier, r.Status, Now = now, r.CacheHit, r.RunMs, r.WaitMs, r.State, r.Expected,
+                }, tx));
+            }
+
+            await tx.CommitAsync();
+            return versions;
+        });
+    }
+
     private static long? Expected(string? etag) =>
         etag is null ? null : long.Parse(etag, NumberStyles.Integer, CultureInfo.InvariantCulture);
 
     private sealed record StateRow(string? Json, long Version);
+
+    private sealed record Row(string Id, string Tenant, string Model, int Tier, string Status, int CacheHit, double? RunMs, long? WaitMs, string State, long? Expected);
 }
