@@ -8,10 +8,12 @@ using Actors.Grains.Stores;
 namespace Actors.Client.Api.Jobs;
 
 /// <summary>Reads jobs for their tenant (another tenant's job, or a purged one, is "not found"),
-/// and waits for them to change: signalled at once on this silo, polled for others.</summary>
-public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueReads queue, IJobChanges events, Models.ModelCatalog catalog)
+/// and waits for them to change: the job's grain answers a pending call at the change, on
+/// whichever silo the reader is (no polling).</summary>
+public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueReads queue, Models.ModelCatalog catalog)
 {
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(250);
+    /// <summary>Between two asks when one came back unchanged early (an activation being dropped).</summary>
+    private static readonly TimeSpan Pause = TimeSpan.FromMilliseconds(20);
 
     internal async Task<JobSnapshot?> FindAsync(TenantCaller caller, string jobId)
     {
@@ -50,33 +52,28 @@ public sealed class JobReader(IGrainFactory grains, IBlobStore blobs, IQueueRead
     internal bool Watermarked(JobSnapshot job) =>
         job.Request is { Watermark: true } && job.Result?.ImageRef is not null && catalog.Find(job.Model)?.Task == "diffusion";
 
-    /// <summary>The job once it differs from <paramref name="seen"/> or after <paramref name="timeout"/>.</summary>
+    /// <summary>The job once it differs from <paramref name="seen"/> or after <paramref name="timeout"/>.
+    /// Why a pending grain call and not an observer, a stream or Redis pub/sub: the grain compares
+    /// and starts waiting in one turn, so no change slips between a read and a subscription; the
+    /// wait is the call, so nothing is registered that must be given back (the waiter leak cannot
+    /// happen); and it works the same embedded (no Redis) and across silos.</summary>
     internal async Task<JobSnapshot> WaitForChangeAsync(JobSnapshot seen, TimeSpan timeout, CancellationToken ct)
     {
         var grain = grains.GetGrain<IJobGrain>(seen.JobId);
         var clock = Stopwatch.StartNew();
         while (true)
         {
-            using var watch = events.Watch(seen.JobId); // given back each round: none is left behind on a job that is done
-            var now = await grain.GetAsync();
-            if (now.Status != seen.Status || now.Attempts != seen.Attempts || now.Progress != seen.Progress)
-            {
-                return now;
-            }
-
             var left = timeout - clock.Elapsed;
-            if (left <= TimeSpan.Zero)
+            var asked = clock.Elapsed;
+            var now = await grain.WaitForChangeAsync(seen.Status, seen.Attempts, seen.Progress, left > TimeSpan.Zero ? left : TimeSpan.Zero).WaitAsync(ct);
+            if (now.Status != seen.Status || now.Attempts != seen.Attempts || now.Progress != seen.Progress || clock.Elapsed >= timeout)
             {
                 return now;
             }
 
-            try
+            if (clock.Elapsed - asked < TimeSpan.FromSeconds(1))
             {
-                await watch.Changed.WaitAsync(left < Poll ? left : Poll, ct);
-            }
-            catch (TimeoutException)
-            {
-                // poll: the change may have happened on another silo
+                await Task.Delay(Pause, ct); // answered unchanged at once: its activation is going away
             }
         }
     }

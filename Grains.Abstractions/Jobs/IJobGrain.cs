@@ -51,4 +51,11 @@ public interface IJobGrain : IGrainWithStringKey
 
     [ReadOnly]
     Task<JobSnapshot> GetAsync();
+
+    /// <summary>The job once it differs from what the caller saw (status, attempt or progress), or
+    /// as it is after <paramref name="timeout"/> (at most 20 s a call): answered by the grain at the
+    /// change, wherever the caller's silo is. The wait is this pending call — nothing is
+    /// registered that could outlive it.</summary>
+    [AlwaysInterleave]
+    Task<JobSnapshot> WaitForChangeAsync(JobStatus seenStatus, int seenAttempts, JobProgress? seenProgress, TimeSpan timeout);
 }

@@ -1,5 +1,6 @@
 using Orleans.Concurrency;
 using Actors.Grains.Billing;
+using Actors.Grains.Jobs;
 
 namespace Actors.Grains.Tenants;
 
@@ -39,14 +40,11 @@ public interface ITenantGrain : IGrainWithStringKey, IRemindable
     Task<Admission> AdmitAsync(string jobId, string model, bool mayRepeat);
 
     /// <summary>Settles (succeeded: charged once, cache hits at the plan's cache price) or
-    /// releases (failed, canceled, expired) a job's reservation, reading the job's committed
-    /// state. False if the job holds no reservation (already finished) or is still running.</summary>
+    /// releases (failed, canceled, expired) the reservations of jobs that ended, from the outcomes
+    /// their grains committed (sent with the call: the tenant reads no job back). A job that holds
+    /// no reservation (finished already) or has not ended changes nothing; returns how many it finished.</summary>
     [AlwaysInterleave]
-    Task<bool> FinishJobAsync(string jobId);
-
-    /// <summary><see cref="FinishJobAsync"/> for several jobs in one turn; returns how many it finished.</summary>
-    [AlwaysInterleave]
-    Task<int> FinishJobsAsync(IReadOnlyList<string> jobIds);
+    Task<int> FinishJobsAsync(IReadOnlyList<JobSnapshot> jobs);
 
     /// <summary>Changes the plan; the period's included credits become the new plan's.</summary>
     Task<UsageSnapshot> SetPlanAsync(string planId);

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Actors.Grains.Jobs;
 using Actors.Grains.Tenants;
 using Microsoft.Extensions.Logging;
 
@@ -9,8 +10,9 @@ namespace Actors.Grains.Billing;
 /// call (one tenant turn for many jobs under load). A call that fails (the tenant's silo died and
 /// the cluster has not yet moved it) is tried again, 0.5 s, 1 s, 2 s … up to about 30 s later,
 /// so settlement follows the tenant's recovery within seconds; past that, or if this silo dies,
-/// the tenant's reservations reminder (and its check on activation) settles the job. Either way
-/// the tenant reads each job's committed state and settles it once.</summary>
+/// the tenant's reservations reminder (and its check on activation) settles the job, reading the
+/// job's committed state. The call carries each job's outcome as its grain committed it, so the
+/// tenant reads nothing back; either way a job is settled once.</summary>
 public partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> logger)
 {
     private static readonly TimeSpan[] RetryDelays =
@@ -21,12 +23,12 @@ public partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> 
     private readonly ConcurrentDictionary<string, Pending> _tenants = new();
 
     /// <summary>Virtual so a test can lose the call, as a crash would.</summary>
-    public virtual void Finished(string tenantId, string jobId)
+    public virtual void Finished(string tenantId, JobSnapshot job)
     {
         var pending = _tenants.GetOrAdd(tenantId, static _ => new Pending());
         lock (pending)
         {
-            pending.Jobs.Add(jobId);
+            pending.Jobs.Add(job);
             if (pending.Draining)
             {
                 return;
@@ -42,7 +44,7 @@ public partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> 
     {
         while (true)
         {
-            List<string> batch;
+            List<JobSnapshot> batch;
             lock (pending)
             {
                 if (pending.Jobs.Count == 0)
@@ -84,7 +86,7 @@ public partial class JobSettlement(IGrainFactory grains, ILogger<JobSettlement> 
 
     private sealed class Pending
     {
-        public List<string> Jobs { get; set; } = [];
+        public List<JobSnapshot> Jobs { get; set; } = [];
 
         public bool Draining { get; set; }
     }

@@ -24,6 +24,7 @@ public sealed partial class DropStateOnFailedCall(ILogger<DropStateOnFailedCall>
         catch (Exception e) when (context.Grain is Grain grain && grain.GetType().Namespace?.StartsWith("Actors.", StringComparison.Ordinal) == true)
         {
             LogDropped(logger, context.TargetId, context.MethodName, e);
+            (grain as IHoldsWaiters)?.ReleaseWaiters();
             grain.DeactivateOnIdle(); // once this call has answered: deactivating mid-call would have Orleans run it again elsewhere
             throw;
         }

@@ -5,8 +5,17 @@ namespace Actors.Grains.Jobs;
 /// <summary>One job. Its state is the truth about the job: a queue row is how hosts find it, and
 /// a host whose start or completion this grain rejects drops its work, so a job is reported
 /// once however often it ran.</summary>
-public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.JobStateStorage.Name)] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services) : Grain, IJobGrain
+public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.JobStateStorage.Name)] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services)
+    : Grain, IJobGrain, Hosting.IHoldsWaiters
 {
+    /// <summary>Below Orleans' response time-out (30 s): a longer wait is asked again by the caller.</summary>
+    private static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(20);
+
+    /// <summary>Completed (and replaced) at every change; the pending waits hold it, nothing else does.</summary>
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private bool _released;
+
     private string GrainKey => this.GetPrimaryKeyString();
 
     public async Task<JobSnapshot> SubmitAsync(JobRequest request)
@@ -63,7 +72,7 @@ public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.Jo
         if (state.State is { Status: JobStatus.Running } running && running.Attempts == attempt)
         {
             _progress = (attempt, progress);
-            services.Events.Publish(GrainKey);
+            Changed();
         }
 
         return Task.CompletedTask;
@@ -116,7 +125,7 @@ public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.Jo
                 Result = Current.Result is { } result ? result with { OutputInline = null } : null,
             };
             await state.WriteStateAsync();
-            services.Events.Publish(GrainKey);
+            Changed();
         }
 
         // Its cache entries first (they hold the same blobs), then its own references: what no
@@ -144,6 +153,43 @@ public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.Jo
     }
 
     public Task<JobSnapshot> GetAsync() => Task.FromResult(Current);
+
+    public async Task<JobSnapshot> WaitForChangeAsync(JobStatus seenStatus, int seenAttempts, JobProgress? seenProgress, TimeSpan timeout)
+    {
+        // One turn from here to the await: a change cannot slip between the look and the wait.
+        var changed = _changed.Task;
+        var now = Current;
+        if (_released || now.Status != seenStatus || now.Attempts != seenAttempts || now.Progress != seenProgress || timeout <= TimeSpan.Zero)
+        {
+            return now;
+        }
+
+        try
+        {
+            await changed.WaitAsync(timeout < MaxWait ? timeout : MaxWait);
+        }
+        catch (TimeoutException)
+        {
+            // unchanged: the caller decides whether to ask again
+        }
+
+        return Current;
+    }
+
+    /// <summary>This activation is being dropped (a call failed): its waiters go at once and
+    /// ask again, reaching the next activation, which reads the stored state.</summary>
+    public void ReleaseWaiters()
+    {
+        _released = true;
+        Changed();
+    }
+
+    private void Changed()
+    {
+        var waiting = _changed;
+        _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        waiting.TrySetResult();
+    }
 
     private (int Attempt, JobProgress Progress)? _progress;
 
@@ -176,11 +222,11 @@ public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.Jo
             await services.Webhooks.EnqueueAsync(after);
             if (after.Request is { Billed: true } billed)
             {
-                services.Settlement.Finished(billed.TenantId, key);
+                services.Settlement.Finished(billed.TenantId, after with { JobId = key }); // the outcome goes with the call
             }
         }
 
-        services.Events.Publish(key);
+        Changed();
         return after;
     }
 

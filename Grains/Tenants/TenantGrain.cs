@@ -147,18 +147,17 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
         return step.Result;
     }
 
-    public async Task<bool> FinishJobAsync(string jobId) => await FinishJobsAsync([jobId]) == 1;
-
-    public async Task<int> FinishJobsAsync(IReadOnlyList<string> jobIds)
+    public async Task<int> FinishJobsAsync(IReadOnlyList<JobSnapshot> jobs)
     {
-        var open = jobIds.Distinct(StringComparer.Ordinal).Where(S.Book.Open.ContainsKey).ToList();
-        if (open.Count == 0)
+        ArgumentNullException.ThrowIfNull(jobs);
+        var ended = jobs.Where(j => j.IsTerminal && S.Book.Open.ContainsKey(j.JobId)).DistinctBy(j => j.JobId, StringComparer.Ordinal)
+            .Select(j => (j.JobId, j)).ToList();
+        if (ended.Count == 0)
         {
             return 0;
         }
 
-        var jobs = await ReadJobsAsync(open);
-        var step = TenantBilling.Settle(S, jobs, billing, Now);
+        var step = TenantBilling.Settle(S, ended, billing, Now);
         if (step.Result > 0)
         {
             await CommitAsync(step);

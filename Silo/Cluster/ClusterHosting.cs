@@ -63,8 +63,6 @@ internal static class ClusterHosting
         services.AddSingleton<IBlobStore>(sp => sp.GetRequiredService<BlobStore>());
         services.AddSingleton<ResultCache>();
         services.AddActorsStores();
-        services.AddSingleton<JobEvents>();
-        services.AddSingleton<IJobChanges>(sp => sp.GetRequiredService<JobEvents>());
         services.AddSingleton<QueueSignal>();
         services.AddSingleton<JobSettlement>();
         services.AddSingleton<JobServices>();

@@ -33,7 +33,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
             .AddSingleton(store.Queue).AddSingleton(store.Sql)
             .AddSingleton(new Actors.Fleet.Providers.InstanceProviders(providers)).AddSingleton<InstanceDirectory>()
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
-            .AddActorsStores().AddSingleton<ResultCache>().AddSingleton<JobEvents>()
+            .AddActorsStores().AddSingleton<ResultCache>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
             .AddSingleton<Actors.Grains.Billing.JobSettlement>(sp => loseSettlements
                 ? new LostSettlement(sp.GetRequiredService<IGrainFactory>())
@@ -218,7 +218,7 @@ public sealed partial class GrainsThroughTheRuntimeTests : IAsyncDisposable
     private sealed class LostSettlement(IGrainFactory grains)
         : Actors.Grains.Billing.JobSettlement(grains, Microsoft.Extensions.Logging.Abstractions.NullLogger<Actors.Grains.Billing.JobSettlement>.Instance)
     {
-        public override void Finished(string tenantId, string jobId)
+        public override void Finished(string tenantId, JobSnapshot job)
         {
         }
     }

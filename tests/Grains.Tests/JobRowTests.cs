@@ -28,7 +28,7 @@ public sealed class JobRowTests : IAsyncDisposable
             .AddSingleton(store.Queue).AddSingleton(store.Sql)
             .AddSingleton(new Actors.Fleet.Providers.InstanceProviders([])).AddSingleton<InstanceDirectory>()
             .AddSingleton(new Fleet.PoolOptions { TickSeconds = 5 })
-            .AddActorsStores().AddSingleton<ResultCache>().AddSingleton<JobEvents>()
+            .AddActorsStores().AddSingleton<ResultCache>()
             .AddSingleton<QueueSignal>().AddSingleton<JobServices>()
             .AddSingleton<Actors.Grains.Billing.JobSettlement>()
             .AddSingleton(TestBilling.Options())

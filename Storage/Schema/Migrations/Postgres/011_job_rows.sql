@@ -15,7 +15,9 @@ SELECT o.GrainIdExtensionString,
 FROM OrleansStorage o
 WHERE o.GrainTypeString = 'job' AND o.PayloadBinary IS NOT NULL
 ON CONFLICT (job_id) DO NOTHING;
-UPDATE jobs j SET state_json = convert_from(o.PayloadBinary, 'UTF8'), version = o.Version
+UPDATE jobs j SET state_json = convert_from(o.PayloadBinary, 'UTF8'), version = o.Version,
+    status = (ARRAY['New', 'Queued', 'Running', 'Succeeded', 'Failed', 'Canceled', 'Expired'])
+                 [COALESCE((convert_from(o.PayloadBinary, 'UTF8')::jsonb ->> 'status')::int, 0) + 1]
 FROM OrleansStorage o
 WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = j.job_id AND o.PayloadBinary IS NOT NULL;
 DELETE FROM OrleansStorage WHERE GrainTypeString = 'job';

@@ -20,6 +20,11 @@ UPDATE jobs SET
     state_json = (SELECT CAST(o.PayloadBinary AS TEXT) FROM OrleansStorage o
                   WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = jobs.job_id AND o.PayloadBinary IS NOT NULL),
     version = (SELECT o.Version FROM OrleansStorage o
-               WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = jobs.job_id AND o.PayloadBinary IS NOT NULL)
+               WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = jobs.job_id AND o.PayloadBinary IS NOT NULL),
+    status = (SELECT CASE COALESCE(json_extract(CAST(o.PayloadBinary AS TEXT), '$.status'), 0)
+                         WHEN 1 THEN 'Queued' WHEN 2 THEN 'Running' WHEN 3 THEN 'Succeeded' WHEN 4 THEN 'Failed'
+                         WHEN 5 THEN 'Canceled' WHEN 6 THEN 'Expired' ELSE 'New' END
+              FROM OrleansStorage o
+              WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = jobs.job_id AND o.PayloadBinary IS NOT NULL)
 WHERE EXISTS (SELECT 1 FROM OrleansStorage o WHERE o.GrainTypeString = 'job' AND o.GrainIdExtensionString = jobs.job_id AND o.PayloadBinary IS NOT NULL);
 DELETE FROM OrleansStorage WHERE GrainTypeString = 'job';
