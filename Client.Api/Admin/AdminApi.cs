@@ -1,3 +1,4 @@
+using System.Runtime;
 using System.Security.Cryptography;
 using Actors.Client.Api.Auth;
 using Actors.Client.Api.Billing;
@@ -35,6 +36,8 @@ internal static class AdminApi
         group.MapAnalytics();
         group.MapGet("/jobs", ListJobsAsync);
         group.MapGet("/silos", ListSilos);
+        group.MapPost("/memory/collect", CollectMemory)
+            .WithSummary("A full, compacting garbage collection on the silo that answers; then its managed heap and working set (soak tests, leak hunts)");
         group.MapGet("/webhooks", ListWebhooksAsync).WithSummary("Webhook deliveries (of one job with ?job=)");
         group.MapPost("/probe/{key}/increment", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).IncrementAsync() }));
         group.MapGet("/probe/{key}", async (string key, IGrainFactory grains) => TypedResults.Ok(new { count = await grains.GetGrain<IProbeGrain>(key).GetAsync() }));
@@ -136,6 +139,21 @@ internal static class AdminApi
     }
 
     internal static IResult ListSilos(ISiloDirectory silos) => TypedResults.Ok(silos.List());
+
+    internal static IResult CollectMemory()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: true);
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return TypedResults.Ok(new
+        {
+            heapBytes = GC.GetTotalMemory(forceFullCollection: false),
+            gcHeapSizeBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+            workingSetBytes = process.WorkingSet64,
+        });
+    }
 
     internal static async Task<IResult> ListWebhooksAsync(IWebhookDeliveries deliveries, string? job, int? limit) =>
         TypedResults.Ok(await deliveries.ListAsync(job, Math.Clamp(limit ?? 100, 1, 1000)));

@@ -38,7 +38,7 @@ public interface IInstanceProvider
 /// <summary>One line of a provider's price list (seed 000 and 003: A4000 $0.22/h, RTX 4090
 /// $0.40/h spot and $0.80/h on demand, …).</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record GpuOffer(string GpuType, decimal HotPerHour, decimal WarmPerHour, bool Spot, int VramGb = 0);
+public sealed record GpuOffer([Id(3999439496U)] string GpuType, [Id(1202160960U)] decimal HotPerHour, [Id(123832747U)] decimal WarmPerHour, [Id(2193813414U)] bool Spot, [Id(1148914942U)] int VramGb = 0);
 
 public enum ProviderOperation
 {
@@ -50,7 +50,7 @@ public enum ProviderOperation
 
 /// <summary>An accepted operation: when it started and when the provider expects it done.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record ProviderTicket(string InstanceId, ProviderOperation Operation, DateTimeOffset StartedAt, TimeSpan Eta)
+public sealed record ProviderTicket([Id(614267389U)] string InstanceId, [Id(1616947716U)] ProviderOperation Operation, [Id(1962871053U)] DateTimeOffset StartedAt, [Id(4006868865U)] TimeSpan Eta)
 {
     public DateTimeOffset ExpectedAt => StartedAt + Eta;
 }
@@ -78,7 +78,7 @@ public enum ProviderPhase
 /// <param name="Settled">The lifecycle state it is in, or was in before the operation in
 /// flight or that failed (a failed resume leaves a WARM instance; a preempted one is COLD).</param>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record ProviderStatus(string InstanceId, ProviderPhase Phase, InstanceState Settled, DateTimeOffset Since, string? Error = null)
+public sealed record ProviderStatus([Id(614267389U)] string InstanceId, [Id(1370324430U)] ProviderPhase Phase, [Id(788358277U)] InstanceState Settled, [Id(3643867253U)] DateTimeOffset Since, [Id(2200439881U)] string? Error = null)
 {
     public bool InFlight => Phase is ProviderPhase.Renting or ProviderPhase.Resuming or ProviderPhase.Stopping or ProviderPhase.Releasing;
 

@@ -4,7 +4,9 @@ namespace Actors.Grains.Billing;
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record RateLimitRule
 {
+    [Id(3429262358U)]
     public int Jobs { get; init; } = 10;
 
+    [Id(2588699154U)]
     public double PerSeconds { get; init; } = 60;
 }

@@ -27,15 +27,17 @@ public interface IPoolGrain : IGrainWithStringKey, IRemindable
 /// <summary>Operator settings. <see cref="Policy"/>: "seed" or "slo", or either with "-by-load"
 /// (rent the GPU type seed 000 picks for the measured load).</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int MaxInstances, decimal? DailyBudgetUsd, string GpuType, string Provider)
+public sealed record PoolSettings([Id(1739429234U)] bool Autoscale, [Id(2285693678U)] string Policy, [Id(3366696356U)] int MinHot, [Id(2990456488U)] int MaxInstances, [Id(1448532660U)] decimal? DailyBudgetUsd, [Id(3999439496U)] string GpuType, [Id(1902754178U)] string Provider)
 {
     public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load"];
 
     /// <summary>Where a rent goes, in order: the first offer not backing off, within its own max
     /// $/h and the pool's, that the cloud can fill (none: <see cref="Provider"/> and <see cref="GpuType"/>).</summary>
+    [Id(3677081594U)]
     public IReadOnlyList<PoolOffer> Offers { get; init; } = [];
 
     /// <summary>The pool's running cost never goes above this $/h: a rent that would is not made.</summary>
+    [Id(2537801001U)]
     public decimal? MaxPerHourUsd { get; init; }
 
     /// <summary>What is wrong with these settings, or null.</summary>
@@ -60,34 +62,37 @@ public sealed record PoolSettings(bool Autoscale, string Policy, int MinHot, int
 /// <summary>One line of a pool's ordered offers: a provider ("runpod-spot", "vast", "lambda", …),
 /// its GPU type in that cloud's naming, and the most this line may cost an hour.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record PoolOffer(string Provider, string GpuType, decimal? MaxPerHour = null)
+public sealed record PoolOffer([Id(1902754178U)] string Provider, [Id(3999439496U)] string GpuType, [Id(3233418348U)] decimal? MaxPerHour = null)
 {
     public override string ToString() => $"{Provider}/{GpuType}{(MaxPerHour is { } m ? $" ≤ ${m}/h" : "")}";
 }
 
 /// <summary>One thing the pool did (or could not do), and why.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record PoolEvent(DateTimeOffset At, string Kind, string? InstanceId, string Reason, string? Error = null);
+public sealed record PoolEvent([Id(3120412540U)] DateTimeOffset At, [Id(965224883U)] string Kind, [Id(3607129399U)] string? InstanceId, [Id(441862051U)] string Reason, [Id(2200439881U)] string? Error = null);
 
 /// <summary>The pool as operators see it.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PoolView(
-    PoolSettings Settings,
-    DateTimeOffset? LastTick,
-    decimal SpentTodayUsd,
-    decimal CurrentPerHour,
-    IReadOnlyList<PoolEvent> Recent,
-    IReadOnlyList<PoolEvent> Alerts,
-    IReadOnlyDictionary<Tier, DateTimeOffset> RefusingUntil)
+    [Id(968005538U)] PoolSettings Settings,
+    [Id(152459759U)] DateTimeOffset? LastTick,
+    [Id(3211845309U)] decimal SpentTodayUsd,
+    [Id(3311213028U)] decimal CurrentPerHour,
+    [Id(1559917306U)] IReadOnlyList<PoolEvent> Recent,
+    [Id(4289062138U)] IReadOnlyList<PoolEvent> Alerts,
+    [Id(3166736066U)] IReadOnlyDictionary<Tier, DateTimeOffset> RefusingUntil)
 {
     public bool Refusing(Tier tier, DateTimeOffset now) => RefusingUntil.TryGetValue(tier, out var until) && until > now;
 
     /// <summary>The service time the SLO policy plans with: seconds SERVING per job.</summary>
+    [Id(1999656527U)]
     public double ServiceSecondsPerJob { get; init; }
 
     /// <summary>Jobs behind <see cref="ServiceSecondsPerJob"/>; 0 while it is still the configured value.</summary>
+    [Id(238742330U)]
     public long ServiceMeasuredJobs { get; init; }
 
     /// <summary>Providers the pool skips for now: provider → until when, after how many failures, why.</summary>
+    [Id(4092203142U)]
     public IReadOnlyDictionary<string, string> BackingOff { get; init; } = new Dictionary<string, string>();
 }

@@ -4,7 +4,7 @@ namespace Actors.Grains.Instances;
 /// stop: the machine comes up running, never WARM), "resume", "stop" or "release", when it
 /// started, when the provider expected it done, and which try this is.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record PendingOperation(string Operation, DateTimeOffset StartedAt, DateTimeOffset ExpectedAt, int Attempt, string Reason)
+public sealed record PendingOperation([Id(4154824493U)] string Operation, [Id(1962871053U)] DateTimeOffset StartedAt, [Id(1417986988U)] DateTimeOffset ExpectedAt, [Id(1701381882U)] int Attempt, [Id(441862051U)] string Reason)
 {
     /// <summary>The lifecycle state the operation takes the instance to.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

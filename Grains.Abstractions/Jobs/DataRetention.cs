@@ -6,10 +6,13 @@ namespace Actors.Grains.Jobs;
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record DataRetention
 {
+    [Id(1108651819U)]
     public double InputDays { get; init; } = 7;
 
+    [Id(2956869946U)]
     public double OutputDays { get; init; } = 30;
 
+    [Id(1962943116U)]
     public double CacheDays { get; init; } = 30;
 
     public TimeSpan Input => TimeSpan.FromDays(InputDays);

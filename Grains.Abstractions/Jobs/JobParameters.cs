@@ -9,22 +9,30 @@ namespace Actors.Grains.Jobs;
 public sealed record JobParameters
 {
     /// <summary>Raw float32 input: its shape.</summary>
+    [Id(100539739U)]
     public IReadOnlyList<long>? Shape { get; init; }
 
+    [Id(2986789586U)]
     public double SpacingXMm { get; init; } = 1.0;
 
+    [Id(1049746890U)]
     public double SpacingYMm { get; init; } = 1.0;
 
+    [Id(1192536239U)]
     public double? SliceThicknessMm { get; init; }
 
+    [Id(4289874470U)]
     public int? Steps { get; init; }
 
+    [Id(3476053788U)]
     public long Seed { get; init; }
 
     /// <summary>Diffusion: the label asked for (as the client wrote it; the model names it).</summary>
+    [Id(1039831049U)]
     public string? Prompt { get; init; }
 
     /// <summary>Diffusion: classifier-free guidance scale.</summary>
+    [Id(2938890350U)]
     public double? Guidance { get; init; }
 
     public string Canonical()

@@ -6,7 +6,7 @@ namespace Actors.Grains.Jobs;
 /// (a job re-run after a crash that finds its own earlier result is not a cache hit: it is charged
 /// in full); which job ran the model for it.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record JobResult(string? OutputRef, string? ImageRef, bool CacheHit, double RunMs = 0, string? ProducedBy = null, string? OutputInline = null)
+public sealed record JobResult([Id(3817451370U)] string? OutputRef, [Id(1713090760U)] string? ImageRef, [Id(3690743463U)] bool CacheHit, [Id(2512509982U)] double RunMs = 0, [Id(2137509781U)] string? ProducedBy = null, [Id(1625880946U)] string? OutputInline = null)
 {
     /// <summary>A cached result as job <paramref name="jobId"/>'s answer: a cache hit unless the
     /// job produced it itself (entries from before producers were recorded count as hits).</summary>

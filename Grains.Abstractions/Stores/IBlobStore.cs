@@ -9,7 +9,7 @@ public enum BlobClass
 
 /// <summary>A stored blob: its SHA-256 (hex) and size.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record StoredBlob(string Hash, long Size);
+public sealed record StoredBlob([Id(2268228867U)] string Hash, [Id(4079421676U)] long Size);
 
 /// <summary>An open blob: its bytes as a stream, its type and length. Dispose it.</summary>
 public sealed class BlobContent(Stream content, string contentType, long size) : IAsyncDisposable, IDisposable
@@ -68,7 +68,7 @@ public interface IBlobStore
 /// <summary>What a release or erasure removed: objects deleted (and their bytes), and objects
 /// kept because something else of the tenant still references them.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record ErasureCount(int Deleted, long Bytes, int Kept)
+public sealed record ErasureCount([Id(2683559916U)] int Deleted, [Id(2325704761U)] long Bytes, [Id(2967429620U)] int Kept)
 {
     public static ErasureCount None { get; } = new(0, 0, 0);
 

@@ -1,12 +1,11 @@
 using Actors.Storage.Cache;
 using Actors.Storage.Queue;
-using Actors.Storage.Outboxes;
 using Actors.Storage.ReadModels;
 
 namespace Actors.Grains.Jobs;
 
 /// <summary>What a job grain touches besides its own state: the queue, the result cache, the
-/// job index, the webhook outbox and this silo's queue signal. Every effect is keyed by the job id,
+/// job index and this silo's queue signal (its webhook deliveries are written with its row). Every effect is keyed by the job id,
 /// so a turn retried after a crash repeats none of them.</summary>
-public sealed record JobServices(IJobQueue Queue, ResultCache Cache, JobIndex Index, WebhookOutbox Webhooks, QueueSignal Signal,
+public sealed record JobServices(IJobQueue Queue, ResultCache Cache, JobIndex Index, QueueSignal Signal,
     Billing.JobSettlement Settlement, Storage.Blobs.BlobStore Blobs, ErasureLog Erasures);

@@ -17,7 +17,9 @@ namespace Actors.Storage.OrleansProviders;
 /// a first write expects no state. Migration 011 moved the states stored before.</para>
 /// <para>Writes of many job grains share a statement (<see cref="GroupCommit{TItem,TResult}"/>):
 /// on PostgreSQL one multi-row upsert per round trip, each row applied only over its own version;
-/// on SQLite one transaction (one commit) for the batch.</para></summary>
+/// on SQLite one transaction (one commit) for the batch. An ended job's webhook delivery is
+/// written in the same statement (transaction) as its state: there is no moment where the job
+/// has ended and its delivery is not owed.</para></summary>
 public sealed class JobStateStorage : IGrainStorage
 {
     private readonly SqlStore store;
@@ -51,9 +53,11 @@ public sealed class JobStateStorage : IGrainStorage
 
     /// <summary>PostgreSQL, a batch: each row carries the version it will have (the one read + 1;
     /// 1 for a first write, over no state: a listing-only row has version 0), and applies only
-    /// over the version before it. Rows refused are not returned.</summary>
+    /// over the version before it. Rows refused are not returned. The webhook deliveries the
+    /// written states owe go in with them, only for rows applied.</summary>
     private const string WriteManySql =
         """
+        WITH up AS (
         INSERT INTO jobs AS j (job_id, tenant_id, model, tier, status, created_ms, updated_ms, cache_hit, run_ms, wait_ms, state_json, version)
         SELECT u.id, u.tenant, u.model, u.tier, u.status, @Now, @Now, u.hit, u.run, u.wait, u.state, u.version
         FROM unnest(@Ids::text[], @Tenants::text[], @Models::text[], @Tiers::int[], @Statuses::text[], @Hits::int[], @Runs::float8[],
@@ -62,7 +66,14 @@ public sealed class JobStateStorage : IGrainStorage
             status = excluded.status, updated_ms = excluded.updated_ms, cache_hit = excluded.cache_hit, run_ms = excluded.run_ms,
             wait_ms = excluded.wait_ms, state_json = excluded.state_json, version = excluded.version
         WHERE j.version = excluded.version - 1
-        RETURNING j.job_id
+        RETURNING j.job_id),
+        hooks AS (
+        INSERT INTO webhook_deliveries (delivery_id, job_id, url, payload, status, next_attempt_ms, created_ms)
+        SELECT h.id, h.job, h.url, h.payload, 'pending', @Now, @Now
+        FROM unnest(@HookIds::text[], @HookJobs::text[], @HookUrls::text[], @HookPayloads::text[]) AS h(id, job, url, payload)
+        WHERE h.job IN (SELECT job_id FROM up)
+        ON CONFLICT (delivery_id) DO NOTHING)
+        SELECT job_id FROM up
         """;
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -99,7 +110,8 @@ public sealed class JobStateStorage : IGrainStorage
             job.Result is { CacheHit: false } r ? r.RunMs : null,
             job.StartedAt is { } started && job.QueuedAt is { } queued ? (long)(started - queued).TotalMilliseconds : null,
             Json.Serialize(job with { JobId = id, Progress = null }).ToString(),
-            Expected(grainState.ETag)));
+            Expected(grainState.ETag),
+            Outboxes.WebhookOutbox.For(job with { JobId = id }, time.GetUtcNow())));
         if (written is not { } version)
         {
             throw new InconsistentStateException($"job {id}: the stored state is not version {grainState.ETag ?? "none"} (another activation wrote it)",
@@ -147,6 +159,10 @@ public sealed class JobStateStorage : IGrainStorage
                 Waits = rows.Select(r => r.WaitMs).ToArray(),
                 States = rows.Select(r => r.State).ToArray(),
                 Versions = rows.Select(r => (r.Expected ?? 0) + 1).ToArray(),
+                HookIds = rows.Where(r => r.Hook is not null).Select(r => r.Hook!.Id).ToArray(),
+                HookJobs = rows.Where(r => r.Hook is not null).Select(r => r.Hook!.Job).ToArray(),
+                HookUrls = rows.Where(r => r.Hook is not null).Select(r => r.Hook!.Url).ToArray(),
+                HookPayloads = rows.Where(r => r.Hook is not null).Select(r => r.Hook!.Payload).ToArray(),
             })).ToHashSet(StringComparer.Ordinal));
             return [.. rows.Select(r => applied.Contains(r.Id) ? (r.Expected ?? 0) + 1 : (long?)null)];
         }
@@ -158,10 +174,16 @@ public sealed class JobStateStorage : IGrainStorage
             var versions = new List<long?>(rows.Count);
             foreach (var r in rows)
             {
-                versions.Add(await c.QuerySingleOrDefaultAsync<long?>(WriteSql, new
+                var version = await c.QuerySingleOrDefaultAsync<long?>(WriteSql, new
                 {
                     r.Id, r.Tenant, r.Model, r.Tier, r.Status, Now = now, r.CacheHit, r.RunMs, r.WaitMs, r.State, r.Expected,
-                }, tx));
+                }, tx);
+                if (version is not null && r.Hook is { } hook)
+                {
+                    await c.ExecuteAsync(Outboxes.WebhookOutbox.InsertSql, new { hook.Id, hook.Job, hook.Url, hook.Payload, Now = now }, tx);
+                }
+
+                versions.Add(version);
             }
 
             await tx.CommitAsync();
@@ -174,5 +196,6 @@ public sealed class JobStateStorage : IGrainStorage
 
     private sealed record StateRow(string? Json, long Version);
 
-    private sealed record Row(string Id, string Tenant, string Model, int Tier, string Status, int CacheHit, double? RunMs, long? WaitMs, string State, long? Expected);
+    private sealed record Row(string Id, string Tenant, string Model, int Tier, string Status, int CacheHit, double? RunMs, long? WaitMs, string State, long? Expected,
+        Outboxes.WebhookOutbox.Delivery? Hook);
 }

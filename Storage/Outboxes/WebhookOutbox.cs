@@ -12,15 +12,18 @@ public sealed class WebhookOutbox(SqlStore store, TimeProvider time) : IWebhookD
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task EnqueueAsync(JobSnapshot job)
+    /// <summary>The delivery a job's state owes, if any: an ended job with a webhook URL gets one
+    /// row per event (<c>{job}.job.{status}</c>). Written by the job's own state write, in the same
+    /// statement (<see cref="OrleansProviders.JobStateStorage"/>): a job that ended has its delivery,
+    /// whichever process dies when; writing it again (a later write of the ended job) adds nothing.</summary>
+    public static Delivery? For(JobSnapshot job, DateTimeOffset now)
     {
-        if (job.Request?.WebhookUrl is not { } url)
+        if (!job.IsTerminal || job.Request?.WebhookUrl is not { } url)
         {
-            return Task.CompletedTask;
+            return null;
         }
 
         var type = $"job.{job.Status.ToString().ToLowerInvariant()}";
-        var now = time.GetUtcNow();
         var payload = JsonSerializer.Serialize(new
         {
             type,
@@ -36,12 +39,17 @@ public sealed class WebhookOutbox(SqlStore store, TimeProvider time) : IWebhookD
                 finishedAt = job.FinishedAt,
             },
         }, Json);
-        return store.WriteAsync(c => c.ExecuteAsync(
-            """
-            INSERT INTO webhook_deliveries (delivery_id, job_id, url, payload, status, next_attempt_ms, created_ms)
-            VALUES (@Id, @Job, @Url, @Payload, 'pending', @Now, @Now) ON CONFLICT (delivery_id) DO NOTHING
-            """, new { Id = $"{job.JobId}.{type}", Job = job.JobId, Url = url, Payload = payload, Now = now.ToUnixTimeMilliseconds() }));
+        return new Delivery($"{job.JobId}.{type}", job.JobId, url, payload);
     }
+
+    /// <summary>One delivery's row (<c>@Id, @Job, @Url, @Payload, @Now</c>); a second insert of the same id adds nothing.</summary>
+    public const string InsertSql =
+        """
+        INSERT INTO webhook_deliveries (delivery_id, job_id, url, payload, status, next_attempt_ms, created_ms)
+        VALUES (@Id, @Job, @Url, @Payload, 'pending', @Now, @Now) ON CONFLICT (delivery_id) DO NOTHING
+        """;
+
+    public sealed record Delivery(string Id, string Job, string Url, string Payload);
 
     public Task<IReadOnlyList<WebhookDelivery>> ListAsync(string? jobId, int limit) =>
         store.ReadAsync<IReadOnlyList<WebhookDelivery>>(async c => (await c.QueryAsync<(string Id, string Job, string Url, string Status, long Attempts, long? LastStatus, string? LastError)>(

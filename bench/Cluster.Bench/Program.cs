@@ -8,7 +8,7 @@ using Npgsql;
 
 // End-to-end jobs/s and added latency through HTTP, beside the raw queue on the same PostgreSQL.
 // Usage: dotnet Actors.Cluster.Bench.dll --pg "<connection string>" [--store postgres|sqlite] [--redis host:port]
-//        [--seconds 10] [--clients 32] [--rate 100] [--tenants 1]
+//        [--seconds 10] [--clients 32] [--rate 100] [--tenants 1] [--soak N [--max-growth-mb 50]]
 // --store sqlite runs the silo embedded (SQLite grain state, queue and reminders); the raw queue
 // baseline stays on PostgreSQL. --redis makes the silo meet its cluster through that Redis.
 // Also prints the storage each job left (database and blobs) beyond its 64-byte input.
@@ -44,6 +44,15 @@ for (var i = 0; i < tenants; i++)
 }
 
 var e2e = new HttpJobsBench(http, keys);
+if (options.TryGetValue("soak", out var soakJobs))
+{
+    // --soak N [--max-growth-mb 50]: the memory soak alone (bench/cluster-bench.sh --soak 200000).
+    var soakCode = await MemorySoak.RunAsync(http, e2e, adminKey, int.Parse(soakJobs, CultureInfo.InvariantCulture), clients,
+        double.Parse(options.GetValueOrDefault("max-growth-mb", "50"), CultureInfo.InvariantCulture));
+    silo.Kill(entireProcessTree: true);
+    return soakCode;
+}
+
 var bytesBefore = StoredBytes(storeKind, siloDb, dataPath);
 var siloStatements = storeKind == "postgres" ? StatementCounter.For(siloDb) : null;
 

@@ -53,4 +53,4 @@ public static class CloudReconciliation
 
 /// <summary>What one reconciliation found: machines listed, instances kept, orphans terminated, errors.</summary>
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
-public sealed record ReconcileReport(string Cloud, int Listed, IReadOnlyList<string> Kept, IReadOnlyList<string> Terminated, IReadOnlyList<string> Errors);
+public sealed record ReconcileReport([Id(1697885706U)] string Cloud, [Id(1982861891U)] int Listed, [Id(870518436U)] IReadOnlyList<string> Kept, [Id(2014862428U)] IReadOnlyList<string> Terminated, [Id(872408805U)] IReadOnlyList<string> Errors);
