@@ -283,15 +283,9 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
             ActorsMetrics.CreditsConsumed.Add(charge.Credits, new KeyValuePair<string, object?>("plan", charge.PlanId), new KeyValuePair<string, object?>("model", charge.Model));
         }
 
-        if (effects.WatchReservations)
+        if (effects.WatchReservations || effects.StopWatchingReservations)
         {
-            var every = TimeSpan.FromSeconds(billing.ReservationCheckSeconds);
-            await this.RegisterOrUpdateReminder(ReservationsReminder, every, every);
-        }
-
-        if (effects.StopWatchingReservations)
-        {
-            await UnregisterAsync(ReservationsReminder);
+            await SyncReservationsReminderAsync();
         }
 
         if (effects.DunningDueMs is { } dueMs)
@@ -355,6 +349,46 @@ public sealed partial class TenantGrain([PersistentState("tenant")] IPersistentS
 
     private async Task<bool> HasLedgerKeyAsync(string key) =>
         S.Outbox.HasLedgerKey(key) || await ledger.HasAsync(GrainKey, key);
+
+    /// <summary>Admissions and settlements interleave, and so would their reminder calls: a
+    /// settlement's unregister could land after a later admission's register, leaving open
+    /// reservations with no reminder watching them. The calls go one at a time, and each does what
+    /// the state says <i>when it runs</i> (reservations open: registered; none: unregistered), so
+    /// the last one always matches the latest state.</summary>
+    private Task SyncReservationsReminderAsync()
+    {
+        // One at a time: each waits for the one before (the grain's single thread makes the
+        // chaining itself race-free).
+        _reminderSync = SyncAfterAsync(_reminderSync);
+        return _reminderSync;
+    }
+
+    private async Task SyncAfterAsync(Task previous)
+    {
+        await Task.WhenAny(previous); // its failure was its own caller's
+        var wanted = S.ReservationReminder;
+        if (wanted == _reminderKnown)
+        {
+            return;
+        }
+
+        if (wanted)
+        {
+            var every = TimeSpan.FromSeconds(billing.ReservationCheckSeconds);
+            await this.RegisterOrUpdateReminder(ReservationsReminder, every, every);
+        }
+        else
+        {
+            await UnregisterAsync(ReservationsReminder);
+        }
+
+        _reminderKnown = wanted;
+    }
+
+    private Task _reminderSync = Task.CompletedTask;
+
+    /// <summary>What this activation last made the reminder table say; null until it has.</summary>
+    private bool? _reminderKnown;
 
     private async Task UnregisterAsync(string name)
     {

@@ -400,12 +400,22 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
         }
     }
 
-    /// <summary>Runs the model for one job. The result cache was asked once, when the job was
-    /// submitted; identical jobs held here at once run once (<see cref="_computing"/>).</summary>
+    /// <summary>Runs the model for one job. The result cache was asked when the job was submitted;
+    /// identical jobs held here at once run once (<see cref="_computing"/>), and a job whose key
+    /// this host computed in the last minute (identical jobs submitted together, claimed one after
+    /// the other) asks the cache again — only then, so a distinct job costs one look-up.</summary>
     private async Task<JobResult> ComputeAsync(InferenceEngine engine, JobRequest request, string jobId, int attempt)
     {
         var owner = "job:" + jobId;
         var outputsUntil = time.GetUtcNow() + request.Retention.Output;
+        var key = request.CacheKey;
+        if (_recentKeys.TryGetValue(key, out var computedAt) && time.GetUtcNow() - computedAt < RecentKeyWindow
+            && await cache.ServeAsync(key, request.TenantId, jobId, outputsUntil) is { } served)
+        {
+            ActorsMetrics.CacheLookups.Add(1, new KeyValuePair<string, object?>("result", served.CacheHit ? "hit" : "miss"));
+            return served;
+        }
+
         ReadOnlyMemory<byte> input = default;
         if (request.InputInline is { } inline)
         {
@@ -444,8 +454,30 @@ internal sealed partial class GpuHost(EngineHost engineHost, IJobQueue queue, IG
             result = new JobResult(outputRef, imageRef, false, Math.Round(runMs, 3), jobId);
         }
 
-        await cache.PutAsync(request.CacheKey, request.Model, request.TenantId, result, request.Retention.Cache);
+        await cache.PutAsync(key, request.Model, request.TenantId, result, request.Retention.Cache);
+        RememberKey(key);
         return result;
+    }
+
+    private static readonly TimeSpan RecentKeyWindow = TimeSpan.FromMinutes(1);
+
+    /// <summary>Cache keys this host computed, and when (at most ~4,096; older ones dropped).</summary>
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _recentKeys = new(StringComparer.Ordinal);
+
+    private void RememberKey(string key)
+    {
+        var now = time.GetUtcNow();
+        _recentKeys[key] = now;
+        if (_recentKeys.Count > 4096)
+        {
+            foreach (var (old, at) in _recentKeys)
+            {
+                if (now - at >= RecentKeyWindow || _recentKeys.Count > 4096)
+                {
+                    _recentKeys.TryRemove(KeyValuePair.Create(old, at));
+                }
+            }
+        }
     }
 
     private async Task RenewLoopAsync(CancellationToken stop)
