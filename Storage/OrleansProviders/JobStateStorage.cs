@@ -32,9 +32,6 @@ public sealed class JobStateStorage : IGrainStorage
         this.time = time;
         _writes = new GroupCommit<Row, long?>(WriteBatchAsync, row => row.Id);
     }
-
-    /// <summary>Job-state writes so far, and the round trips (batches) they took.</summary>
-    public (long Writes, long Batches) Written => (_writes.Items, _writes.Batches);
     /// <summary>The provider's name (<c>[PersistentState("job", JobStateStorage.Name)]</c>).</summary>
     public const string Name = "jobs";
 

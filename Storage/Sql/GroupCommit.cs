@@ -23,14 +23,6 @@ public sealed class GroupCommit<TItem, TResult>
         _ = Task.Run(LoopAsync);
     }
 
-    /// <summary>Batches run so far, and items in them (for the bench and the metrics).</summary>
-    public long Batches => Interlocked.Read(ref _batches);
-
-    public long Items => Interlocked.Read(ref _items);
-
-    private long _batches;
-    private long _items;
-
     public Task<TResult> RunAsync(TItem item)
     {
         var pending = new Pending(item, new TaskCompletionSource<TResult>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -102,9 +94,6 @@ public sealed class GroupCommit<TItem, TResult>
                     p.Done.TrySetException(e);
                 }
             }
-
-            Interlocked.Increment(ref _batches);
-            Interlocked.Add(ref _items, batch.Count);
         }
     }
 
