@@ -20,7 +20,5 @@ internal static class Problems
 
     public static IResult TooLarge(string detail) => Of(StatusCodes.Status413PayloadTooLarge, "upload_too_large", detail);
 
-    public static IResult UnsupportedType(string detail) => Of(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", detail);
-
     public static IResult Conflict(string code, string detail) => Of(StatusCodes.Status409Conflict, code, detail);
 }

@@ -42,6 +42,9 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
     /// gets at most <see cref="PerDestination"/> at a time, so a slow or dead receiver (10 s
     /// time-out each) delays only its own webhooks, never another tenant's nor the control loop.
     /// A delivery whose destination is busy goes back, due a little later, behind the others.</summary>
+    /// <summary>How soon a delivery that failed inside the cluster (before anything was sent) is tried again.</summary>
+    private static readonly TimeSpan ClusterRetry = TimeSpan.FromSeconds(3);
+
     public async Task<int> DeliverDueAsync(CancellationToken cancellationToken = default)
     {
         var room = InFlightLimit - _running.Count;
@@ -81,7 +84,18 @@ public sealed partial class WebhookDispatcher(IWebhookDeliveries deliveries, IGr
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            LogAttemptFailed(logger, d.DeliveryId, d.Attempts + 1, e.Message); // the lease lapses and it is tried again
+            // The cluster could not answer (the job's or tenant's silo just died, a call timed
+            // out): nothing was sent, so no attempt is counted; tried again in a few seconds
+            // rather than when the lease lapses. If even that fails, the lease still frees it.
+            LogAttemptFailed(logger, d.DeliveryId, d.Attempts + 1, e.Message);
+            try
+            {
+                await deliveries.DeferAsync(d.DeliveryId, time.GetUtcNow() + ClusterRetry);
+            }
+            catch (Exception deferral) when (deferral is not OutOfMemoryException)
+            {
+                LogAttemptFailed(logger, d.DeliveryId, d.Attempts + 1, deferral.Message);
+            }
         }
         finally
         {

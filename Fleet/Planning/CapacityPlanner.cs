@@ -163,16 +163,6 @@ public static class CapacityPlanner
         _ => ("RTX A6000", Math.Max(2, (int)Math.Ceiling(perHour / 2880.0))),
     };
 
-    /// <summary>Seed 000's calculate_required_instances: by queue length, up to 10 → A4000, 15 →
-    /// RTX 4090, 25 → A6000, beyond → ⌈queue / 25⌉ A6000s.</summary>
-    public static (string Gpu, int Instances) ChooseByQueue(int queue) => queue switch
-    {
-        <= 10 => ("RTX A4000", 1),
-        <= 15 => ("RTX 4090", 1),
-        <= 25 => ("RTX A6000", 1),
-        _ => ("RTX A6000", (int)Math.Ceiling(queue / 25.0)),
-    };
-
     /// <summary>The cheapest GPU (and how many) whose fleet meets the p95 wait target for a
     /// clinic's peak rate; null when none does within 64 instances.</summary>
     public static (GpuProfile Gpu, int Instances, decimal HourlyUsd)? CheapestFor(PlannerInputs inputs, double peakPerHour)

@@ -1,3 +1,6 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
 namespace Actors.Grains.Hosting;
 
 /// <summary>What our grains need from the silo beyond their services.</summary>
@@ -10,6 +13,8 @@ public static class GrainsHosting
         silo.AddPlacementDirector<ControlPlacement, GpuHostPlacementDirector>();
         silo.AddIncomingGrainCallFilter<GrainCallMetrics>();
         silo.AddIncomingGrainCallFilter<DropStateOnFailedCall>();
+        silo.Services.AddOptions<FaultOptions>().BindConfiguration(FaultOptions.Section);
+        silo.Services.TryAddSingleton<CrashPoints>();
         return silo;
     }
 }

@@ -5,7 +5,7 @@ namespace Actors.Grains.Jobs;
 /// <summary>One job. Its state is the truth about the job: a queue row is how hosts find it, and
 /// a host whose start or completion this grain rejects drops its work, so a job is reported
 /// once however often it ran.</summary>
-public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.JobStateStorage.Name)] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services)
+public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.JobStateStorage.Name)] IPersistentState<JobSnapshot> state, TimeProvider time, JobServices services, Hosting.CrashPoints crashes)
     : Grain, IJobGrain, Hosting.IHoldsWaiters
 {
     /// <summary>Below Orleans' response time-out (30 s): a longer wait is asked again by the caller.</summary>
@@ -237,6 +237,7 @@ public sealed class JobGrain([PersistentState("job", Storage.OrleansProviders.Jo
         {
             LetGoIfEnded();
             ActorsMetrics.JobsFinished.Add(1, new("model", after.Model), new("tier", TierName(after.Tier)), new("outcome", after.Status.ToString().ToLowerInvariant()));
+            crashes.Reached(Hosting.CrashPoints.JobEnded, key);
             if (after.Request is { Billed: true } billed)
             {
                 services.Settlement.Finished(billed.TenantId, after with { JobId = key }); // the outcome goes with the call

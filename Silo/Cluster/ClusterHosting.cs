@@ -114,6 +114,7 @@ internal static class ClusterHosting
 
         if (roles.Has("gpu"))
         {
+            services.AddSingleton<JobComputer>();
             services.AddSingleton<GpuHost>();
             services.AddHostedService(sp => sp.GetRequiredService<GpuHost>());
         }

@@ -23,7 +23,7 @@ internal static class InferenceApi
         return group;
     }
 
-    internal static async Task<IResult> InferAsync(string name, HttpRequest request, EngineHost host, IOptions<ApiOptions> api, CancellationToken ct)
+    internal static async Task<IResult> InferAsync(string name, HttpRequest request, EngineHost host, IOptions<Client.Api.ClientApiOptions> api, CancellationToken ct)
     {
         var limit = api.Value.MaxUploadBytes;
         if (request.ContentLength > limit)

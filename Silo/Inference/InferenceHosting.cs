@@ -18,10 +18,6 @@ internal static class InferenceHosting
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EngineHost>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<EngineHost>());
-        builder.Services.AddOptions<ApiOptions>()
-            .BindConfiguration(ApiOptions.Section)
-            .Validate(o => o.MaxUploadBytes > 0, "Api:MaxUploadBytes must be positive")
-            .ValidateOnStart();
         return builder;
     }
 }

@@ -20,9 +20,6 @@ public interface IJobQueue : IQueueReads
     /// else may be running it, so the caller must not report it).</summary>
     Task<bool> CompleteAsync(string jobId, string host, CancellationToken cancellationToken = default);
 
-    /// <summary>Removes a job that is still waiting; false if it is leased or unknown.</summary>
-    Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default);
-
     /// <summary>Puts jobs with lapsed leases back, or fails those out of attempts.</summary>
     Task<IReadOnlyList<LapsedJob>> RecoverLapsedAsync(CancellationToken cancellationToken = default);
 

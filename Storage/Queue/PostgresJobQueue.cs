@@ -80,13 +80,6 @@ public sealed class PostgresJobQueue(NpgsqlDataSource dataSource, TimeProvider t
         return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    public async Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default)
-    {
-        await using var cmd = dataSource.CreateCommand("DELETE FROM job_queue WHERE job_id = $1 AND state = 'queued'");
-        cmd.Parameters.AddWithValue(jobId);
-        return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
-    }
-
     public async Task<IReadOnlyList<LapsedJob>> RecoverLapsedAsync(CancellationToken cancellationToken = default)
     {
         await using var cmd = dataSource.CreateCommand(

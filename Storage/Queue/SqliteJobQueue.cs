@@ -79,13 +79,6 @@ public sealed class SqliteJobQueue : IJobQueue
             return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
         }, cancellationToken);
 
-    public Task<bool> CancelAsync(string jobId, CancellationToken cancellationToken = default) =>
-        WriteAsync(async c =>
-        {
-            await using var cmd = Command(c, "DELETE FROM job_queue WHERE job_id = $id AND state = 'queued'", ("$id", jobId));
-            return await cmd.ExecuteNonQueryAsync(cancellationToken) == 1;
-        }, cancellationToken);
-
     public Task<IReadOnlyList<LapsedJob>> RecoverLapsedAsync(CancellationToken cancellationToken = default) =>
         WriteAsync<IReadOnlyList<LapsedJob>>(async c =>
         {

@@ -10,21 +10,6 @@ namespace Actors.Storage.ReadModels;
 /// and swept without a turn per job. The grain's state is the truth; this is its index.</summary>
 public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
 {
-    public Task UpsertAsync(JobSnapshot job) =>
-        store.WriteAsync(c => c.ExecuteAsync(
-            """
-            INSERT INTO jobs (job_id, tenant_id, model, tier, status, created_ms, updated_ms, cache_hit, run_ms, wait_ms)
-            VALUES (@Id, @Tenant, @Model, @Tier, @Status, @Now, @Now, @CacheHit, @RunMs, @WaitMs)
-            ON CONFLICT (job_id) DO UPDATE SET status = excluded.status, updated_ms = excluded.updated_ms,
-                cache_hit = excluded.cache_hit, run_ms = excluded.run_ms, wait_ms = excluded.wait_ms
-            """, new
-            {
-                Id = job.JobId, Tenant = job.TenantId, Model = job.Model, job.Tier, Status = job.Status.ToString(), Now = time.GetUtcNow().ToUnixTimeMilliseconds(),
-                CacheHit = job.Result?.CacheHit == true ? 1 : 0,
-                RunMs = job.Result is { CacheHit: false } r ? r.RunMs : (double?)null,
-                WaitMs = job.StartedAt is { } started && job.QueuedAt is { } queued ? (long)(started - queued).TotalMilliseconds : (long?)null,
-            }));
-
     /// <summary>Counts a refused submission (usage analytics).</summary>
     public Task CountRefusalAsync(string tenantId, string reason) =>
         store.WriteAsync(c => c.ExecuteAsync(
@@ -32,9 +17,6 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
             INSERT INTO refusals (day, tenant_id, reason, count) VALUES (@Day, @Tenant, @Reason, 1)
             ON CONFLICT (day, tenant_id, reason) DO UPDATE SET count = refusals.count + 1
             """, new { Day = time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), Tenant = tenantId, Reason = reason }));
-
-    public Task RemoveAsync(string jobId) =>
-        store.WriteAsync(c => c.ExecuteAsync("DELETE FROM jobs WHERE job_id = @Id", new { Id = jobId }));
 
     /// <summary>Newest first; all tenants when <paramref name="tenantId"/> is null.</summary>
     public Task<IReadOnlyList<JobListing>> ListAsync(string? tenantId, IReadOnlyCollection<JobStatus>? statuses, int limit, CancellationToken cancellationToken = default)
@@ -85,11 +67,6 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
             WHERE j.status = 'Queued' AND j.updated_ms < @Cut AND NOT EXISTS (SELECT 1 FROM job_queue q WHERE q.job_id = j.job_id)
             ORDER BY j.updated_ms LIMIT @Max
             """, new { Cut = cutoff.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
-
-    /// <summary>Jobs per status (for the operators' view).</summary>
-    public Task<IReadOnlyDictionary<string, long>> CountByStatusAsync(CancellationToken cancellationToken = default) =>
-        store.ReadAsync<IReadOnlyDictionary<string, long>>(async c => (await c.QueryAsync<(string Status, long Count)>(
-            "SELECT status, count(*) FROM jobs GROUP BY status")).ToDictionary(r => r.Status, r => r.Count), cancellationToken);
 
     /// <summary>Jobs created since <paramref name="since"/>, per tier (arrival rates).</summary>
     public Task<IReadOnlyDictionary<int, long>> CreatedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>

@@ -61,13 +61,4 @@ public sealed class PlannerTests
     [InlineData(600, "RTX A6000", 2)]
     public void GpuChoiceByLoadFollowsSeed000(double perHour, string gpu, int instances) =>
         Assert.Equal((gpu, instances), CapacityPlanner.ChooseByLoad(perHour));
-
-    [Theory]
-    [InlineData(10, "RTX A4000", 1)]
-    [InlineData(11, "RTX 4090", 1)]
-    [InlineData(25, "RTX A6000", 1)]
-    [InlineData(26, "RTX A6000", 2)]
-    [InlineData(51, "RTX A6000", 3)]
-    public void GpuChoiceByQueueFollowsSeed000(int queue, string gpu, int instances) =>
-        Assert.Equal((gpu, instances), CapacityPlanner.ChooseByQueue(queue));
 }

@@ -241,7 +241,7 @@ public sealed partial class GrainsThroughTheRuntimeTests
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
         var runtime = services.GetRequiredService<IGrainFactory>();
         var pool = runtime.GetGrain<IPoolGrain>(PoolGrain.Key);
-        var index = services.GetRequiredService<JobIndex>();
+        var sql = services.GetRequiredService<Actors.Storage.Sql.SqlStore>();
         var host = runtime.GetGrain<IInstanceGrain>("gpu-1");
         await pool.ConfigureAsync(new PoolSettings(false, "slo", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
         await host.HostReadyAsync("silo-1", ["segmentation"]);
@@ -255,11 +255,11 @@ public sealed partial class GrainsThroughTheRuntimeTests
             for (var i = 0; i < jobs + cacheHits; i++)
             {
                 var ran = i < jobs;
-                await index.UpsertAsync(new JobSnapshot
+                await Actors.Storage.Tests.ReadModels.JobRows.UpsertAsync(sql, new JobSnapshot
                 {
                     JobId = $"job-{Guid.NewGuid():N}", Status = JobStatus.Succeeded, Request = Request(seed: i),
                     Result = new JobResult("out", null, CacheHit: !ran, RunMs: ran ? 900 : 0),
-                });
+                }, _time.GetUtcNow());
             }
 
             _time.Advance(TimeSpan.FromSeconds(1)); // idle HOT: not service time

@@ -23,6 +23,8 @@ public sealed class SiloProcess : IDisposable
 
     public int ProcessId => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     public HttpClient Http { get; }
 
     public string Output

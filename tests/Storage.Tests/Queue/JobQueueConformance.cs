@@ -124,20 +124,6 @@ public abstract class JobQueueConformance
     }
 
     [Fact]
-    public async Task OnlyWaitingJobsCanBeCanceled()
-    {
-        var queue = await NewQueueAsync();
-        var model = Model();
-        await queue.EnqueueAsync(new QueuedJob($"{model}-a", model, 0));
-        await queue.EnqueueAsync(new QueuedJob($"{model}-b", model, 0));
-        await queue.ClaimAsync(model, "h1", 1, Lease);
-
-        Assert.False(await queue.CancelAsync($"{model}-a"), "a running job is not canceled by the queue");
-        Assert.True(await queue.CancelAsync($"{model}-b"));
-        Assert.Empty(await queue.ClaimAsync(model, "h1", 5, Lease));
-    }
-
-    [Fact]
     public async Task EnqueueingTwiceQueuesOnceAndDepthCountsPerTier()
     {
         var queue = await NewQueueAsync();

@@ -15,9 +15,15 @@ public abstract class JobIndexConformance : IAsyncLifetime
 
     private JobIndex _index = null!;
 
+    private SqlStore _store = null!;
+
     protected abstract Task<SqlStore> SqlAsync();
 
-    public async ValueTask InitializeAsync() => _index = new JobIndex(await SqlAsync(), Time);
+    public async ValueTask InitializeAsync()
+    {
+        _store = await SqlAsync();
+        _index = new JobIndex(_store, Time);
+    }
 
     public ValueTask DisposeAsync()
     {
@@ -26,7 +32,7 @@ public abstract class JobIndexConformance : IAsyncLifetime
     }
 
     private Task AddAsync(string jobId, string tenant) =>
-        _index.UpsertAsync(new JobSnapshot { JobId = jobId, Status = JobStatus.Succeeded, Request = new JobRequest { TenantId = tenant, Model = "m", ModelVersion = "1" } });
+        JobRows.UpsertAsync(_store, new JobSnapshot { JobId = jobId, Status = JobStatus.Succeeded, Request = new JobRequest { TenantId = tenant, Model = "m", ModelVersion = "1" } }, Time.GetUtcNow());
 
     private async Task<List<string>> WalkAsync(string tenant, long untilMs, int pageSize, Func<Task>? betweenPages = null)
     {
@@ -79,7 +85,7 @@ public abstract class JobIndexConformance : IAsyncLifetime
 
         // Jobs purged between pages (an offset would then skip the ones after them) move nothing.
         var removed = 0;
-        var walked = await WalkAsync("t1", until, 2, async () => await _index.RemoveAsync(expected[removed++]));
+        var walked = await WalkAsync("t1", until, 2, async () => await JobRows.RemoveAsync(_store, expected[removed++]));
         Assert.Equal(expected, walked);
         Assert.Empty(await WalkAsync("nobody", until, 2));
     }

@@ -1,6 +1,4 @@
-using Actors.Grains.Billing;
-
-namespace Actors.Storage.Billing;
+namespace Actors.Grains.Billing;
 
 /// <summary>Rows a tenant's change owes the shared tables (ledger entries, Stripe events seen,
 /// its Stripe customer, overage meter events). They are part of the tenant's state, so they are
