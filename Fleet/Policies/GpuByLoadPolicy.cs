@@ -9,6 +9,8 @@ public sealed class GpuByLoadPolicy(IPoolPolicy inner) : IPoolPolicy
 {
     public string Name => inner.Name + "-by-load";
 
+    public IPoolPolicy Inner => inner;
+
     public PoolDecision Decide(PoolSnapshot s)
     {
         var decision = inner.Decide(s);

@@ -3,7 +3,7 @@ using Actors.Grains.Fleet;
 namespace Actors.Fleet.Policies;
 
 /// <summary>The policies by the names operators and <c>silo simulate</c> use (<see cref="PoolSettings.Policies"/>):
-/// "seed", "slo", and either with "-by-load" (seed 000's GPU type for the measured load).</summary>
+/// "seed", "slo", "forecast", and each with "-by-load" (seed 000's GPU type for the measured load).</summary>
 public static class PoolPolicies
 {
     /// <summary>The named policy within the operator's limits; null for an unknown name.</summary>
@@ -17,7 +17,10 @@ public static class PoolPolicies
 
         IPoolPolicy policy = normalized.StartsWith("slo", StringComparison.Ordinal)
             ? new SloPolicy(scaleInAfter is { } after ? new SloPolicyOptions { ScaleInAfter = after } : null)
-            : new SeedPolicy(quietFor);
+            : normalized.StartsWith("forecast", StringComparison.Ordinal)
+                ? new ForecastPolicy(scaleInAfter is { } later ? new ForecastPolicyOptions { ScaleInAfter = later } : null)
+                : new SeedPolicy(quietFor);
         return new LimitedPolicy(normalized.EndsWith("-by-load", StringComparison.Ordinal) ? new GpuByLoadPolicy(policy) : policy);
     }
 }
+

@@ -67,6 +67,9 @@ public sealed record PoolMemory
 
     /// <summary>Rent refused ("unavailable") until then; no rent is tried before.</summary>
     public DateTimeOffset? RentBackoffUntil { get; init; }
+
+    /// <summary>Forecast policy: the learned arrival profile (<see cref="DemandProfile"/>).</summary>
+    public DemandProfile Profile { get; init; } = new();
 }
 
 /// <summary>Everything a policy decides from.</summary>
@@ -83,6 +86,9 @@ public sealed record PoolSnapshot(
     public string GpuType { get; init; } = "rtx-4090-spot";
 
     public IReadOnlyList<GpuOffer> PriceList { get; init; } = SimulatedProviderOptions.DefaultPriceList;
+
+    /// <summary>When the last job arrived (any tier); null when unknown.</summary>
+    public DateTimeOffset? LastArrivalAt { get; init; }
 
     /// <summary>What the pool's provider can do: where it cannot stop, a policy's stop becomes a
     /// release and no WARM standby is kept (<see cref="LimitedPolicy"/>).</summary>

@@ -34,7 +34,15 @@ public sealed record SimulationOptions
     public int Seed { get; init; } = 7;
 }
 
-public sealed record TierStats(Tier Tier, int Arrived, int Served, int Refused, int Expired, double P50Seconds, double P95Seconds, double P99Seconds, double MaxSeconds);
+public sealed record TierStats(Tier Tier, int Arrived, int Served, int Refused, int Expired, double P50Seconds, double P95Seconds, double P99Seconds, double MaxSeconds)
+{
+    /// <summary>Jobs served that arrived with no instance running (scale to zero): they waited for a start.</summary>
+    public int FromZero { get; init; }
+
+    public double FromZeroP50Seconds { get; init; }
+
+    public double FromZeroMaxSeconds { get; init; }
+}
 
 /// <summary>One point of the timeline: hours since the start, jobs waiting, instances by state,
 /// cost so far.</summary>

@@ -23,6 +23,7 @@ public sealed class Simulator
     private readonly Dictionary<string, Machine> _machines = new(StringComparer.Ordinal);
     private readonly Queue<Job>[] _queues = [new(), new(), new(), new()];
     private readonly List<double>[] _waits = [[], [], [], []];
+    private readonly List<double>[] _zeroWaits = [[], [], [], []];
     private readonly int[] _arrived = new int[4], _refused = new int[4], _expired = new int[4], _arrivalsSinceTick = new int[4];
     private readonly double[] _rate = new double[4];
     private readonly bool[] _refusing = new bool[4];
@@ -31,7 +32,7 @@ public sealed class Simulator
     private readonly List<Sample> _timeline = [];
     private readonly double _sigma, _mu;
     private PoolMemory _memory = new();
-    private double _now, _lastAccrual, _lastTick, _serviceEstimate;
+    private double _now, _lastAccrual, _lastTick, _serviceEstimate, _lastArrival = double.NaN;
     private decimal _cost, _spentToday, _maxDaily;
     private long _seq, _events_;
     private int _nextId, _maxInstances, _day;
@@ -127,8 +128,15 @@ public sealed class Simulator
         {
             var w = _waits[(int)tier];
             w.Sort();
+            var z = _zeroWaits[(int)tier];
+            z.Sort();
             return new TierStats(tier, _arrived[(int)tier], w.Count, _refused[(int)tier], _expired[(int)tier],
-                Percentile(w, 0.50), Percentile(w, 0.95), Percentile(w, 0.99), w.Count == 0 ? 0 : w[^1]);
+                Percentile(w, 0.50), Percentile(w, 0.95), Percentile(w, 0.99), w.Count == 0 ? 0 : w[^1])
+            {
+                FromZero = z.Count,
+                FromZeroP50Seconds = Percentile(z, 0.50),
+                FromZeroMaxSeconds = z.Count == 0 ? 0 : z[^1],
+            };
         }).ToList();
         return new SimulationResult(_policy.Name, end / 86400, Math.Round(_cost, 2), tiers, _hours, _actions, _timeline)
         {
@@ -163,6 +171,7 @@ public sealed class Simulator
     private void Arrive(Arrival a)
     {
         var tier = (int)a.Tier;
+        _lastArrival = a.AtSeconds;
         _arrived[tier]++;
         _arrivalsSinceTick[tier]++;
         if (_refusing[tier])
@@ -171,7 +180,8 @@ public sealed class Simulator
             return;
         }
 
-        _queues[tier].Enqueue(new Job(a.AtSeconds, a.Tier));
+        var fromZero = !_machines.Keys.Any(id => Status(id).Running);
+        _queues[tier].Enqueue(new Job(a.AtSeconds, a.Tier, fromZero));
         DispatchAll();
     }
 
@@ -197,8 +207,8 @@ public sealed class Simulator
                 continue;
             }
 
-            _waits[(int)job.Tier].Add(wait);
             machine.Running = job;
+            machine.Wait = wait; // counted when it ends: a job stopped under and run again counts once
             var service = Math.Exp(_mu + _sigma * Normal()) * machine.ServiceFactor;
             machine.StartedAt = _now;
             Schedule(_now + service, Kind.JobDone, machine.Id);
@@ -243,6 +253,13 @@ public sealed class Simulator
 
         var service = _now - machine.StartedAt;
         _serviceEstimate += 0.01 * (service - _serviceEstimate);
+        var done = machine.Running;
+        _waits[(int)done.Tier].Add(machine.Wait);
+        if (done.FromZero)
+        {
+            _zeroWaits[(int)done.Tier].Add(machine.Wait);
+        }
+
         machine.Running = null;
         if (Status(id).Running)
         {
@@ -329,6 +346,7 @@ public sealed class Simulator
             GpuType = _o.GpuType,
             PriceList = _provider.PriceList,
             Capabilities = _provider.Capabilities,
+            LastArrivalAt = double.IsNaN(_lastArrival) ? null : _o.Start.AddSeconds(_lastArrival),
         };
         var decision = _policy.Decide(snapshot);
         _memory = decision.Memory;
@@ -491,7 +509,8 @@ public sealed class Simulator
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? 0 : sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
 
-    private sealed record Job(double EnqueuedAt, Tier Tier);
+    /// <summary><paramref name="FromZero"/>: it arrived with no instance running (it waits for a start).</summary>
+    private sealed record Job(double EnqueuedAt, Tier Tier, bool FromZero);
 
     private sealed class Machine(string id)
     {
@@ -500,6 +519,9 @@ public sealed class Simulator
         public Job? Running { get; set; }
 
         public double StartedAt { get; set; }
+
+        /// <summary>How long the running job waited before it started (this run).</summary>
+        public double Wait { get; set; }
 
         public bool ResumeWhenWarm { get; set; }
 

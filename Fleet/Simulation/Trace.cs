@@ -35,6 +35,56 @@ public sealed record TraceOptions
 
     public int Seed { get; init; } = 42;
 
+    /// <summary>From <see cref="ShiftFromDay"/> on, the daily peak comes this many hours earlier
+    /// (a customer base moving time zones, a new market): what a learned profile must unlearn.</summary>
+    public double PeakShiftHours { get; init; }
+
+    public double ShiftFromDay { get; init; } = 15;
+
+    /// <summary>A viral day: on this day (0-based), from <see cref="ViralStartHourUtc"/> for
+    /// <see cref="ViralHours"/>, arrivals are <see cref="ViralFactor"/> × the usual. Null: none.</summary>
+    public int? ViralDay { get; init; }
+
+    public double ViralFactor { get; init; } = 10;
+
+    public double ViralStartHourUtc { get; init; } = 10;
+
+    public double ViralHours { get; init; } = 6;
+
+    /// <summary>The standard month with its peak three hours earlier from day 15 on.</summary>
+    public static TraceOptions Shifted { get; } = new() { PeakShiftHours = 3, ShiftFromDay = 15 };
+
+    /// <summary>The standard month with a viral day: day 20, 10× the usual from 10:00 to 16:00 UTC.</summary>
+    public static TraceOptions ViralMonth { get; } = new() { ViralDay = 20 };
+
+    /// <summary>A named month: "standard", "shifted" or "viral"; null for another name.</summary>
+    public static TraceOptions? Named(string name) => name switch
+    {
+        "standard" => Standard,
+        "shifted" => Shifted,
+        "viral" => ViralMonth,
+        _ => null,
+    };
+
+    /// <summary>The rate multiplier at <paramref name="seconds"/> into the trace (mean 1 on an ordinary day).</summary>
+    internal double Multiplier(double seconds, DiurnalShape usual, DiurnalShape shifted)
+    {
+        var day = seconds / 86400;
+        var m = (PeakShiftHours != 0 && day >= ShiftFromDay ? shifted : usual).At(seconds);
+        if (ViralDay is { } v && (int)Math.Floor(day) == v)
+        {
+            var hour = seconds / 3600 % 24;
+            if (hour >= ViralStartHourUtc && hour < ViralStartHourUtc + ViralHours)
+            {
+                m *= ViralFactor;
+            }
+        }
+
+        return m;
+    }
+
+    internal double MaxMultiplier => PeakFactor * (ViralDay is null ? 1 : Math.Max(1, ViralFactor));
+
     /// <summary>The standard month: 30 days, 250 jobs/h on average, a 4× afternoon peak, three
     /// bursts of 40 a day, half Free, 30 % Premium, 15 % Pro, 5 % Enterprise.</summary>
     public static TraceOptions Standard { get; } = new();
@@ -50,14 +100,15 @@ public static class Trace
         ArgumentOutOfRangeException.ThrowIfLessThan(o.PeakFactor, 1.0);
         var random = new Random(o.Seed);
         var shape = new DiurnalShape(o.PeakFactor, o.PeakHourUtc);
+        var shifted = new DiurnalShape(o.PeakFactor, o.PeakHourUtc - o.PeakShiftHours);
         var end = o.Days * 86400;
-        var maxPerSecond = o.MeanPerHour * o.PeakFactor / 3600;
+        var maxPerSecond = o.MeanPerHour * o.MaxMultiplier / 3600;
         var list = new List<Arrival>((int)(o.MeanPerHour * o.Days * 24 * 1.1) + 16);
         if (maxPerSecond > 0)
         {
             for (var t = Exp(random, maxPerSecond); t < end; t += Exp(random, maxPerSecond))
             {
-                if (random.NextDouble() * o.PeakFactor < shape.At(t))
+                if (random.NextDouble() * o.MaxMultiplier < o.Multiplier(t, shape, shifted))
                 {
                     list.Add(new Arrival(t, PickTier(random, o.TierMix)));
                 }

@@ -29,7 +29,7 @@ public interface IPoolGrain : IGrainWithStringKey, IRemindable
 [GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
 public sealed record PoolSettings([Id(1739429234U)] bool Autoscale, [Id(2285693678U)] string Policy, [Id(3366696356U)] int MinHot, [Id(2990456488U)] int MaxInstances, [Id(1448532660U)] decimal? DailyBudgetUsd, [Id(3999439496U)] string GpuType, [Id(1902754178U)] string Provider)
 {
-    public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load"];
+    public static readonly string[] Policies = ["seed", "slo", "seed-by-load", "slo-by-load", "forecast", "forecast-by-load"];
 
     /// <summary>Where a rent goes, in order: the first offer not backing off, within its own max
     /// $/h and the pool's, that the cloud can fill (none: <see cref="Provider"/> and <see cref="GpuType"/>).</summary>
@@ -95,4 +95,21 @@ public sealed record PoolView(
     /// <summary>Providers the pool skips for now: provider → until when, after how many failures, why.</summary>
     [Id(4092203142U)]
     public IReadOnlyDictionary<string, string> BackingOff { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>What the forecast policy expects (null under another policy, or before its first tick).</summary>
+    [Id(5001U)]
+    public PoolForecast? Forecast { get; init; }
 }
+
+/// <summary>The forecast policy's view for operators: expected jobs per hour for the next 24
+/// hours from now (null where that hour is not yet learned), the hours of the day (UTC) it may
+/// hold no HOT instance, whether a whole day and a whole week are learned, the HOT instances the
+/// forecast wants within a resume, and whether this is a quiet hour now.</summary>
+[GenerateSerializer(GenerateFieldIds = GenerateFieldIds.PublicProperties), Immutable]
+public sealed record PoolForecast(
+    [Id(1U)] IReadOnlyList<double?> NextHoursJobsPerHour,
+    [Id(2U)] IReadOnlyList<int> QuietHoursUtc,
+    [Id(3U)] bool KnowsDay,
+    [Id(4U)] bool KnowsWeek,
+    [Id(5U)] int? HotAhead,
+    [Id(6U)] bool QuietNow);

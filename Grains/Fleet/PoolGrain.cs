@@ -131,9 +131,11 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
                 GpuType = settings.Offers.Count > 0 ? settings.Offers[0].GpuType : settings.GpuType,
                 PriceList = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).PriceList : [],
                 Capabilities = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).Capabilities : ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(1)),
+                LastArrivalAt = await jobs.LastCreatedAtAsync(),
             };
-            var decision = options.CreatePolicy(settings.Policy).Decide(snapshot);
-            r = r with { Memory = decision.Memory };
+            var policy = options.CreatePolicy(settings.Policy);
+            var decision = policy.Decide(snapshot);
+            r = r with { Memory = decision.Memory, Forecast = PolicyUnwrap.Forecast(policy)?.Explain(snapshot with { Memory = decision.Memory }) };
             foreach (var action in decision.Actions)
             {
                 r = await CarryOutAsync(r, settings, action, now);
@@ -352,6 +354,7 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
         {
             ServiceSecondsPerJob = r.Service.Or(options.ServiceSecondsPerJob),
             ServiceMeasuredJobs = r.Service.Jobs,
+            Forecast = r.Settings?.Policy.StartsWith("forecast", StringComparison.Ordinal) == true ? r.Forecast : null,
             BackingOff = r.Backoff.Where(b => b.Value.Until > time.GetUtcNow())
                 .ToDictionary(b => b.Key, b => $"until {b.Value.Until:O} after {b.Value.Failures} failure(s): {b.Value.LastReason}"),
         };

@@ -10,6 +10,9 @@ public sealed record PoolRecord
 
     public PoolMemory Memory { get; init; } = new();
 
+    /// <summary>The forecast policy's last view (null under another policy).</summary>
+    public PoolForecast? Forecast { get; init; }
+
     public DateTimeOffset? LastTick { get; init; }
 
     /// <summary>Instances are named i-001, i-002, … in the order they were rented.</summary>

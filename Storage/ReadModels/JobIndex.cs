@@ -68,6 +68,10 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
             ORDER BY j.updated_ms LIMIT @Max
             """, new { Cut = cutoff.ToUnixTimeMilliseconds(), Max = max })).ToList(), cancellationToken);
 
+    /// <summary>When the newest job was created (null for none): the forecast policy's keep-alive.</summary>
+    public Task<DateTimeOffset?> LastCreatedAtAsync(CancellationToken cancellationToken = default) =>
+        store.ReadAsync(async c => await c.ExecuteScalarAsync<long?>("SELECT max(created_ms) FROM jobs") is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null, cancellationToken);
+
     /// <summary>Jobs created since <paramref name="since"/>, per tier (arrival rates).</summary>
     public Task<IReadOnlyDictionary<int, long>> CreatedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyDictionary<int, long>>(async c => (await c.QueryAsync<(int Tier, long Count)>(

@@ -108,7 +108,10 @@ public sealed class FleetCommandTests
             Assert.True(code == 0, err);
             Assert.Contains("% of virtual time", text, StringComparison.Ordinal); // progress
             Assert.Contains("total cost", text, StringComparison.Ordinal);
-            Assert.Contains("goal (SLO policy", text, StringComparison.Ordinal);
+            Assert.Contains("goal (best policy", text, StringComparison.Ordinal);
+            Assert.Contains("perfect-knowledge bound: $", text, StringComparison.Ordinal);
+            Assert.Contains("above the perfect-knowledge bound", text, StringComparison.Ordinal);
+            Assert.Contains("forecast", text, StringComparison.Ordinal); // the default set: seed, slo, forecast
             Assert.StartsWith("<svg", await File.ReadAllTextAsync(svg), StringComparison.Ordinal);
 
             (code, _, err) = await RunSiloAsync("simulate", "--trace", "/no/such/trace.csv");
@@ -121,9 +124,18 @@ public sealed class FleetCommandTests
 
             (code, text, err) = await RunSiloAsync("simulate", "--days", "1", "--policies", "slo-by-load", "--json");
             Assert.True(code == 0, err);
-            var byLoad = JsonDocument.Parse(text).RootElement.EnumerateArray().Single();
+            var json = JsonDocument.Parse(text).RootElement;
+            var byLoad = json.GetProperty("policies").EnumerateArray().Single();
+            Assert.True(json.GetProperty("bound").GetProperty("costUsd").GetDecimal() > 0);
+            Assert.True(json.GetProperty("bound").GetProperty("costUsd").GetDecimal() < byLoad.GetProperty("totalCostUsd").GetDecimal());
             Assert.Equal("slo-by-load", byLoad.GetProperty("policy").GetString());
             Assert.Contains(byLoad.GetProperty("actions").EnumerateObject(), a => a.Name.StartsWith("rented:rtx-a", StringComparison.Ordinal));
+
+            (code, text, err) = await RunSiloAsync("simulate", "--trace", "shifted", "--days", "1", "--policies", "forecast", "--no-bound", "--json");
+            Assert.True(code == 0, err);
+            json = JsonDocument.Parse(text).RootElement;
+            Assert.Equal("forecast", json.GetProperty("policies")[0].GetProperty("policy").GetString());
+            Assert.Equal(JsonValueKind.Null, json.GetProperty("bound").ValueKind);
         }
         finally
         {
