@@ -49,6 +49,13 @@ public sealed record ForecastPolicyOptions
     public TimeSpan ExpectedRentTime { get; init; } = TimeSpan.FromMinutes(45);
 
     public double FreeRefuseAfterSeconds { get; init; } = 60;
+
+    /// <summary>Tiers whose jobs must not run on spot (preemptible) machines: the policy holds
+    /// on-demand instances for their need (empty: every tier may run on spot).</summary>
+    public IReadOnlySet<Tier> OnDemandTiers { get; init; } = new HashSet<Tier>();
+
+    /// <summary>What on-demand capacity is rented as; null: the cheapest offer that is not spot.</summary>
+    public string? OnDemandGpuType { get; init; }
 }
 
 /// <summary>Scales ahead of demand and down to zero. It learns a time-of-day and time-of-week
@@ -135,9 +142,10 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
             why = $"{now} HOT for the measured {Rate(measured):0.000} jobs/s, {ahead} for the forecast {(forecastPeak ?? 0) * 3600:0} jobs/h within {_o.ResumeLead.TotalMinutes:0} min";
         }
 
-        // Behind: a tier's oldest job has used half its target (a burst no rate has shown yet) and
-        // no instance is already on its way (a resume takes minutes: one more per tick would pile up).
-        if (_o.TargetSeconds.Any(t => s.Queue(t.Key).OldestWaitSeconds > t.Value / 2) && !PoolRules.Resuming(s) && active.Count > 0)
+        // Behind: a tier's oldest job has used half its target (a burst no rate has shown yet) →
+        // one more than is active. In a quiet hour not while a start is on its way (the first job
+        // after zero waits for it; one more per tick would pile up resumes for a single job).
+        if (_o.TargetSeconds.Any(t => s.Queue(t.Key).OldestWaitSeconds > t.Value / 2) && active.Count > 0 && !(coldNow && PoolRules.Resuming(s)))
         {
             target = Math.Max(target, active.Count + 1);
             why = "a tier's oldest job has waited half its target";
@@ -177,6 +185,7 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
             {
                 surplusSince ??= s.Now;
                 var down = Math.Max(1, Math.Max(Needed(measured.ToDictionary(kv => kv.Key, kv => kv.Value * _o.DownHeadroom), s.ServiceSecondsPerJob), ahead));
+                running = running.Where(i => !KeptForOnDemand(s, i, active, measured)).ToList();
                 if (down < active.Count && s.Now - surplusSince >= _o.ScaleInAfter && running.Count > 0)
                 {
                     actions.Add(new StopAction(running[0].Id, $"{down} HOT would do at {_o.DownHeadroom}× the rate and the forecast, for {_o.ScaleInAfter.TotalMinutes:0} min; {active.Count} active"));
@@ -188,6 +197,8 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
         {
             surplusSince = null;
         }
+
+        OnDemand(s, actions, active, measured, forecastPeak is { } fp ? profile.Split(fp) : null, coldNow);
 
         // Standbys: what the forecast needs within a rent's time, and one for the first job after a
         // quiet spell (on a cloud that can stop; on one that cannot, a standby would bill HOT).
@@ -221,6 +232,51 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
 
         return new PoolDecision(actions, memory with { PrimaryId = PoolRules.Primary(s), SurplusSince = surplusSince });
     }
+
+    /// <summary>On-demand instances the on-demand tiers need: resumed (a WARM on-demand standby) or
+    /// rented (<see cref="ForecastPolicyOptions.OnDemandGpuType"/>) when fewer are active; in a
+    /// quiet hour only while such a job waits or for real load.</summary>
+    private void OnDemand(PoolSnapshot s, List<PoolAction> actions, List<InstanceView> active, Dictionary<Tier, double> measured, Dictionary<Tier, double>? forecast, bool coldNow)
+    {
+        if (_o.OnDemandTiers.Count == 0)
+        {
+            return;
+        }
+
+        var need = OnDemandNeed(s, measured, forecast, coldNow);
+        var resumed = actions.OfType<ResumeAction>().Select(a => a.InstanceId).ToHashSet();
+        var have = active.Count(i => !Spot(s, i)) + s.Instances.Count(i => resumed.Contains(i.Id) && !Spot(s, i));
+        foreach (var standby in s.Instances.Where(i => i.WarmIdle && !Spot(s, i) && !resumed.Contains(i.Id) && i.Health != InstanceHealth.Down).OrderBy(i => i.Since))
+        {
+            if (have >= need)
+            {
+                return;
+            }
+
+            actions.Add(new ResumeAction(standby.Id, $"{need} on-demand HOT wanted for {string.Join(", ", _o.OnDemandTiers)} (no spot); {have} active"));
+            have++;
+        }
+
+        var type = _o.OnDemandGpuType ?? s.PriceList.Where(o => !o.Spot).OrderBy(o => o.HotPerHour).FirstOrDefault()?.GpuType;
+        var renting = s.Instances.Count(i => i.Renting && !Spot(s, i));
+        for (var i = have + renting; i < need && type is not null && PoolRules.MayRent(s); i++)
+        {
+            actions.Add(new RentAction(type, ResumeWhenWarm: true, $"{need} on-demand HOT wanted for {string.Join(", ", _o.OnDemandTiers)} (no spot); {have} active, no on-demand standby"));
+        }
+    }
+
+    private int OnDemandNeed(PoolSnapshot s, Dictionary<Tier, double> measured, Dictionary<Tier, double>? forecast, bool coldNow)
+    {
+        Dictionary<Tier, double> Only(Dictionary<Tier, double> rates) => rates.Where(kv => _o.OnDemandTiers.Contains(kv.Key)).ToDictionary();
+        var need = Math.Max(Needed(Only(measured), s.ServiceSecondsPerJob), forecast is null ? 0 : Needed(Only(forecast), s.ServiceSecondsPerJob));
+        var waiting = _o.OnDemandTiers.Any(t => s.Queue(t).Depth > 0 || s.Queue(t).OldestWaitSeconds > 0);
+        return coldNow ? Math.Max(need >= 2 ? need : 0, waiting ? 1 : 0) : need;
+    }
+
+    private bool KeptForOnDemand(PoolSnapshot s, InstanceView instance, List<InstanceView> active, Dictionary<Tier, double> measured) =>
+        _o.OnDemandTiers.Count > 0 && !Spot(s, instance) && active.Count(i => !Spot(s, i)) <= OnDemandNeed(s, measured, null, coldNow: false);
+
+    private static bool Spot(PoolSnapshot s, InstanceView i) => s.Offer(i.GpuType).Spot;
 
     /// <summary>The arrival rate above which scaling to zero costs more than it saves: with jobs
     /// at rate λ, a HOT instance idle for the keep-alive is stopped about λ·e^(−λ·keepAlive) times

@@ -7,7 +7,9 @@ namespace Actors.Fleet.Policies;
 public static class PoolPolicies
 {
     /// <summary>The named policy within the operator's limits; null for an unknown name.</summary>
-    public static IPoolPolicy? Create(string name, TimeSpan? quietFor = null, TimeSpan? scaleInAfter = null)
+    /// <param name="onDemandTiers">Tiers that must not run on spot machines: the forecast policy holds
+    /// on-demand capacity for them (the seed and SLO policies do not know the difference).</param>
+    public static IPoolPolicy? Create(string name, TimeSpan? quietFor = null, TimeSpan? scaleInAfter = null, IReadOnlySet<Grains.Tenants.Tier>? onDemandTiers = null)
     {
         var normalized = name.Trim().ToLowerInvariant();
         if (!PoolSettings.Policies.Contains(normalized))
@@ -18,7 +20,7 @@ public static class PoolPolicies
         IPoolPolicy policy = normalized.StartsWith("slo", StringComparison.Ordinal)
             ? new SloPolicy(scaleInAfter is { } after ? new SloPolicyOptions { ScaleInAfter = after } : null)
             : normalized.StartsWith("forecast", StringComparison.Ordinal)
-                ? new ForecastPolicy(scaleInAfter is { } later ? new ForecastPolicyOptions { ScaleInAfter = later } : null)
+                ? new ForecastPolicy(new ForecastPolicyOptions { OnDemandTiers = onDemandTiers ?? new HashSet<Grains.Tenants.Tier>() } is var f && scaleInAfter is { } later ? f with { ScaleInAfter = later } : f)
                 : new SeedPolicy(quietFor);
         return new LimitedPolicy(normalized.EndsWith("-by-load", StringComparison.Ordinal) ? new GpuByLoadPolicy(policy) : policy);
     }

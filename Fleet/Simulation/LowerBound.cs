@@ -277,9 +277,12 @@ public static class LowerBound
                         {
                             var owed = s.Backlog + n - capacity;
                             var minExempt = Math.Max(0, owed - allowed);
-                            for (var e = minExempt; e <= n; e++)
+                            // Many choices (a flood of arrivals): taken in steps, each as if it had
+                            // exempted the whole step but paying for its first — optimistic, so still a bound.
+                            var stride = Math.Max(1, (n - minExempt + MaxExemptChoices) / MaxExemptChoices);
+                            for (var e = minExempt; e <= n; e += stride)
                             {
-                                var backlog = Math.Max(0, owed - e);
+                                var backlog = Math.Max(0, owed - Math.Min(n, e + stride - 1));
                                 target.Add(new State(backlog, s.Cost + step + e * lambda, s.HotSlots + k2, s.Starts + Math.Max(0, k2 - k), s.Exempted + e));
                                 if (backlog == 0)
                                 {
@@ -318,7 +321,17 @@ public static class LowerBound
 
         private (int K, int Z) Ungroup(int g) => g <= _maxK ? (g, 0) : (0, g - _maxK - 1);
 
-        /// <summary>Keeps the states no other beats on both backlog and cost.</summary>
+        /// <summary>Frontiers larger than this (a load past every instance's capacity: thousands of
+        /// backlogs) are coarsened optimistically.</summary>
+        private const int MaxFrontier = 96;
+
+        /// <summary>Exemption counts tried per state and slot before they are taken in steps.</summary>
+        private const int MaxExemptChoices = 16;
+
+        /// <summary>Keeps the states no other beats on both backlog and cost. A frontier longer than
+        /// <see cref="MaxFrontier"/> is cut into runs, each replaced by one state with the run's
+        /// smallest backlog and smallest cost — better than any state it replaces, so the optimum can
+        /// only go down and the bound stays a bound (exact whenever no frontier is that long).</summary>
         private static void Prune(List<State> states, List<State> scratch)
         {
             if (states.Count <= 1)
@@ -339,7 +352,19 @@ public static class LowerBound
             }
 
             states.Clear();
-            states.AddRange(scratch);
+            if (scratch.Count <= MaxFrontier)
+            {
+                states.AddRange(scratch);
+                return;
+            }
+
+            // Backlog ascending, cost descending: a run's first has the least backlog, its last the least cost.
+            var run = (scratch.Count + MaxFrontier - 1) / MaxFrontier;
+            for (var i = 0; i < scratch.Count; i += run)
+            {
+                var last = scratch[Math.Min(scratch.Count, i + run) - 1];
+                states.Add(last with { Backlog = scratch[i].Backlog });
+            }
         }
 
         private readonly record struct State(int Backlog, double Cost, long HotSlots, int Starts, int Exempted);

@@ -32,6 +32,9 @@ public sealed record SimulationOptions
     public DateTimeOffset Start { get; init; } = new(2026, 1, 5, 0, 0, 0, TimeSpan.Zero);
 
     public int Seed { get; init; } = 7;
+
+    /// <summary>Tiers whose jobs run only on on-demand (not preemptible) machines.</summary>
+    public IReadOnlySet<Tier> OnDemandTiers { get; init; } = new HashSet<Tier>();
 }
 
 public sealed record TierStats(Tier Tier, int Arrived, int Served, int Refused, int Expired, double P50Seconds, double P95Seconds, double P99Seconds, double MaxSeconds)
@@ -42,6 +45,9 @@ public sealed record TierStats(Tier Tier, int Arrived, int Served, int Refused, 
     public double FromZeroP50Seconds { get; init; }
 
     public double FromZeroMaxSeconds { get; init; }
+
+    /// <summary>Jobs served on spot (preemptible) machines.</summary>
+    public int OnSpot { get; init; }
 }
 
 /// <summary>One point of the timeline: hours since the start, jobs waiting, instances by state,
@@ -68,6 +74,9 @@ public sealed record SimulationResult(
     public long Events { get; init; }
 
     public TimeSpan WallTime { get; init; }
+
+    /// <summary>Seconds of work done on jobs whose instance stopped or was preempted under them (run again).</summary>
+    public double LostWorkSeconds { get; init; }
 
     public TierStats Tier(Tier tier) => Tiers.First(t => t.Tier == tier);
 }

@@ -24,6 +24,7 @@ public sealed class Simulator
     private readonly Queue<Job>[] _queues = [new(), new(), new(), new()];
     private readonly List<double>[] _waits = [[], [], [], []];
     private readonly List<double>[] _zeroWaits = [[], [], [], []];
+    private readonly int[] _onSpot = new int[4];
     private readonly int[] _arrived = new int[4], _refused = new int[4], _expired = new int[4], _arrivalsSinceTick = new int[4];
     private readonly double[] _rate = new double[4];
     private readonly bool[] _refusing = new bool[4];
@@ -32,7 +33,7 @@ public sealed class Simulator
     private readonly List<Sample> _timeline = [];
     private readonly double _sigma, _mu;
     private PoolMemory _memory = new();
-    private double _now, _lastAccrual, _lastTick, _serviceEstimate, _lastArrival = double.NaN;
+    private double _now, _lastAccrual, _lastTick, _serviceEstimate, _lastArrival = double.NaN, _lostWorkSeconds;
     private decimal _cost, _spentToday, _maxDaily;
     private long _seq, _events_;
     private int _nextId, _maxInstances, _day;
@@ -134,6 +135,7 @@ public sealed class Simulator
                 Percentile(w, 0.50), Percentile(w, 0.95), Percentile(w, 0.99), w.Count == 0 ? 0 : w[^1])
             {
                 FromZero = z.Count,
+                OnSpot = _onSpot[(int)tier],
                 FromZeroP50Seconds = Percentile(z, 0.50),
                 FromZeroMaxSeconds = z.Count == 0 ? 0 : z[^1],
             };
@@ -144,6 +146,7 @@ public sealed class Simulator
             MaxDailySpendUsd = Math.Round(Math.Max(_maxDaily, _spentToday), 2),
             Events = _events_,
             WallTime = wall.Elapsed,
+            LostWorkSeconds = Math.Round(_lostWorkSeconds, 1),
         };
     }
 
@@ -198,7 +201,8 @@ public sealed class Simulator
 
     private void Dispatch(Machine machine)
     {
-        while (NextJob() is { } job)
+        var spot = _provider.OfferOf(machine.Id)?.Spot == true;
+        while (NextJob(spot) is { } job)
         {
             var wait = _now - job.EnqueuedAt;
             if (job.Tier == Tier.Free && wait > _o.FreeMaxWaitSeconds)
@@ -224,12 +228,19 @@ public sealed class Simulator
     private double ServiceFactor(string gpuType) =>
         GpuProfile.ForType(gpuType) is { } gpu && GpuProfile.ForType(_o.GpuType) is { } pool ? pool.PerHour / gpu.PerHour : 1;
 
-    private Job? NextJob()
+    /// <summary>The next job in the real queue's order; on a spot machine, none of a tier that
+    /// needs on-demand capacity (<see cref="SimulationOptions.OnDemandTiers"/>).</summary>
+    private Job? NextJob(bool spot)
     {
         var best = -1;
         var bestAt = double.PositiveInfinity;
         for (var tier = 0; tier < 4; tier++)
         {
+            if (spot && _o.OnDemandTiers.Contains((Tier)tier))
+            {
+                continue;
+            }
+
             if (_queues[tier].TryPeek(out var head))
             {
                 var readyAt = head.EnqueuedAt - TierAging.HeadStart[tier].TotalSeconds;
@@ -255,6 +266,11 @@ public sealed class Simulator
         _serviceEstimate += 0.01 * (service - _serviceEstimate);
         var done = machine.Running;
         _waits[(int)done.Tier].Add(machine.Wait);
+        if (_provider.OfferOf(id)?.Spot == true)
+        {
+            _onSpot[(int)done.Tier]++;
+        }
+
         if (done.FromZero)
         {
             _zeroWaits[(int)done.Tier].Add(machine.Wait);
@@ -287,7 +303,9 @@ public sealed class Simulator
 
         if (!status.Running && !status.InFlight && machine.Running is { } job)
         {
-            // Stopped or lost under a job: back to the head of its queue, its wait goes on.
+            // Stopped or lost under a job: back to the head of its queue, its wait goes on; the
+            // work it had done is lost (run again).
+            _lostWorkSeconds += _now - machine.StartedAt;
             RequeueFront(job);
             machine.Running = null;
             machine.Version++;

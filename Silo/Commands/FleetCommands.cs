@@ -65,17 +65,31 @@ internal static class FleetCommands
         var timeline = new Option<string?>("--timeline") { Description = "Write every policy's timeline (queue depth, instances by state, cost) as CSV here" };
         var json = new Option<bool>("--json") { Description = "Print JSON instead of tables" };
         var noBound = new Option<bool>("--no-bound") { Description = "Skip the perfect-knowledge lower bound" };
+        var preemptions = new Option<double?>("--preemptions-per-hour") { Description = "Spot preemptions per HOT hour at the simulated cloud (default 0.01)" };
+        var onDemandTiers = new Option<string?>("--on-demand-tiers") { Description = "Comma-separated tiers whose jobs must not run on spot machines (forecast policies hold on-demand capacity for them; seed and slo run everything on the pool's GPU)" };
         var command = new Command("simulate", "Run autoscaling policies against a simulated provider in virtual time")
         {
-            trace, days, rate, peak, policies, service, budget, maxInstances, minHot, chart, chartDays, saveTrace, seed, timeline, json, noBound,
+            trace, days, rate, peak, policies, service, budget, maxInstances, minHot, chart, chartDays, saveTrace, seed, timeline, json, noBound, preemptions, onDemandTiers,
         };
         command.SetAction(parse =>
         {
             var names = parse.GetValue(policies)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var onDemand = new HashSet<Tier>();
+            foreach (var tierName in (parse.GetValue(onDemandTiers) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Enum.TryParse<Tier>(tierName, ignoreCase: true, out var tier) || !Enum.IsDefined(tier) || int.TryParse(tierName, out _))
+                {
+                    Console.Error.WriteLine($"simulate: unknown tier '{tierName}' in --on-demand-tiers ({string.Join(", ", Enum.GetNames<Tier>())})");
+                    return 2;
+                }
+
+                onDemand.Add(tier);
+            }
+
             var chosen = new List<IPoolPolicy>();
             foreach (var name in names)
             {
-                if (PoolPolicies.Create(name) is not { } policy)
+                if (PoolPolicies.Create(name, onDemandTiers: onDemand) is not { } policy)
                 {
                     Console.Error.WriteLine($"simulate: unknown policy '{name}' ({string.Join(", ", PoolSettings.Policies)})");
                     return 2;
@@ -120,14 +134,26 @@ internal static class FleetCommands
             }
 
             var sim = new SimulationOptions { ServiceSeconds = serviceSeconds, Limits = limits, Seed = parse.GetValue(seed) };
+            if (parse.GetValue(preemptions) is { } perHour)
+            {
+                if (!(perHour >= 0) || !double.IsFinite(perHour))
+                {
+                    Console.Error.WriteLine("simulate: --preemptions-per-hour must be ≥ 0");
+                    return 2;
+                }
+
+                sim = sim with { Provider = sim.Provider with { SpotPreemptionsPerHour = perHour } };
+            }
+
             var quiet = parse.GetValue(json);
             if (!quiet)
             {
                 Console.WriteLine($"simulate: {arrivals.Count:N0} jobs over {(arrivals.Count == 0 ? 0 : arrivals[^1].AtSeconds / 86400):0.#} days, policies {string.Join(", ", chosen.Select(p => p.Name))}");
             }
 
-            PoolLimits LimitsOf(IPoolPolicy p) => parse.GetValue(minHot) is null && p.Name.StartsWith("forecast", StringComparison.Ordinal) ? limits with { MinHot = 0 } : limits;
-            var results = chosen.Select(p => RunWithProgress(arrivals, p, sim with { Limits = LimitsOf(p) }, quiet)).ToList();
+            static bool Forecasts(IPoolPolicy p) => p.Name.StartsWith("forecast", StringComparison.Ordinal);
+            PoolLimits LimitsOf(IPoolPolicy p) => parse.GetValue(minHot) is null && Forecasts(p) ? limits with { MinHot = 0 } : limits;
+            var results = chosen.Select(p => RunWithProgress(arrivals, p, sim with { Limits = LimitsOf(p), OnDemandTiers = Forecasts(p) ? onDemand : new HashSet<Tier>() }, quiet)).ToList();
             if (parse.GetValue(chart) is { } svg)
             {
                 File.WriteAllText(svg, TimelineChart.Render(results, parse.GetValue(chartDays) * 24));
@@ -325,6 +351,8 @@ internal static class FleetCommands
         Row("rent / resume / stop / release", r => $"{r.Actions.GetValueOrDefault("rent")} / {r.Actions.GetValueOrDefault("resume")} / {r.Actions.GetValueOrDefault("stop")} / {r.Actions.GetValueOrDefault("release")}");
         Row("GPU types rented", r => string.Join(", ", r.Actions.Where(a => a.Key.StartsWith("rented:", StringComparison.Ordinal))
             .OrderByDescending(a => a.Value).Select(a => $"{a.Key["rented:".Length..]} ×{a.Value}")) is { Length: > 0 } types ? types : "–");
+        Row("jobs on spot machines (Ent / Pro / Prem / Free)", r => string.Join(" / ", Enum.GetValues<Tier>().Reverse().Select(t => $"{r.Tier(t).OnSpot:N0}")));
+        Row("work lost to stops and preemptions", r => $"{r.LostWorkSeconds / 3600:0.00} instance-h ({r.Actions.GetValueOrDefault("jobs requeued")} jobs run again)");
         Row("failures / preemptions", r => $"{r.Actions.Where(a => a.Key.StartsWith("failed", StringComparison.Ordinal) || a.Key.Contains("refused", StringComparison.Ordinal)).Sum(a => a.Value)} / {r.Actions.GetValueOrDefault("preempted")}");
         Row("wall time", r => $"{r.WallTime.TotalSeconds:0.0} s ({r.Events:N0} events)");
         if (bound is not null)

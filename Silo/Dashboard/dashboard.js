@@ -133,7 +133,18 @@ function render(s) {
   const measured = fleet.pool.serviceMeasuredJobs;
   $("service-time").textContent = `SLO service time ${fleet.pool.serviceSecondsPerJob.toFixed(2)} s a job (`
     + (measured ? `measured over ${measured} jobs)` : "configured; measured after 20 jobs)");
+  $("forecast").textContent = forecastText(fleet.pool.forecast);
   renderCharts(s.history || [], minutes);
+}
+
+/** The forecast policy's view in one line: what it expects next, its quiet hours, and now. */
+function forecastText(f) {
+  if (!f) return "";
+  if (!f.knowsDay) return "Forecast: learning the day (no quiet hours until every hour was seen once)";
+  const next = f.nextHoursJobsPerHour.slice(0, 6).map((r) => (r == null ? "?" : Math.round(r))).join(", ");
+  const quiet = f.quietHoursUtc.length ? f.quietHoursUtc.map((h) => String(h).padStart(2, "0")).join(" ") + " UTC" : "none";
+  return `Forecast: ${next} jobs/h over the next 6 h; ${f.hotAhead ?? "?"} HOT wanted within a resume; `
+    + `quiet hours (may hold no HOT): ${quiet}${f.quietNow ? " — quiet now" : ""}${f.knowsWeek ? "; by hour of week" : "; by hour of day"}`;
 }
 
 function renderInstances(instances, running) {

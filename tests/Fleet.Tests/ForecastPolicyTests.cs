@@ -149,6 +149,54 @@ public sealed class ForecastPolicyTests
     }
 
     [Fact]
+    public void TiersThatMustNotRunOnSpotGetOnDemandCapacity()
+    {
+        var policy = new ForecastPolicy(new ForecastPolicyOptions { OnDemandTiers = new HashSet<Tier> { Tier.Enterprise } });
+        var onDemandStandby = Warm("od") with { GpuType = "rtx-4090-ondemand", HotPerHour = 0.80m, WarmPerHour = 0.10m };
+        var enterpriseWaiting = Queues(ratePerSecond: 0.1);
+        enterpriseWaiting[Tier.Enterprise] = new TierQueue(1, 5, 0.005);
+
+        // A spot instance is HOT, but an Enterprise job may not run there: the on-demand standby is resumed.
+        var resume = policy.Decide(At(12, 0, [Hot("p"), onDemandStandby], enterpriseWaiting)).Actions.OfType<ResumeAction>();
+        Assert.Contains(resume, a => a.InstanceId == "od" && a.Reason.Contains("on-demand", StringComparison.Ordinal));
+
+        // No on-demand standby: one is rented, straight to HOT, as the cheapest offer that is not spot.
+        var rent = Assert.Single(policy.Decide(At(12, 0, [Hot("p")], enterpriseWaiting)).Actions.OfType<RentAction>(), r => r.ResumeWhenWarm);
+        Assert.Equal("rtx-a4000", rent.GpuType);
+
+        // The on-demand instance the tier needs is not the one scaled in.
+        var od = Hot("od") with { GpuType = "rtx-4090-ondemand", Since = Noon.AddHours(-2) };
+        var memory = new PoolMemory { PrimaryId = "p", Profile = LearnedDay(), SurplusSince = Noon.AddHours(-1) };
+        var calm = Queues(ratePerSecond: 0.02);
+        calm[Tier.Enterprise] = new TierQueue(0, 0, 0.001);
+        var surplus = policy.Decide(Of([Hot("p", TimeSpan.FromHours(3)), Hot("s"), od], calm, memory, now: Noon.AddHours(-1).AddMinutes(30)) with { LastArrivalAt = Noon });
+        Assert.DoesNotContain(surplus.Actions.OfType<StopAction>(), a => a.InstanceId == "od");
+
+        // Without the option, the same Enterprise job needs nothing more than the spot instance.
+        Assert.DoesNotContain(new ForecastPolicy().Decide(At(12, 0, [Hot("p")], enterpriseWaiting)).Actions.OfType<RentAction>(), r => r.ResumeWhenWarm);
+    }
+
+    [Fact]
+    public void InTheSimulatorOnDemandTiersRunOnlyOnOnDemandMachinesAndPreemptionsCostWork()
+    {
+        var trace = Trace.Generate(TraceOptions.Standard with { Days = 3 });
+        var onDemand = new HashSet<Tier> { Tier.Enterprise };
+        var options = new SimulationOptions { OnDemandTiers = onDemand, Limits = new PoolLimits { MinHot = 0 } };
+        var r = Simulator.Run(trace, PoolPolicies.Create("forecast", onDemandTiers: onDemand)!, options);
+        string Summary(SimulationResult x) => $"${x.TotalCostUsd}; " + string.Join(", ", x.Actions.Select(a => $"{a.Key} {a.Value}")) + "; " + string.Join("; ", x.Tiers.Select(t => $"{t.Tier} p95 {t.P95Seconds:0.0} s served {t.Served}/{t.Arrived}"));
+        Assert.Contains(r.Actions.Keys, k => k == "rented:rtx-a4000"); // on-demand capacity, the cheapest not spot
+        Assert.True(r.Tier(Tier.Enterprise).Served >= r.Tier(Tier.Enterprise).Arrived - 5, Summary(r));
+        Assert.Equal(0, r.Tier(Tier.Enterprise).OnSpot); // none ran on a spot machine
+        Assert.True(r.Tier(Tier.Free).OnSpot > 0, Summary(r)); // the others did
+        Assert.True(r.Tier(Tier.Pro).P95Seconds <= 30, Summary(r));
+
+        // A cloud that takes spot machines back often: the preemptions and the work they cost are reported.
+        var stormy = Simulator.Run(trace, PoolPolicies.Create("forecast")!, options with { OnDemandTiers = new HashSet<Tier>(), Provider = new Actors.Fleet.Providers.SimulatedProviderOptions { SpotPreemptionsPerHour = 0.2 } });
+        Assert.True(stormy.Actions.GetValueOrDefault("preempted") > 0, Summary(stormy));
+        Assert.True(stormy.LostWorkSeconds > 0, Summary(stormy)); // the work they were doing runs again
+    }
+
+    [Fact]
     public void TheTracesThatCanFoolAPredictorMoveThePeakAndHaveAViralDay()
     {
         var shifted = Trace.Generate(TraceOptions.Shifted with { Days = 20, BurstsPerDay = 0 });

@@ -215,6 +215,34 @@ public sealed partial class GrainsThroughTheRuntimeTests
     }
 
     [Fact]
+    public async Task UnderTheForecastPolicyThePoolLearnsHourByHourAndShowsItsForecast()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        await pool.ConfigureAsync(new PoolSettings(true, "slo", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
+        Assert.Null((await pool.TickAsync()).Forecast); // another policy: nothing to show
+
+        await pool.ConfigureAsync(new PoolSettings(true, "forecast", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
+        var first = (await pool.TickAsync()).Forecast;
+        Assert.NotNull(first);
+        Assert.False(first.KnowsDay);
+        Assert.Equal(24, first.NextHoursJobsPerHour.Count);
+        Assert.All(first.NextHoursJobsPerHour, Assert.Null); // no hour learned yet
+        Assert.Empty(first.QuietHoursUtc);
+
+        // An hour of ticks later, the hour just ended is learned (no jobs: 0 jobs/h), and the view survives a reload.
+        for (var i = 0; i < 13; i++)
+        {
+            _time.Advance(TimeSpan.FromMinutes(5));
+            await pool.TickAsync();
+        }
+
+        var learned = (await pool.GetAsync()).Forecast!;
+        Assert.Contains(0.0, learned.NextHoursJobsPerHour.Where(r => r is not null).Select(r => r!.Value));
+        Assert.False(learned.KnowsDay);
+    }
+
+    [Fact]
     public async Task FreeJobsWaitingOverSixtySecondsMakeThePoolRefuseTheFreeTierForAWhile()
     {
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));

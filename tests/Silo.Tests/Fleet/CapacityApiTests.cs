@@ -136,6 +136,15 @@ public sealed class FleetCommandTests
             json = JsonDocument.Parse(text).RootElement;
             Assert.Equal("forecast", json.GetProperty("policies")[0].GetProperty("policy").GetString());
             Assert.Equal(JsonValueKind.Null, json.GetProperty("bound").ValueKind);
+
+            (code, text, err) = await RunSiloAsync("simulate", "--days", "1", "--policies", "forecast", "--on-demand-tiers", "enterprise", "--no-bound", "--json");
+            Assert.True(code == 0, err);
+            var enterprise = JsonDocument.Parse(text).RootElement.GetProperty("policies")[0].GetProperty("tiers").EnumerateArray().Single(t => t.GetProperty("tier").GetInt32() == 3);
+            Assert.Equal(0, enterprise.GetProperty("onSpot").GetInt32());
+            Assert.True(enterprise.GetProperty("served").GetInt32() > 0);
+            (code, _, err) = await RunSiloAsync("simulate", "--on-demand-tiers", "gold");
+            Assert.Equal(2, code);
+            Assert.Contains("unknown tier 'gold'", err, StringComparison.Ordinal);
         }
         finally
         {
