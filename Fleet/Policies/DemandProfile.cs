@@ -39,6 +39,45 @@ public sealed record DemandProfile
         return ((int)u.DayOfWeek + 6) % 7 * 24 + u.Hour;
     }
 
+    /// <summary>A profile learned from recorded arrivals (the jobs table): every whole hour from the
+    /// first recorded one up to the hour before <paramref name="now"/> is folded in, oldest first,
+    /// as if the pool had measured it (an hour with no jobs counts as none, an hour before the
+    /// first is not known).</summary>
+    public static DemandProfile From(IEnumerable<(long Hour, int Tier, long Count)> arrivals, DateTimeOffset now)
+    {
+        var byHour = arrivals.GroupBy(a => a.Hour).ToDictionary(g => g.Key, g => g.ToList());
+        var profile = new DemandProfile();
+        if (byHour.Count == 0)
+        {
+            return profile;
+        }
+
+        var current = now.ToUnixTimeSeconds() / 3600;
+        var day = (double[])profile.ByDayHour.Clone();
+        var week = (double[])profile.ByWeekHour.Clone();
+        var tiers = new double[4];
+        for (var hour = byHour.Keys.Min(); hour < current; hour++)
+        {
+            var rows = byHour.GetValueOrDefault(hour) ?? [];
+            var rate = rows.Sum(r => r.Count) / 3600.0;
+            var at = DateTimeOffset.FromUnixTimeSeconds(hour * 3600);
+            day[at.UtcDateTime.Hour] = Fold(day[at.UtcDateTime.Hour], rate);
+            week[WeekHour(at)] = Fold(week[WeekHour(at)], rate);
+            foreach (var r in rows.Where(r => r.Tier is >= 0 and < 4))
+            {
+                tiers[r.Tier] += r.Count;
+            }
+        }
+
+        var total = tiers.Sum();
+        return profile with
+        {
+            ByDayHour = day,
+            ByWeekHour = week,
+            TierShare = total > 0 ? tiers.Select(t => t / total).ToArray() : profile.TierShare,
+        };
+    }
+
     /// <summary>This tick's measured arrival rates folded in.</summary>
     public DemandProfile Learn(DateTimeOffset now, IReadOnlyDictionary<Tier, double> rates)
     {

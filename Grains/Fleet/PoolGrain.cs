@@ -123,6 +123,12 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
             RefusingUntil = r.RefusingUntil.Where(kv => kv.Value > now).ToDictionary(),
         };
 
+        if (settings.Autoscale && settings.Policy.StartsWith("forecast", StringComparison.Ordinal) && r.Memory.Profile.Hour < 0)
+        {
+            // The forecast policy's first tick: its profile starts from the last four weeks of jobs.
+            r = r with { Memory = r.Memory with { Profile = DemandProfile.From(await jobs.ArrivalsPerHourAsync(now.AddDays(-28)), now) } };
+        }
+
         if (settings.Autoscale)
         {
             var snapshot = new PoolSnapshot(now, views, await QueuesAsync(now), r.Service.Or(options.ServiceSecondsPerJob), r.SpentTodayUsd,

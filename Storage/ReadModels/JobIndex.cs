@@ -72,6 +72,13 @@ public sealed class JobIndex(SqlStore store, TimeProvider time) : IJobListings
     public Task<DateTimeOffset?> LastCreatedAtAsync(CancellationToken cancellationToken = default) =>
         store.ReadAsync(async c => await c.ExecuteScalarAsync<long?>("SELECT max(created_ms) FROM jobs") is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : (DateTimeOffset?)null, cancellationToken);
 
+    /// <summary>Jobs created since <paramref name="since"/> per clock hour (hours since the Unix
+    /// epoch) and tier: the history the forecast policy's profile starts from.</summary>
+    public Task<IReadOnlyList<(long Hour, int Tier, long Count)>> ArrivalsPerHourAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
+        store.ReadAsync<IReadOnlyList<(long Hour, int Tier, long Count)>>(async c => (await c.QueryAsync<(long Hour, int Tier, long Count)>(
+            "SELECT created_ms / 3600000 AS hour, tier, count(*) FROM jobs WHERE created_ms >= @Since GROUP BY created_ms / 3600000, tier",
+            new { Since = since.ToUnixTimeMilliseconds() })).ToList(), cancellationToken);
+
     /// <summary>Jobs created since <paramref name="since"/>, per tier (arrival rates).</summary>
     public Task<IReadOnlyDictionary<int, long>> CreatedSinceAsync(DateTimeOffset since, CancellationToken cancellationToken = default) =>
         store.ReadAsync<IReadOnlyDictionary<int, long>>(async c => (await c.QueryAsync<(int Tier, long Count)>(

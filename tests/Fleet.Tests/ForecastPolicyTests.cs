@@ -66,6 +66,34 @@ public sealed class ForecastPolicyTests
     }
 
     [Fact]
+    public void AProfileStartsFromTheRecordedHistory()
+    {
+        // Two days of history from Monday 00:00: 36 jobs in each 03:00 hour, 720 in each 14:00 hour
+        // (a third Pro, two thirds Free), none otherwise; "now" is Wednesday 00:30.
+        var monday = new DateTimeOffset(2026, 3, 2, 0, 0, 0, TimeSpan.Zero);
+        var rows = new List<(long Hour, int Tier, long Count)>();
+        foreach (var day in new[] { 0, 1 })
+        {
+            var h3 = monday.AddDays(day).AddHours(3).ToUnixTimeSeconds() / 3600;
+            var h14 = monday.AddDays(day).AddHours(14).ToUnixTimeSeconds() / 3600;
+            rows.AddRange([(h3, 0, 24), (h3, 2, 12), (h14, 0, 480), (h14, 2, 240)]);
+        }
+
+        rows.Add((monday.ToUnixTimeSeconds() / 3600, 0, 0)); // the history starts at Monday 00:00
+        var profile = DemandProfile.From(rows, monday.AddDays(2).AddMinutes(30));
+        Assert.True(profile.KnowsDay);
+        Assert.False(profile.KnowsWeek);
+        Assert.Equal(0.01, profile.RateAt(monday.AddDays(2).AddHours(3))!.Value, 9);
+        Assert.Equal(0.2, profile.RateAt(monday.AddDays(2).AddHours(14))!.Value, 9);
+        Assert.Equal(0, profile.RateAt(monday.AddDays(2).AddHours(20))!.Value);
+        Assert.Equal(1 / 3.0, profile.TierShare[(int)Tier.Pro], 9);
+        Assert.Equal(0.2, profile.ByWeekHour[DemandProfile.WeekHour(monday.AddDays(1).AddHours(14))], 9);
+        Assert.Equal(-1, profile.ByWeekHour[DemandProfile.WeekHour(monday.AddDays(2).AddHours(14))]); // Wednesday not seen yet
+        Assert.Contains(true, profile.ColdHours(0.02));
+        Assert.False(DemandProfile.From([], monday).KnowsDay);
+    }
+
+    [Fact]
     public void AQuietHourScalesToZeroOnlyAfterTheKeepAliveAndABusyHourNever()
     {
         var policy = new ForecastPolicy();

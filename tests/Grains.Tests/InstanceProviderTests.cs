@@ -243,6 +243,31 @@ public sealed partial class GrainsThroughTheRuntimeTests
     }
 
     [Fact]
+    public async Task TheForecastPolicysFirstTickStartsItsProfileFromTheJobsTable()
+    {
+        var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));
+        var sql = services.GetRequiredService<Actors.Storage.Sql.SqlStore>();
+        // Yesterday and the day before: 30 jobs an hour at 10:00, 3 at every other hour.
+        var today = new DateTimeOffset(_time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero);
+        var n = 0;
+        for (var at = today.AddDays(-2); at < today; at = at.AddHours(1))
+        {
+            for (var i = 0; i < (at.Hour == 10 ? 30 : 3); i++)
+            {
+                await Actors.Storage.Tests.ReadModels.JobRows.UpsertAsync(sql, new JobSnapshot { JobId = $"hist-{n++}", Status = JobStatus.Succeeded, Request = Request(seed: n) }, at.AddMinutes(i));
+            }
+        }
+
+        var pool = services.GetRequiredService<IGrainFactory>().GetGrain<IPoolGrain>(PoolGrain.Key);
+        await pool.ConfigureAsync(new PoolSettings(true, "forecast", MinHot: 0, MaxInstances: 4, DailyBudgetUsd: null, "rtx-a4000", "simulated"));
+        var forecast = (await pool.TickAsync()).Forecast!;
+        Assert.True(forecast.KnowsDay, string.Join(",", forecast.NextHoursJobsPerHour));
+        var tenOClock = (10 - _time.GetUtcNow().UtcDateTime.Hour + 24) % 24;
+        Assert.Equal(30, forecast.NextHoursJobsPerHour[tenOClock]);
+        Assert.Equal(3, forecast.NextHoursJobsPerHour[(tenOClock + 5) % 24]);
+    }
+
+    [Fact]
     public async Task FreeJobsWaitingOverSixtySecondsMakeThePoolRefuseTheFreeTierForAWhile()
     {
         var services = await ServicesAsync(new SimulatedProvider(Reliable, _time));

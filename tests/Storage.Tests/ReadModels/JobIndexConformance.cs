@@ -57,6 +57,22 @@ public abstract class JobIndexConformance : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ArrivalsAreCountedPerClockHourAndTier()
+    {
+        // Start is 12:00: two Pro jobs at 12:10 and 12:50, one Free at 13:05, one Pro at 14:59:59.
+        var hour = Start.ToUnixTimeSeconds() / 3600;
+        foreach (var (id, at, tier) in new[] { ("h-1", 10, 2), ("h-2", 50, 2), ("h-3", 65, 0), ("h-4", 179, 2) })
+        {
+            await JobRows.UpsertAsync(_store, new JobSnapshot { JobId = id, Status = JobStatus.Queued, Request = new JobRequest { TenantId = "t", Model = "m", ModelVersion = "1", Tier = tier } },
+                Start.AddMinutes(at).AddSeconds(at == 179 ? 59 : 0));
+        }
+
+        var rows = (await _index.ArrivalsPerHourAsync(Start)).OrderBy(r => r.Hour).ThenBy(r => r.Tier).ToList();
+        Assert.Equal([(hour, 2, 2L), (hour + 1, 0, 1L), (hour + 2, 2, 1L)], rows);
+        Assert.Equal([(hour + 1, 0, 1L), (hour + 2, 2, 1L)], (await _index.ArrivalsPerHourAsync(Start.AddMinutes(60))).OrderBy(r => r.Hour).ToList());
+    }
+
+    [Fact]
     public async Task PagesWalkEveryJobOfTheTenantOnceInCreationOrderEvenWhenJobsGoMeanwhile()
     {
         // Three jobs in one millisecond (the key breaks the tie), then one a second, another
