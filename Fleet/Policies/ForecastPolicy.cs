@@ -1,4 +1,3 @@
-using Actors.Fleet.Queueing;
 using Actors.Grains.Fleet;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
@@ -7,14 +6,8 @@ namespace Actors.Fleet.Policies;
 
 public sealed record ForecastPolicyOptions
 {
-    /// <summary>p95 wait target per tier, seconds (seed 003: Pro and Enterprise 30 s, Premium 2 min, Free 5 min).</summary>
-    public IReadOnlyDictionary<Tier, double> TargetSeconds { get; init; } = new Dictionary<Tier, double>
-    {
-        [Tier.Enterprise] = 30,
-        [Tier.Pro] = 30,
-        [Tier.Premium] = 120,
-        [Tier.Free] = 300,
-    };
+    /// <summary>p95 wait target per tier, seconds (<see cref="SloPolicyOptions.SeedTargets"/>).</summary>
+    public IReadOnlyDictionary<Tier, double> TargetSeconds { get; init; } = SloPolicyOptions.SeedTargets;
 
     public double Percentile { get; init; } = 0.95;
 
@@ -76,29 +69,8 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
     public ForecastPolicyOptions Options => _o;
 
     /// <summary>HOT instances that rates per tier need for every tier's target (0 for no arrivals).</summary>
-    public int Needed(IReadOnlyDictionary<Tier, double> rates, double serviceSeconds)
-    {
-        var mu = 1 / Math.Max(0.001, serviceSeconds);
-        var total = rates.Values.Sum();
-        if (total <= 1e-9)
-        {
-            return 0;
-        }
-
-        var need = 1;
-        foreach (var (tier, target) in _o.TargetSeconds)
-        {
-            var ahead = rates.Where(q => q.Key >= tier).Sum(q => q.Value);
-            if (ahead <= 0)
-            {
-                continue;
-            }
-
-            need = Math.Max(need, ErlangC.ServersFor(total, mu, target, _o.Percentile, maxServers: 200, drainArrivalPerSecond: ahead) ?? 200);
-        }
-
-        return need;
-    }
+    public int Needed(IReadOnlyDictionary<Tier, double> rates, double serviceSeconds) =>
+        ErlangNeed.Servers(rates, serviceSeconds, _o.TargetSeconds, _o.Percentile);
 
     /// <summary>What the policy expects and why, for the operator's view (<c>/admin/fleet</c>).</summary>
     public PoolForecast Explain(PoolSnapshot s)

@@ -1,4 +1,3 @@
-using Actors.Fleet.Queueing;
 using Actors.Grains.Instances;
 using Actors.Grains.Tenants;
 
@@ -6,14 +5,17 @@ namespace Actors.Fleet.Policies;
 
 public sealed record SloPolicyOptions
 {
-    /// <summary>p95 wait target per tier, seconds (seed 003: Pro max 30 s, Premium 2 min, Free 5 min).</summary>
-    public IReadOnlyDictionary<Tier, double> TargetSeconds { get; init; } = new Dictionary<Tier, double>
+    /// <summary>Seed 003's wait targets per tier, seconds: Pro (and Enterprise) max 30 s, Premium 2 min, Free 5 min.</summary>
+    public static IReadOnlyDictionary<Tier, double> SeedTargets { get; } = new Dictionary<Tier, double>
     {
         [Tier.Enterprise] = 30,
         [Tier.Pro] = 30,
         [Tier.Premium] = 120,
         [Tier.Free] = 300,
     };
+
+    /// <summary>p95 wait target per tier, seconds (<see cref="SeedTargets"/>).</summary>
+    public IReadOnlyDictionary<Tier, double> TargetSeconds { get; init; } = SeedTargets;
 
     public double Percentile { get; init; } = 0.95;
 
@@ -55,31 +57,10 @@ public sealed class SloPolicy(SloPolicyOptions? options = null) : IPoolPolicy
 
     public SloPolicyOptions Options => _o;
 
-    /// <summary>HOT instances needed for every tier's target at arrival rates × <paramref name="headroom"/>.</summary>
-    public int Needed(PoolSnapshot s, double headroom)
-    {
-        var mu = 1 / Math.Max(0.001, s.ServiceSecondsPerJob);
-        var total = s.Queues.Values.Sum(q => q.ArrivalPerSecond) * headroom;
-        if (total <= 0)
-        {
-            return 1;
-        }
-
-        var need = 1;
-        foreach (var (tier, target) in _o.TargetSeconds)
-        {
-            var ahead = s.Queues.Where(q => q.Key >= tier).Sum(q => q.Value.ArrivalPerSecond) * headroom;
-            if (ahead <= 0 && s.Queue(tier).Depth == 0)
-            {
-                continue;
-            }
-
-            var c = ErlangC.ServersFor(total, mu, target, _o.Percentile, maxServers: 200, drainArrivalPerSecond: ahead) ?? 200;
-            need = Math.Max(need, c);
-        }
-
-        return need;
-    }
+    /// <summary>HOT instances needed for every tier's target at arrival rates × <paramref name="headroom"/> (at least 1).</summary>
+    public int Needed(PoolSnapshot s, double headroom) =>
+        Math.Max(1, ErlangNeed.Servers(s.Queues.ToDictionary(q => q.Key, q => q.Value.ArrivalPerSecond * headroom), s.ServiceSecondsPerJob, _o.TargetSeconds, _o.Percentile,
+            waiting: s.Queues.Where(q => q.Value.Depth > 0).Select(q => q.Key)));
 
     public PoolDecision Decide(PoolSnapshot s)
     {

@@ -72,6 +72,11 @@ public sealed class CloudHttp : IDisposable
             }
             finally
             {
+                // Paced from when the cloud answered, not from when we sent: the cloud counts the
+                // gap between arrivals, and this request arrived before its answer did, so the next
+                // one (sent an interval after this answer) cannot arrive too soon however slow the
+                // way there was (a loaded machine lost ~10 ms against the fake's tolerance).
+                _lastAny = _last[endpoint] = _time.GetUtcNow();
                 _turn.Release();
             }
 
