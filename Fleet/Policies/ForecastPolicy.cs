@@ -176,24 +176,8 @@ public sealed class ForecastPolicy(ForecastPolicyOptions? options = null) : IPoo
         // quiet spell (on a cloud that can stop; on one that cannot, a standby would bill HOT).
         var rentAhead = profile.PeakRate(s.Now, _o.RentLead) is { } r ? Needed(profile.Split(r), s.ServiceSecondsPerJob) : 0;
         var held = Math.Max(Math.Max(target, rentAhead), s.Capabilities.CanStop ? 1 : 0);
-        var rented = s.Instances.Count(i => i.Rented);
-        var offer = s.Offer(s.GpuType);
-        var breakEven = offer.WarmPerHour > 0
-            ? TimeSpan.FromHours((double)((offer.WarmPerHour * (decimal)_o.ExpectedRentTime.TotalHours + _o.ColdStartPenaltyUsd) / offer.WarmPerHour))
-            : TimeSpan.MaxValue;
-        foreach (var warm in s.Instances.Where(i => i.WarmIdle).OrderBy(i => i.Since))
-        {
-            if (rented > held && s.Now - warm.Since > breakEven)
-            {
-                actions.Add(new ReleaseAction(warm.Id, $"WARM {(s.Now - warm.Since).TotalHours:0.0} h > break-even {breakEven.TotalHours:0.0} h; {rented} held, {held} forecast within {_o.RentLead.TotalMinutes:0} min"));
-                rented--;
-            }
-        }
-
-        if (rented < held && !PoolRules.RentInFlight(s) && PoolRules.MayRent(s) && !actions.OfType<RentAction>().Any())
-        {
-            actions.Add(new RentAction(s.GpuType, ResumeWhenWarm: false, $"{held} forecast within {_o.RentLead.TotalMinutes:0} min; {rented} held"));
-        }
+        var forecast = $"{held} forecast within {_o.RentLead.TotalMinutes:0} min";
+        PoolRules.HoldRented(s, actions, held, _o.ExpectedRentTime, _o.ColdStartPenaltyUsd, forecast, forecast);
 
         // Free is refused for overload, not for a cold start it is waiting out.
         var free = s.Queue(Tier.Free).OldestWaitSeconds;

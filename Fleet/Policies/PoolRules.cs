@@ -24,6 +24,32 @@ internal static class PoolRules
 
     public static bool MayRent(PoolSnapshot s) => s.Memory.RentBackoffUntil is not { } until || s.Now >= until;
 
+    /// <summary>Keeps <paramref name="held"/> instances rented: a WARM standby beyond it is released
+    /// once holding it has cost more than renting it again would (its rent time at the WARM rate
+    /// plus <paramref name="coldStartPenaltyUsd"/>); below it, one is rented (to WARM) unless a
+    /// rent is already on its way. <paramref name="why"/> says where <paramref name="held"/> came from.</summary>
+    public static void HoldRented(PoolSnapshot s, List<PoolAction> actions, int held, TimeSpan expectedRentTime, decimal coldStartPenaltyUsd, string why, string rentWhy)
+    {
+        var rented = s.Instances.Count(i => i.Rented);
+        var offer = s.Offer(s.GpuType);
+        var breakEven = offer.WarmPerHour > 0
+            ? TimeSpan.FromHours((double)((offer.WarmPerHour * (decimal)expectedRentTime.TotalHours + coldStartPenaltyUsd) / offer.WarmPerHour))
+            : TimeSpan.MaxValue;
+        foreach (var warm in s.Instances.Where(i => i.WarmIdle).OrderBy(i => i.Since))
+        {
+            if (rented > held && s.Now - warm.Since > breakEven)
+            {
+                actions.Add(new ReleaseAction(warm.Id, $"WARM {(s.Now - warm.Since).TotalHours:0.0} h > break-even {breakEven.TotalHours:0.0} h; {rented} held, {why}"));
+                rented--;
+            }
+        }
+
+        if (rented < held && !RentInFlight(s) && MayRent(s) && !actions.OfType<RentAction>().Any())
+        {
+            actions.Add(new RentAction(s.GpuType, ResumeWhenWarm: false, $"{rentWhy}; {rented} held"));
+        }
+    }
+
     /// <summary>Running instances (settled HOT or SERVING, nothing in flight), oldest first.</summary>
     public static IEnumerable<InstanceView> Running(PoolSnapshot s) =>
         s.Instances.Where(i => i.State is Grains.Instances.InstanceState.Hot or Grains.Instances.InstanceState.Serving && i.Pending is null)

@@ -134,24 +134,8 @@ public sealed class SloPolicy(SloPolicyOptions? options = null) : IPoolPolicy
             heldTarget = Math.Max(heldTarget, byHour[(hour + ahead) % 24]);
         }
 
-        var rented = s.Instances.Count(i => i.Rented);
-        var offer = s.Offer(s.GpuType);
-        var breakEven = offer.WarmPerHour > 0
-            ? TimeSpan.FromHours((double)((offer.WarmPerHour * (decimal)_o.ExpectedRentTime.TotalHours + _o.ColdStartPenaltyUsd) / offer.WarmPerHour))
-            : TimeSpan.MaxValue;
-        foreach (var warm in s.Instances.Where(i => i.WarmIdle).OrderBy(i => i.Since))
-        {
-            if (rented > heldTarget && s.Now - warm.Since > breakEven)
-            {
-                actions.Add(new ReleaseAction(warm.Id, $"WARM {(s.Now - warm.Since).TotalHours:0.0} h > break-even {breakEven.TotalHours:0.0} h; {rented} held, {heldTarget} needed within {_o.Lookahead.TotalHours:0.#} h"));
-                rented--;
-            }
-        }
-
-        if (rented < heldTarget && !PoolRules.RentInFlight(s) && PoolRules.MayRent(s) && !actions.OfType<RentAction>().Any())
-        {
-            actions.Add(new RentAction(s.GpuType, ResumeWhenWarm: false, $"{heldTarget} needed within {_o.Lookahead.TotalHours:0.#} h (yesterday at this time); {rented} held"));
-        }
+        var needed = $"{heldTarget} needed within {_o.Lookahead.TotalHours:0.#} h";
+        PoolRules.HoldRented(s, actions, heldTarget, _o.ExpectedRentTime, _o.ColdStartPenaltyUsd, needed, needed + " (yesterday at this time)");
 
         var free = s.Queue(Tier.Free).OldestWaitSeconds;
         if (free > _o.FreeRefuseAfterSeconds)

@@ -123,7 +123,8 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
             RefusingUntil = r.RefusingUntil.Where(kv => kv.Value > now).ToDictionary(),
         };
 
-        if (settings.Autoscale && settings.Policy.StartsWith("forecast", StringComparison.Ordinal) && r.Memory.Profile.Hour < 0)
+        var forecasting = settings.Policy.StartsWith("forecast", StringComparison.Ordinal);
+        if (settings.Autoscale && forecasting && r.Memory.Profile.Hour < 0)
         {
             // The forecast policy's first tick: its profile starts from the last four weeks of jobs.
             r = r with { Memory = r.Memory with { Profile = DemandProfile.From(await jobs.ArrivalsPerHourAsync(now.AddDays(-28)), now) } };
@@ -137,7 +138,7 @@ public sealed class PoolGrain([PersistentState("pool")] IPersistentState<PoolRec
                 GpuType = settings.Offers.Count > 0 ? settings.Offers[0].GpuType : settings.GpuType,
                 PriceList = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).PriceList : [],
                 Capabilities = providers is not null && providers.Has(Primary(settings)) ? providers.Get(Primary(settings)).Capabilities : ProviderCapabilities.Stoppable(TimeSpan.FromMinutes(1)),
-                LastArrivalAt = await jobs.LastCreatedAtAsync(),
+                LastArrivalAt = forecasting ? await jobs.LastCreatedAtAsync() : null, // only the forecast policy's keep-alive reads it
             };
             var policy = options.CreatePolicy(settings.Policy);
             var decision = policy.Decide(snapshot);

@@ -101,22 +101,10 @@ public sealed class ClusterProcessTests
 
         // Money: every job charged exactly once at the model's full price, the reruns included
         // (a rerun that finds its own first run's result is not a cache hit): revenue = credits consumed.
-        clock.Restart();
-        var usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
-        while (usage.GetProperty("reservations").GetInt32() > 0 && clock.Elapsed < TimeSpan.FromSeconds(30))
-        {
-            await Task.Delay(100);
-            usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
-        }
-
-        Assert.Equal(0, usage.GetProperty("reservations").GetInt32());
-        var plans = await (await api.GetAsync(key, "/v1/billing/plans")).Content.ReadFromJsonAsync<JsonElement>();
-        var price = plans.GetProperty("modelPrices").TryGetProperty("diffusion", out var p) ? p.GetInt64() : plans.GetProperty("defaultModelPrice").GetInt64();
+        var (usage, ledger) = await TenantMoney.SettledAsync(api, key, control, tenant);
+        var price = await TenantMoney.PriceAsync(api, key, "diffusion");
         Assert.Equal(5_000 - (N * price), usage.GetProperty("balance").GetInt64());
         Assert.All(finished, j => Assert.False(j.GetProperty("cacheHit").GetBoolean(), j.ToString()));
-        using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
-        var ledger = await (await control.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(ledger.GetProperty("consistent").GetBoolean());
         var settled = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()).ToList();
         Assert.Equal(ids.Order(), settled.Order());
     }
@@ -126,13 +114,6 @@ public sealed class ClusterProcessTests
     {
         var database = TestDatabases.Create("tenantkill");
         var blobs = TestBuckets.NewBucket(); // the silos share a bucket, not a folder
-        Dictionary<string, string> Billing(Dictionary<string, string> settings)
-        {
-            settings["Billing:ReservationCheckSeconds"] = "1"; // a submission that died with its silo is released soon
-            settings["Billing:ReservationGraceSeconds"] = "2";
-            return settings;
-        }
-
         using var a = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-a")));
         // Both silos run the control role: whichever dies, the other recovers its leases.
         using var b = await SiloProcess.StartAsync(Billing(Gpu(Settings(database, "api,control,gpu", blobs), "gpu-b")));
@@ -206,24 +187,7 @@ public sealed class ClusterProcessTests
 
         // Money: reservations all closed (the ones whose submission died with the silo released by
         // the tenant's reminder), each accepted job charged once, the ledger equal to the balances.
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        JsonElement usage;
-        do
-        {
-            usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
-            if (usage.GetProperty("reservations").GetInt32() == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(250);
-        }
-        while (clock.Elapsed < TimeSpan.FromSeconds(60));
-
-        using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
-        var ledger = await (await survivor.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(usage.GetProperty("reservations").GetInt32() == 0, $"open reservations: {usage}\n{ledger}\n{survivor.Output[^Math.Min(6000, survivor.Output.Length)..]}");
-        Assert.True(ledger.GetProperty("consistent").GetBoolean(), ledger.ToString());
+        var (usage, ledger) = await TenantMoney.SettledAsync(api, key, survivor, tenant);
         var entries = ledger.GetProperty("entries").EnumerateArray().ToList();
         var settled = entries.Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()).ToList();
         Assert.Equal(accepted.Values.Order(), settled.Order()); // each accepted job charged once, nothing else charged
@@ -237,8 +201,7 @@ public sealed class ClusterProcessTests
         // is a cache hit (a job re-run after the crash that finds its own earlier result is not
         // one), and each is charged the model's full price once.
         Assert.All(finished, j => Assert.False(j.GetProperty("cacheHit").GetBoolean(), j.ToString()));
-        var plans = await (await api.GetAsync(key, "/v1/billing/plans")).Content.ReadFromJsonAsync<JsonElement>();
-        var price = plans.GetProperty("modelPrices").TryGetProperty("identity", out var p) ? p.GetInt64() : plans.GetProperty("defaultModelPrice").GetInt64();
+        var price = await TenantMoney.PriceAsync(api, key, "identity");
         Assert.Equal(accepted.Count * price, before - usage.GetProperty("balance").GetInt64() + usage.GetProperty("overageThisPeriod").GetInt64());
     }
 
@@ -380,7 +343,8 @@ public sealed class ClusterProcessTests
         }
     }
 
-    private static Dictionary<string, string> Settings(string database, string roles, string? blobs = null)
+    /// <summary>A silo of a cluster on <paramref name="database"/> (and a shared bucket), failures found fast.</summary>
+    internal static Dictionary<string, string> Settings(string database, string roles, string? blobs = null)
     {
         var settings = new Dictionary<string, string>
         {
@@ -401,11 +365,21 @@ public sealed class ClusterProcessTests
         return blobs is null ? settings : settings.On(blobs);
     }
 
-    private static Dictionary<string, string> Gpu(Dictionary<string, string> settings, string instance)
+    /// <summary>… with the gpu role's instance and one inference thread.</summary>
+    internal static Dictionary<string, string> Gpu(Dictionary<string, string> settings, string instance)
     {
         settings["Cluster:InstanceId"] = instance;
         settings["Cluster:MaxInFlightPerModel"] = "4";
         settings["Inference:Threads"] = "1";
+        return settings;
+    }
+
+    /// <summary>… whose tenants check their reservations every second: one whose submission or
+    /// settlement died with a silo is closed soon.</summary>
+    internal static Dictionary<string, string> Billing(Dictionary<string, string> settings)
+    {
+        settings["Billing:ReservationCheckSeconds"] = "1";
+        settings["Billing:ReservationGraceSeconds"] = "2";
         return settings;
     }
 

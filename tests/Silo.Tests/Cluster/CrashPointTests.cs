@@ -16,30 +16,8 @@ public sealed partial class CrashPointTests
         var database = TestDatabases.Create("crashpoint");
         var blobs = TestBuckets.NewBucket();
         using var receiver = new WebhookReceiver();
-        Dictionary<string, string> Settings(string roles, string instance)
-        {
-            var settings = new Dictionary<string, string>
-            {
-                ["Cluster:Store"] = "postgres",
-                ["Cluster:ConnectionString"] = database,
-                ["Cluster:Roles"] = roles,
-                ["Cluster:DataPath"] = Directory.CreateTempSubdirectory("actors-silo-").FullName,
-                ["Cluster:ProbeSeconds"] = "0.5",
-                ["Cluster:MissedProbes"] = "3",
-                ["Cluster:LeaseSeconds"] = "60",
-                ["Cluster:PollMilliseconds"] = "50",
-                ["Cluster:InstanceId"] = instance,
-                ["Inference:Threads"] = "1",
-                ["Billing:ReservationCheckSeconds"] = "1",
-                ["Billing:ReservationGraceSeconds"] = "2",
-            };
-            foreach (var (key, value) in TestDatabases.ClusterOn(database).Concat(TestBuckets.Settings(blobs)))
-            {
-                settings[key] = value;
-            }
-
-            return settings;
-        }
+        Dictionary<string, string> Settings(string roles, string instance) =>
+            ClusterProcessTests.Billing(ClusterProcessTests.Gpu(ClusterProcessTests.Settings(database, roles, blobs), instance));
 
         // The doomed silo serves the API and runs jobs; the survivor has every role.
         var doomedSettings = Settings("api,gpu", "gpu-doomed");
@@ -126,28 +104,10 @@ public sealed partial class CrashPointTests
         }
 
         // Its charge: the tenant's reservation for it settled from its committed outcome, once.
-        clock.Restart();
-        JsonElement usage;
-        do
-        {
-            usage = await (await api.GetAsync(key, "/v1/usage")).Content.ReadFromJsonAsync<JsonElement>();
-            if (usage.GetProperty("reservations").GetInt32() == 0)
-            {
-                break;
-            }
-
-            await Task.Delay(250);
-        }
-        while (clock.Elapsed < TimeSpan.FromSeconds(60));
-
-        using var ledgerRequest = SiloFactory.AdminRequest(HttpMethod.Get, $"/admin/tenants/{tenant}/ledger?limit=1000");
-        var ledger = await (await survivor.Http.SendAsync(ledgerRequest)).Content.ReadFromJsonAsync<JsonElement>();
-        Assert.True(usage.GetProperty("reservations").GetInt32() == 0, $"open reservations: {usage}\n{ledger}");
-        Assert.True(ledger.GetProperty("consistent").GetBoolean(), ledger.ToString());
+        var (usage, ledger) = await TenantMoney.SettledAsync(api, key, survivor, tenant);
         var settled = ledger.GetProperty("entries").EnumerateArray().Where(e => e.GetProperty("kind").GetString() == "settle").Select(e => e.GetProperty("jobId").GetString()!).ToList();
         Assert.Equal(accepted.Order(), settled.Order());
-        var plans = await (await api.GetAsync(key, "/v1/billing/plans")).Content.ReadFromJsonAsync<JsonElement>();
-        var price = plans.GetProperty("modelPrices").TryGetProperty("identity", out var p) ? p.GetInt64() : plans.GetProperty("defaultModelPrice").GetInt64();
+        var price = await TenantMoney.PriceAsync(api, key, "identity");
         Assert.Equal(accepted.Count * price, before - usage.GetProperty("balance").GetInt64() + usage.GetProperty("overageThisPeriod").GetInt64());
 
         // Its queue row: gone (the dead host's lease recovered, the ended job's start refused).
